@@ -1,0 +1,381 @@
+"""The compiler: loaded modules -> one immutable, type-checked intermediate form (the IR).
+
+Every backend executes this same form. The second loading pass happens here, across modules:
+fact declarations are merged (one name, one meaning), derived facts are ordered and checked for
+cycles, and every expression is type-checked against the vocabulary its module can see. The IR also
+records, for each rule, the base facts it depends on through derived facts, which is what the
+evaluators need to explain an undetermined rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+
+from .errors import Diagnostic, LoadError, Location, did_you_mean
+from .expr import ast
+from .expr.typecheck import ExprTypeError, Vocabulary, check, check_condition
+from .expr.types import LIST, Type
+from .loader import ModuleSource, read_module, resolve_sources
+from .model import DerivedFact, FactSpec, Module, Pack, Rule
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    #: base facts this rule can read, directly or through derived facts (scope included)
+    base_facts: FrozenSet[str]
+    #: derived facts it reads, transitively, in evaluation order
+    derived: Tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+
+@dataclass(frozen=True)
+class CompiledModule:
+    module: Module
+    rules: Tuple[CompiledRule, ...]
+    scope_base_facts: FrozenSet[str] = frozenset()
+    scope_derived: Tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.module.id
+
+
+@dataclass(frozen=True)
+class RuleSetIR:
+    """The compiled rule set. Immutable and picklable: safe to share across threads and processes."""
+
+    #: every fact declaration, by name (the first one where industries differ): for docs and lint
+    facts: Mapping[str, FactSpec]
+    #: industry -> fact vocabulary: within one industry a fact name has exactly one meaning
+    vocabularies: Mapping[str, Mapping[str, FactSpec]]
+    derived: Mapping[str, DerivedFact]
+    derived_order: Tuple[str, ...]
+    modules: Tuple[CompiledModule, ...]
+    packs: Tuple[Pack, ...]
+    rules: Mapping[str, CompiledRule] = field(default_factory=dict)
+    module_by_id: Mapping[str, CompiledModule] = field(default_factory=dict)
+
+    def modules_in_force(self, day: date) -> Tuple[CompiledModule, ...]:
+        return tuple(m for m in self.modules if m.module.in_force(day))
+
+    def series(self) -> Dict[str, Tuple[CompiledModule, ...]]:
+        out: Dict[str, List[CompiledModule]] = {}
+        for m in self.modules:
+            out.setdefault(m.module.series, []).append(m)
+        return {k: tuple(sorted(v, key=lambda m: m.module.effective_from)) for k, v in out.items()}
+
+
+def load_ir(specs: Sequence[str]) -> RuleSetIR:
+    """Load packs / folders / files and compile them; raises :class:`LoadError` with every diagnostic."""
+    pairs, diagnostics = resolve_sources(specs)
+    sources: List[ModuleSource] = []
+    packs: Dict[str, Pack] = {}
+    seen_files = set()
+    import os
+
+    for pack, path in pairs:
+        real = os.path.realpath(path)
+        if real in seen_files:
+            continue
+        seen_files.add(real)
+        src, diags = read_module(path, pack.name if pack else None)
+        diagnostics.extend(diags)
+        if src:
+            sources.append(src)
+            if pack:
+                packs.setdefault(pack.name, pack)
+    if not diagnostics and not sources:
+        diagnostics.append(Diagnostic("E-NO-MODULES", "nothing to load", Location(", ".join(map(str, specs)) or "(none)")))
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise LoadError(errors)
+    return compile_modules(sources, tuple(packs.values()))
+
+
+class _Compilation:
+    def __init__(self, sources: Sequence[ModuleSource]):
+        self.sources = sources
+        self.diagnostics: List[Diagnostic] = []
+        self.facts: Dict[str, FactSpec] = {}
+        self.vocabularies: Dict[str, Dict[str, FactSpec]] = {}
+        self.derived_raw: Dict[str, DerivedFact] = {}
+        self.modules: Dict[str, ModuleSource] = {}
+
+    def error(self, code: str, message: str, location: Location) -> None:
+        self.diagnostics.append(Diagnostic(code, message, location))
+
+
+def _syntactic_refs(node: ast.Node) -> set:
+    refs = set()
+    bound = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Quantifier):
+            refs.add(n.list_name)
+            if n.var:
+                bound.add(n.var)
+        elif isinstance(n, ast.Name):
+            refs.add(n.name)
+    return refs - bound
+
+
+def _expr_location(module_source: ModuleSource, doc_path: tuple, pos: int) -> Location:
+    from .loader import ExprSite
+
+    lines = getattr(module_source, "_lines", None)
+    if lines is None:
+        try:
+            with open(module_source.module.path, encoding="utf-8-sig") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            lines = []
+        module_source._lines = lines  # type: ignore[attr-defined]
+    return ExprSite(module_source.positions, doc_path, lines).location(pos)
+
+
+def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = ()) -> RuleSetIR:
+    c = _Compilation(sources)
+    # 1. module ids are unique; fact declarations agree across modules
+    for src in sources:
+        m = src.module
+        if m.id in c.modules:
+            c.error("E-DUPLICATE-ID", f"module id {m.id!r} is also declared in {c.modules[m.id].module.path}", m.location)
+            continue
+        c.modules[m.id] = src
+        for spec in m.facts:
+            c.facts.setdefault(spec.name, spec)
+            for industry in m.industries:
+                vocabulary = c.vocabularies.setdefault(industry, {})
+                prior = vocabulary.get(spec.name)
+                if prior is None:
+                    vocabulary[spec.name] = spec
+                elif prior.signature() != spec.signature():
+                    c.error(
+                        "E-FACT-CONFLICT",
+                        f"fact {spec.name!r} ({industry}) is declared differently in module {prior.module_id!r} "
+                        f"({prior.location}): {_describe(prior)} vs {_describe(spec)}",
+                        spec.location,
+                    )
+    rule_owner: Dict[str, str] = {}
+    for src in sources:
+        for rule in src.module.rules:
+            if rule.id in rule_owner and rule_owner[rule.id] != rule.module_id:
+                c.error("E-DUPLICATE-ID", f"rule id {rule.id!r} is also used in module {rule_owner[rule.id]!r}", rule.location)
+            rule_owner.setdefault(rule.id, rule.module_id)
+    for src in sources:
+        for d in src.module.derived:
+            clash = next((c.vocabularies[i][d.name] for i in src.module.industries if d.name in c.vocabularies.get(i, {})), None)
+            if clash is not None:
+                c.error("E-FACT-CONFLICT", f"derived fact {d.name!r} has the name of a fact ({clash.location})", d.location)
+            prior = c.derived_raw.get(d.name)
+            if prior is None:
+                c.derived_raw[d.name] = d
+            elif prior.source_text != d.source_text:
+                c.error("E-FACT-CONFLICT", f"derived fact {d.name!r} is defined differently in module {prior.module_id!r}", d.location)
+    for src in sources:
+        for ref in src.module.imports + ((src.module.extends,) if src.module.extends else ()):
+            if ref not in c.modules:
+                c.error(
+                    "E-UNKNOWN-MODULE",
+                    f"module {src.module.id!r} imports {ref!r}, which is not loaded{did_you_mean(ref, c.modules)}",
+                    src.module.location,
+                )
+    if c.diagnostics:
+        raise LoadError(c.diagnostics)
+
+    # 2. derived facts: order and cycles
+    deps = {name: _syntactic_refs(d.expr) & set(c.derived_raw) for name, d in c.derived_raw.items()}
+    order: List[str] = []
+    state: Dict[str, int] = {}
+
+    def visit(name: str, stack: List[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = stack[stack.index(name):] + [name]
+            d = c.derived_raw[name]
+            c.error("E-CYCLE", f"derived facts form a cycle: {' -> '.join(cycle)}", d.location)
+            return
+        state[name] = 1
+        for dep in sorted(deps[name]):
+            visit(dep, stack + [name])
+        state[name] = 2
+        order.append(name)
+
+    for name in sorted(c.derived_raw):
+        visit(name, [])
+    if c.diagnostics:
+        raise LoadError(c.diagnostics)
+
+    # 3. type checking, per module against the vocabulary it can see
+    visible: Dict[str, set] = {}
+    module_facts: Dict[str, Dict[str, FactSpec]] = {}
+    for mid, src in c.modules.items():
+        own = {f.name: f for f in src.module.facts}
+        names = set(own) | {d.name for d in src.module.derived}
+        for ref in src.module.imports + ((src.module.extends,) if src.module.extends else ()):
+            other = c.modules[ref].module
+            for f in other.facts:
+                own.setdefault(f.name, f)
+            names |= {f.name for f in other.facts} | {d.name for d in other.derived}
+        visible[mid] = names
+        module_facts[mid] = own
+
+    derived_types: Dict[str, Type] = {}
+    derived_typed: Dict[str, DerivedFact] = {}
+    derived_base: Dict[str, FrozenSet[str]] = {}
+    derived_closure: Dict[str, Tuple[str, ...]] = {}
+    for name in order:
+        d = c.derived_raw[name]
+        src = c.modules[d.module_id]
+        vocab = _vocabulary(visible[d.module_id], module_facts[d.module_id], derived_types)
+        try:
+            typed, refs = check(d.expr, vocab)
+        except ExprTypeError as exc:
+            c.error(exc.code, f"in derived fact {name!r}: {exc.message}", _expr_location(src, ("derived", name, "expr"), exc.pos))
+            continue
+        derived_types[name] = typed.ty
+        derived_typed[name] = replace(d, expr=typed, reads=frozenset(refs))
+        base = set()
+        closure: List[str] = []
+        for r in refs:
+            if r in c.derived_raw:
+                base |= derived_base.get(r, frozenset())
+                for x in derived_closure.get(r, ()) + (r,):
+                    if x not in closure:
+                        closure.append(x)
+            else:
+                base.add(r)
+        derived_base[name] = frozenset(base)
+        derived_closure[name] = tuple(x for x in order if x in closure)
+
+    def closure_of(refs) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
+        base, ders = set(), set()
+        for r in refs:
+            if r in c.derived_raw:
+                base |= derived_base.get(r, frozenset())
+                ders |= set(derived_closure.get(r, ())) | {r}
+            else:
+                base.add(r)
+        return frozenset(base), tuple(x for x in order if x in ders)
+
+    compiled_modules: List[CompiledModule] = []
+    for mid, src in c.modules.items():
+        m = src.module
+        vocab = _vocabulary(visible[mid], module_facts[mid], derived_types)
+        scope = None
+        scope_refs: set = set()
+        if m.scope is not None:
+            try:
+                scope, scope_refs = check_condition(m.scope, vocab)
+            except ExprTypeError as exc:
+                c.error(exc.code, f"in module scope: {exc.message}", _expr_location(src, ("module", "scope"), exc.pos))
+        scope_base, scope_derived = closure_of(scope_refs)
+        compiled_rules: List[CompiledRule] = []
+        for index, rule in enumerate(m.rules):
+            bound = {}
+            refs: set = set()
+            ok = True
+            if rule.for_each is not None:
+                spec = module_facts[mid].get(rule.for_each.list_name)
+                if spec is None or spec.type.kind != LIST:
+                    c.error(
+                        "E-UNKNOWN-FACT",
+                        f"for_each names {rule.for_each.list_name!r}, which is not a list fact of this module"
+                        f"{did_you_mean(rule.for_each.list_name, [n for n, f in module_facts[mid].items() if f.type.kind == LIST])}",
+                        rule.location,
+                    )
+                    continue
+                if rule.for_each.var in vocab.types:
+                    c.error("E-TYPE", f"for_each variable {rule.for_each.var!r} hides a fact of that name", rule.location)
+                    continue
+                bound[rule.for_each.var] = rule.for_each.list_name
+                refs.add(rule.for_each.list_name)
+            typed_when = typed_applies = None
+            try:
+                typed_when, when_refs = check_condition(rule.when, vocab, bound)
+                refs |= when_refs
+            except ExprTypeError as exc:
+                ok = False
+                c.error(exc.code, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", index, "when"), exc.pos))
+            if rule.applies_if is not None:
+                try:
+                    typed_applies, applies_refs = check_condition(rule.applies_if, vocab, bound)
+                    refs |= applies_refs
+                except ExprTypeError as exc:
+                    ok = False
+                    c.error(
+                        exc.code, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", index, "applies_if"), exc.pos)
+                    )
+            for t in rule.thresholds:
+                if t.fact not in vocab.types and not _is_item_field(t.fact, rule, module_facts[mid]):
+                    c.error(
+                        "E-UNKNOWN-FACT",
+                        f"threshold of rule {rule.id!r} names unknown fact {t.fact!r}{did_you_mean(t.fact, vocab.types)}",
+                        rule.location,
+                    )
+                if t.term not in m.threshold_reading:
+                    c.error(
+                        "E-THRESHOLD-TERM",
+                        f"threshold word {t.term!r} has no reading in this module; add it to module.threshold_reading",
+                        rule.location,
+                    )
+            if not ok:
+                continue
+            base, ders = closure_of(refs | scope_refs)
+            typed_rule = replace(rule, when=typed_when, applies_if=typed_applies, reads=frozenset(refs))
+            compiled_rules.append(CompiledRule(typed_rule, base, ders))
+        compiled_modules.append(
+            CompiledModule(replace(m, scope=scope), tuple(compiled_rules), scope_base, scope_derived)
+        )
+    if c.diagnostics:
+        raise LoadError(c.diagnostics)
+    compiled_modules.sort(key=lambda cm: (cm.module.series, cm.module.effective_from, cm.module.id))
+    packs = tuple(
+        replace(p, module_ids=tuple(cm.id for cm in compiled_modules if cm.module.pack == p.name)) for p in packs
+    )
+    return RuleSetIR(
+        facts=dict(c.facts),
+        vocabularies={k: dict(v) for k, v in c.vocabularies.items()},
+        derived=derived_typed,
+        derived_order=tuple(order),
+        modules=tuple(compiled_modules),
+        packs=packs,
+        rules={r.id: r for cm in compiled_modules for r in cm.rules},
+        module_by_id={cm.id: cm for cm in compiled_modules},
+    )
+
+
+def _is_item_field(name: str, rule: Rule, facts: Mapping[str, FactSpec]) -> bool:
+    """Threshold facts may name a list item field as ``var.field`` or ``list.field``."""
+    if "." not in name:
+        return False
+    head, _, tail = name.partition(".")
+    list_name = rule.for_each.list_name if rule.for_each and head == rule.for_each.var else head
+    spec = facts.get(list_name)
+    return spec is not None and spec.field(tail) is not None
+
+
+def _vocabulary(names, facts: Mapping[str, FactSpec], derived_types) -> Vocabulary:
+    types = {}
+    for n in names:
+        if n in facts:
+            types[n] = facts[n].type
+        elif n in derived_types:
+            types[n] = derived_types[n]
+    list_fields = {n: {f.name: f.type for f in s.fields} for n, s in facts.items() if s.type.kind == LIST}
+    return Vocabulary(types, list_fields)
+
+
+def _describe(spec: FactSpec) -> str:
+    parts = [spec.type.kind]
+    if spec.unit:
+        parts.append(f"unit {spec.unit}")
+    if spec.values:
+        parts.append("values " + ",".join(v for v, _ in spec.values))
+    return " ".join(parts)

@@ -1,0 +1,221 @@
+"""What every backend shares: choosing the modules in force, and turning decisions into a report.
+
+A backend only *decides*: for each rule of the selected modules, matched / not_matched /
+undetermined / not_applicable. Explaining -- evidence for matches, the missing facts of
+undetermined rules -- is done here, once, by the reference interpreter, so that every backend's
+reports are explained identically. A backend decision the interpreter does not reproduce is raised
+as an error rather than reported.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from .compiler import CompiledModule, CompiledRule, RuleSetIR
+from .errors import EvaluationError
+from .interpreter import UNKNOWN, Interpreter, RuleVerdict
+from .records import Record
+from .report import Determination, Evidence, Notice, Report, UndeterminedRule
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The modules that judge one record: in force on the day, for its industry and jurisdiction."""
+
+    day: date
+    modules: Tuple[CompiledModule, ...]
+    notices: Tuple[Notice, ...]
+
+
+@dataclass
+class Decisions:
+    """A backend's answer for one record. ``verdicts`` may carry ready explanations (interpreter)."""
+
+    scopes: Dict[str, Optional[bool]] = field(default_factory=dict)
+    outcomes: Dict[str, str] = field(default_factory=dict)
+    verdicts: Dict[str, RuleVerdict] = field(default_factory=dict)
+
+
+class Backend(ABC):
+    """An executor of the compiled rule set. Implementations live in ``safetyrules.backends``."""
+
+    name: str = "abstract"
+
+    def __init__(self, ir: RuleSetIR):
+        self.ir = ir
+
+    @abstractmethod
+    def decide(self, record: Record, selection: Selection) -> Decisions:
+        """Decide every rule of ``selection.modules`` for ``record``."""
+
+    def close(self) -> None:
+        """Release engine resources (durable-rules keeps process-global state)."""
+
+
+def select_modules(ir: RuleSetIR, record: Record, as_of: Optional[date] = None, jurisdiction: Optional[str] = None) -> Selection:
+    day = as_of or record.inspection_date
+    region = jurisdiction or record.region
+    candidates = [
+        m for m in ir.modules
+        if record.industry in m.module.industries
+        and (m.module.jurisdiction.level == "national" or m.module.jurisdiction.code == region)
+    ]
+    chosen = tuple(m for m in candidates if m.module.in_force(day))
+    notices: List[Notice] = []
+    by_series: Dict[str, List[CompiledModule]] = {}
+    for m in candidates:
+        by_series.setdefault(m.module.series, []).append(m)
+    for series, versions in sorted(by_series.items()):
+        if not any(v.module.in_force(day) for v in versions):
+            spans = ", ".join(
+                f"{v.id} {v.module.effective_from.isoformat()}–{v.module.effective_until.isoformat() if v.module.effective_until else ''}"
+                for v in sorted(versions, key=lambda v: v.module.effective_from)
+            )
+            notices.append(Notice("NO-VERSION-IN-FORCE", f"no version of {series!r} is in force on {day.isoformat()} (versions: {spans})"))
+    for m in chosen:
+        if m.module.completeness == "partial":
+            notices.append(
+                Notice(
+                    "PARTIALLY-ENCODED",
+                    f"《{m.module.document.title}》{m.module.document.number} is only partly encoded: "
+                    f"{m.module.completeness_notes or 'see the module metadata'}. Items not encoded were not checked.",
+                    m.id,
+                )
+            )
+        if m.module.illustration:
+            notices.append(Notice("ILLUSTRATION", f"module {m.id} is an illustration, not a real document", m.id))
+    if not candidates:
+        notices.append(Notice("NO-MODULES", f"no loaded module covers industry {record.industry!r}"))
+    return Selection(day, chosen, tuple(notices))
+
+
+def build_report(
+    ir: RuleSetIR,
+    record: Record,
+    selection: Selection,
+    decisions: Decisions,
+    backend: str,
+    engine_info: Mapping[str, object],
+) -> Report:
+    interp = Interpreter(ir, record, selection.day)
+    determinations: List[Determination] = []
+    undetermined: List[UndeterminedRule] = []
+    not_matched: List[str] = []
+    not_applicable: List[str] = []
+    applied, skipped = [], []
+    for cm in selection.modules:
+        m = cm.module
+        scope = decisions.scopes.get(cm.id, True)
+        if scope is False:
+            skipped.append({"id": cm.id, "reason": "out of scope", "scope": m.scope_text})
+            not_applicable.extend(r.id for r in cm.rules)
+            continue
+        applied.append(m.summary_json())
+        scope_needs = frozenset()
+        if scope is None:
+            scope_needs = interp.scope(cm).needs
+        module_json = {"id": m.id, "version": m.version, "document": m.document.title, "document_number": m.document.number}
+        for compiled in cm.rules:
+            outcome = decisions.outcomes.get(compiled.id)
+            if outcome is None:
+                raise EvaluationError(f"backend {backend!r} gave no decision for rule {compiled.id}")
+            if outcome == "not_matched":
+                not_matched.append(compiled.id)
+                continue
+            if outcome == "not_applicable":
+                not_applicable.append(compiled.id)
+                continue
+            verdict = decisions.verdicts.get(compiled.id) or interp.rule(compiled)
+            expected = verdict.outcome
+            if scope is None and expected == "matched":
+                expected = "undetermined"
+            if expected != outcome:
+                raise EvaluationError(
+                    f"backend {backend!r} decided {outcome} for rule {compiled.id} on record {record.record_id}, "
+                    f"but the reference semantics give {expected}"
+                )
+            rule = compiled.rule
+            if outcome == "matched":
+                determinations.extend(_determinations(compiled, verdict, module_json))
+                if verdict.undetermined_items:
+                    # Matched on some items, undecided on others: the others still need facts.
+                    undetermined.append(
+                        UndeterminedRule(
+                            rule.id, rule.title.to_json(), rule.citation.to_json(), m.id, tuple(sorted(verdict.needs)),
+                            tuple(k for k, _ in verdict.undetermined_items),
+                        )
+                    )
+            else:
+                needs = verdict.needs | scope_needs
+                undetermined.append(
+                    UndeterminedRule(
+                        rule.id, rule.title.to_json(), rule.citation.to_json(), m.id, tuple(sorted(needs)),
+                        tuple(k for k, _ in verdict.undetermined_items),
+                    )
+                )
+    return Report(
+        record_id=record.record_id,
+        inspection_date=record.inspection_date,
+        as_of=selection.day,
+        backend=backend,
+        determinations=tuple(determinations),
+        undetermined=tuple(undetermined),
+        not_matched=tuple(not_matched),
+        not_applicable=tuple(not_applicable),
+        modules_applied=tuple(applied),
+        modules_not_applicable=tuple(skipped),
+        notices=selection.notices,
+        engine=dict(engine_info),
+    )
+
+
+def _determinations(compiled: CompiledRule, verdict: RuleVerdict, module_json) -> List[Determination]:
+    rule = compiled.rule
+    category = {"id": rule.category.id, "title": rule.category.title.to_json()} if rule.category else None
+    common = dict(
+        rule_id=rule.id,
+        title=rule.title.to_json(),
+        citation=rule.citation.to_json(),
+        module=module_json,
+        category=category,
+        severity=rule.severity,
+    )
+    if rule.for_each is None:
+        return [Determination(**common, evidence=_evidence(verdict.atoms), facts=verdict.reads)]
+    return [
+        Determination(**common, evidence=_evidence(atoms), facts=reads, item=key, list_name=rule.for_each.list_name)
+        for key, atoms, reads in verdict.matched_items
+    ]
+
+
+def _evidence(atoms) -> Tuple[Evidence, ...]:
+    from .interpreter import _display
+
+    return tuple(
+        Evidence(a.expr, a.result, tuple((n, _display(v) if not isinstance(v, (str, bool, int, float)) else v) for n, v in a.reads), a.item)
+        for a in atoms
+    )
+
+
+def interpret_all(ir: RuleSetIR, record: Record, selection: Selection) -> Decisions:
+    """Decide every selected rule with the reference interpreter (keeping the explanations)."""
+    interp = Interpreter(ir, record, selection.day)
+    decisions = Decisions()
+    for cm in selection.modules:
+        scope = interp.scope(cm)
+        tri = None if scope.value is UNKNOWN else bool(scope.value)
+        decisions.scopes[cm.id] = tri
+        for compiled in cm.rules:
+            if tri is False:
+                decisions.outcomes[compiled.id] = "not_applicable"
+                continue
+            verdict = interp.rule(compiled)
+            outcome = verdict.outcome
+            if tri is None and outcome in ("matched", "not_applicable"):
+                outcome = "undetermined" if outcome == "matched" else "not_applicable"
+            decisions.outcomes[compiled.id] = outcome
+            decisions.verdicts[compiled.id] = verdict
+    return decisions

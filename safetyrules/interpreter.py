@@ -1,0 +1,382 @@
+"""The reference semantics: a three-valued, exact interpreter over the IR that explains itself.
+
+This is the definition of what a rule means. Every backend must agree with it (property tests check
+that), and it is also the shared explanation code: once a backend has decided that a rule matched or
+is undetermined, this interpreter re-derives the evidence (which facts, which values, which
+comparisons decided it) and the list of missing facts. It is deliberately simple rather than fast;
+the fast path lives in the native backend's generated code.
+
+Semantics: numbers are exact rationals (recorded decimals are read as written); a fact not recorded
+is UNKNOWN; ``and``/``or``/``not`` follow Kleene's strong three-valued logic; division by zero is
+UNKNOWN; quantifiers over a list are the Kleene ``or``/``and`` of their items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+
+from .compiler import CompiledModule, CompiledRule, RuleSetIR
+from .expr import ast
+from .expr.types import NUMBER
+from .records import Record, exact
+
+
+class _Unknown:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __reduce__(self):
+        return (_unknown, ())
+
+
+def _unknown():
+    return UNKNOWN
+
+
+UNKNOWN = _Unknown()
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One elementary test as evaluated: its text, the values it read and its truth value."""
+
+    expr: str
+    result: Optional[bool]  # None: unknown
+    reads: Tuple[Tuple[str, Any], ...]
+    item: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Value:
+    value: Any
+    needs: FrozenSet[str] = frozenset()
+    atoms: Tuple[Atom, ...] = ()
+    reads: Tuple[Tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemBinding:
+    list_name: str
+    key: str
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleVerdict:
+    """The outcome of one rule on one record, with its explanation."""
+
+    outcome: str  # matched | not_matched | undetermined | not_applicable
+    atoms: Tuple[Atom, ...] = ()
+    reads: Tuple[Tuple[str, Any], ...] = ()
+    needs: FrozenSet[str] = frozenset()
+    matched_items: Tuple[Tuple[str, Tuple[Atom, ...], Tuple[Tuple[str, Any], ...]], ...] = ()
+    undetermined_items: Tuple[Tuple[str, FrozenSet[str]], ...] = ()
+
+
+def _merge_reads(*groups) -> Tuple[Tuple[str, Any], ...]:
+    seen: Dict[str, Any] = {}
+    for group in groups:
+        for name, value in group:
+            seen.setdefault(name, value)
+    return tuple(seen.items())
+
+
+def _truth(v: Any) -> Optional[bool]:
+    return None if v is UNKNOWN else v
+
+
+class Interpreter:
+    """Evaluates expressions of one rule set on one record. Not shared between threads."""
+
+    def __init__(self, ir: RuleSetIR, record: Record, day: Optional[date] = None):
+        self.ir = ir
+        self.record = record
+        self.day = day or record.inspection_date
+        self._derived: Dict[str, Value] = {}
+        self.vocabulary = ir.vocabularies.get(record.industry, ir.facts)
+
+    # ------------------------------------------------------------------ facts
+    def fact(self, name: str) -> Value:
+        if name in self.ir.derived:
+            return self.derived(name)
+        raw = self.record.values.get(name)
+        if raw is None:
+            return Value(UNKNOWN, frozenset({name}), (), ((name, None),))
+        spec = self.vocabulary[name]
+        value = exact(raw) if spec.type.kind == NUMBER else raw
+        return Value(value, frozenset(), (), ((name, raw),))
+
+    def derived(self, name: str) -> Value:
+        cached = self._derived.get(name)
+        if cached is None:
+            d = self.ir.derived[name]
+            inner = self.eval(d.expr, {})
+            shown = _display(inner.value)
+            cached = Value(inner.value, inner.needs, inner.atoms, _merge_reads(inner.reads, ((name, shown),)))
+            self._derived[name] = cached
+        return cached
+
+    # ------------------------------------------------------------------ expressions
+    def eval(self, node: ast.Node, items: Mapping[str, ItemBinding]) -> Value:
+        method = getattr(self, "_" + type(node).__name__)
+        return method(node, items)
+
+    def _Number(self, node, items):
+        return Value(node.value)
+
+    def _String(self, node, items):
+        return Value(node.value)
+
+    def _Boolean(self, node, items):
+        return Value(node.value)
+
+    def _DateLiteral(self, node, items):
+        return Value(node.value)
+
+    def _InspectionDate(self, node, items):
+        return Value(self.day, reads=(("inspection_date", self.day.isoformat()),))
+
+    def _Name(self, node, items):
+        v = self.fact(node.name)
+        if node.ty.kind == "boolean":
+            atom = Atom(node.name, _truth(v.value), v.reads)
+            return Value(v.value, v.needs, (atom,), v.reads)
+        return v
+
+    def _ItemField(self, node, items):
+        binding = items[node.var]
+        label = f"{binding.list_name}[{binding.key}].{node.field_name}"
+        raw = binding.values.get(node.field_name)
+        if raw is None:
+            return Value(UNKNOWN, frozenset({label}), (), ((label, None),))
+        value = exact(raw) if node.ty.kind == NUMBER else raw
+        v = Value(value, frozenset(), (), ((label, raw),))
+        if node.ty.kind == "boolean":
+            return Value(value, frozenset(), (Atom(label, value, v.reads, binding.key),), v.reads)
+        return v
+
+    def _Negate(self, node, items):
+        v = self.eval(node.operand, items)
+        return v if v.value is UNKNOWN else Value(-v.value, v.needs, v.atoms, v.reads)
+
+    def _Not(self, node, items):
+        v = self.eval(node.operand, items)
+        return Value(UNKNOWN if v.value is UNKNOWN else (not v.value), v.needs, v.atoms, v.reads)
+
+    def _Arith(self, node, items):
+        left, right = self.eval(node.left, items), self.eval(node.right, items)
+        reads = _merge_reads(left.reads, right.reads)
+        if left.value is UNKNOWN or right.value is UNKNOWN:
+            return Value(UNKNOWN, left.needs | right.needs, (), reads)
+        a, b = left.value, right.value
+        if node.op == "+":
+            return Value(a + b, reads=reads)
+        if node.op == "-":
+            return Value(a - b, reads=reads)
+        if node.op == "*":
+            return Value(a * b, reads=reads)
+        if b == 0:
+            return Value(UNKNOWN, frozenset({f"{ast.to_source(node.right)} (is 0: division undefined)"}), (), reads)
+        return Value(a / b, reads=reads)
+
+    def _atom(self, node, result, needs, reads, items) -> Value:
+        item = None
+        if items:
+            item = next(iter(items.values())).key if len(items) == 1 else ",".join(b.key for b in items.values())
+        atom = Atom(ast.to_source(node), _truth(result), reads, item)
+        return Value(result, needs if result is UNKNOWN else frozenset(), (atom,), reads)
+
+    def _Compare(self, node, items):
+        left, right = self.eval(node.left, items), self.eval(node.right, items)
+        reads = _merge_reads(left.reads, right.reads)
+        if left.value is UNKNOWN or right.value is UNKNOWN:
+            return self._atom(node, UNKNOWN, left.needs | right.needs, reads, items)
+        a, b, op = left.value, right.value, node.op
+        result = {
+            "<": lambda: a < b, "<=": lambda: a <= b, ">": lambda: a > b, ">=": lambda: a >= b,
+            "==": lambda: a == b, "!=": lambda: a != b,
+        }[op]()
+        return self._atom(node, result, frozenset(), reads, items)
+
+    def _Member(self, node, items):
+        operand = self.eval(node.operand, items)
+        if operand.value is UNKNOWN:
+            return self._atom(node, UNKNOWN, operand.needs, operand.reads, items)
+        options = [self.eval(o, items).value for o in node.options]
+        found = operand.value in options
+        return self._atom(node, (not found) if node.negated else found, frozenset(), operand.reads, items)
+
+    def _And(self, node, items):
+        return self._kleene(node, items, decisive=False)
+
+    def _Or(self, node, items):
+        return self._kleene(node, items, decisive=True)
+
+    def _kleene(self, node, items, decisive: bool) -> Value:
+        """Kleene and (decisive=False) / or (decisive=True): one decisive operand settles it."""
+        results = [self.eval(o, items) for o in node.operands]
+        reads = _merge_reads(*(r.reads for r in results))
+        settling = [r for r in results if r.value is decisive]
+        if settling:
+            return Value(decisive, frozenset(), tuple(a for r in settling for a in r.atoms), reads)
+        unknown = [r for r in results if r.value is UNKNOWN]
+        if unknown:
+            needs = frozenset().union(*(r.needs for r in unknown))
+            return Value(UNKNOWN, needs, tuple(a for r in unknown for a in r.atoms), reads)
+        return Value(not decisive, frozenset(), tuple(a for r in results for a in r.atoms), reads)
+
+    def _Call(self, node, items):
+        func = node.func
+        if func == "known":
+            arg = node.args[0]
+            if isinstance(arg, ast.ItemField):
+                binding = items[arg.var]
+                present = binding.values.get(arg.field_name) is not None
+                label = f"{binding.list_name}[{binding.key}].{arg.field_name}"
+                shown = binding.values.get(arg.field_name)
+            else:
+                v = self.fact(arg.name)
+                present = v.value is not UNKNOWN
+                label, shown = arg.name, (None if not present else _display(v.value))
+            return self._atom(node, present, frozenset(), ((label, shown),), items)
+        args = [self.eval(a, items) for a in node.args]
+        reads = _merge_reads(*(a.reads for a in args))
+        if func == "if":
+            cond, a, b = args
+            if cond.value is UNKNOWN:
+                if a.value is not UNKNOWN and a.value == b.value:
+                    return Value(a.value, frozenset(), cond.atoms, reads)
+                return Value(UNKNOWN, cond.needs | a.needs | b.needs, cond.atoms, reads)
+            chosen = a if cond.value else b
+            return Value(chosen.value, chosen.needs, cond.atoms + chosen.atoms, reads)
+        if any(a.value is UNKNOWN for a in args):
+            return Value(UNKNOWN, frozenset().union(*(a.needs for a in args)), (), reads)
+        vals = [a.value for a in args]
+        if func == "min":
+            return Value(min(vals), reads=reads)
+        if func == "max":
+            return Value(max(vals), reads=reads)
+        if func == "abs":
+            return Value(abs(vals[0]), reads=reads)
+        if func == "days_between":
+            return Value(Fraction((vals[1] - vals[0]).days), reads=reads)
+        raise AssertionError(func)  # pragma: no cover
+
+    def _Quantifier(self, node, items):
+        lst = self.fact(node.list_name)
+        if lst.value is UNKNOWN:
+            if node.kind == "count" and node.condition is None:
+                return Value(UNKNOWN, lst.needs, (), lst.reads)
+            atom = Atom(ast.to_source(node), None, lst.reads)
+            return Value(UNKNOWN, lst.needs, (atom,), lst.reads)
+        entries = lst.value
+        if node.condition is None:
+            return Value(Fraction(len(entries)), reads=((node.list_name, f"{len(entries)} items"),))
+        spec = self.vocabulary[node.list_name]
+        results = []
+        for entry in entries:
+            binding = ItemBinding(node.list_name, str(entry.get(spec.key)), entry)
+            results.append(self.eval(node.condition, {**items, node.var: binding}))
+        reads = _merge_reads(*(r.reads for r in results))
+        if node.kind == "count":
+            unknown = [r for r in results if r.value is UNKNOWN]
+            if unknown:
+                return Value(UNKNOWN, frozenset().union(*(r.needs for r in unknown)), (), reads)
+            n = sum(1 for r in results if r.value is True)
+            atoms = tuple(a for r in results if r.value is True for a in r.atoms)
+            return Value(Fraction(n), frozenset(), atoms, reads)
+        decisive = node.kind == "any"
+        settling = [r for r in results if r.value is decisive]
+        if settling:
+            return Value(decisive, frozenset(), tuple(a for r in settling for a in r.atoms), reads)
+        unknown = [r for r in results if r.value is UNKNOWN]
+        if unknown:
+            return Value(UNKNOWN, frozenset().union(*(r.needs for r in unknown)), tuple(a for r in unknown for a in r.atoms), reads)
+        atom = Atom(ast.to_source(node), not decisive, ((node.list_name, f"{len(entries)} items"),))
+        return Value(not decisive, frozenset(), (atom,), reads)
+
+    # ------------------------------------------------------------------ modules and rules
+    def scope(self, module: CompiledModule) -> Value:
+        if module.module.scope is None:
+            return Value(True)
+        return self.eval(module.module.scope, {})
+
+    def rule(self, compiled: CompiledRule) -> RuleVerdict:
+        """Decide one rule (the module's scope is the caller's business)."""
+        rule = compiled.rule
+        if rule.for_each is None:
+            return self._decide(rule, {})
+        lst = self.fact(rule.for_each.list_name)
+        if lst.value is UNKNOWN:
+            return RuleVerdict("undetermined", (), lst.reads, lst.needs)
+        spec = self.vocabulary[rule.for_each.list_name]
+        matched, undetermined, applicable = [], [], 0
+        for entry in lst.value:
+            binding = ItemBinding(rule.for_each.list_name, str(entry.get(spec.key)), entry)
+            verdict = self._decide(rule, {rule.for_each.var: binding})
+            if verdict.outcome != "not_applicable":
+                applicable += 1
+            if verdict.outcome == "matched":
+                matched.append((binding.key, verdict.atoms, verdict.reads))
+            elif verdict.outcome == "undetermined":
+                undetermined.append((binding.key, verdict.needs))
+        needs = frozenset().union(*(n for _, n in undetermined)) if undetermined else frozenset()
+        if matched:
+            return RuleVerdict("matched", (), (), needs, tuple(matched), tuple(undetermined))
+        if undetermined:
+            return RuleVerdict("undetermined", (), (), needs, (), tuple(undetermined))
+        if applicable == 0:
+            return RuleVerdict("not_applicable", (), lst.reads)
+        return RuleVerdict("not_matched", (), lst.reads)
+
+    def _decide(self, rule, items) -> RuleVerdict:
+        if rule.applies_if is not None:
+            applies = self.eval(rule.applies_if, items)
+            if applies.value is False:
+                return RuleVerdict("not_applicable", applies.atoms, applies.reads)
+            if applies.value is UNKNOWN:
+                when = self.eval(rule.when, items)
+                if when.value is False:
+                    # Whether or not it applies, the hazard is absent.
+                    return RuleVerdict("not_matched", when.atoms, _merge_reads(applies.reads, when.reads))
+                return RuleVerdict(
+                    "undetermined", applies.atoms + when.atoms, _merge_reads(applies.reads, when.reads),
+                    applies.needs | when.needs,
+                )
+            pre_atoms, pre_reads = applies.atoms, applies.reads
+        else:
+            pre_atoms, pre_reads = (), ()
+        when = self.eval(rule.when, items)
+        reads = _merge_reads(pre_reads, when.reads)
+        if when.value is True:
+            return RuleVerdict("matched", pre_atoms + when.atoms, reads)
+        if when.value is False:
+            return RuleVerdict("not_matched", when.atoms, reads)
+        return RuleVerdict("undetermined", when.atoms, reads, when.needs)
+
+
+def _display(value: Any) -> Any:
+    """A JSON-friendly rendering of an interpreter value (exact numbers as int, decimal or float)."""
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, Fraction):
+        return number_json(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return f"{len(value)} items"
+    return value
+
+
+def number_json(value: Fraction):
+    if value.denominator == 1:
+        return int(value.numerator)
+    as_float = float(value)
+    if Fraction(repr(as_float)) == value:
+        return as_float
+    return as_float  # a repeating fraction: shown rounded (decisions were made exactly)

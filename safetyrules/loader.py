@@ -1,0 +1,581 @@
+"""Reading rule modules and pack manifests from YAML into the model, with located diagnostics.
+
+Loading is in two passes. This module does the first, per file: safe YAML with positions, JSON Schema
+validation (all errors at once, with a did-you-mean for misspelt keys) and parsing of every expression.
+The compiler does the second, across modules: vocabulary merging, type checking, derived-fact cycles.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from jsonschema import Draft202012Validator
+
+from . import expr as expr_lang
+from .errors import Diagnostic, Location, did_you_mean
+from .expr.types import ANY_UNIT, BOOLEAN, DATE, DIMENSIONLESS, ENUM, LIST, NUMBER, STRING, Type
+from .model import (
+    Category,
+    Citation,
+    Confidence,
+    DerivedFact,
+    Document,
+    FactSpec,
+    ForEach,
+    Jurisdiction,
+    Module,
+    Pack,
+    Rule,
+    Text,
+    Threshold,
+    default_threshold_reading,
+)
+from .yamlsafe import Positions, YamlError, decode_text, load_yaml_text
+
+MANIFEST_NAME = "pack.yaml"
+
+
+@lru_cache(maxsize=None)
+def module_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of rule modules, as shipped in the package."""
+    text = resources.files("safetyrules").joinpath("schemas/module.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=None)
+def _module_validator() -> Draft202012Validator:
+    return Draft202012Validator(module_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def jsonable(value: Any) -> Any:
+    """YAML values as JSON sees them (dates become ISO strings) for schema validation."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class ExprSite:
+    """Maps a character offset inside an expression string back to its file line and column.
+
+    Expressions are often folded block scalars (``when: >-``), so the offset is walked across the
+    scalar's source lines as YAML joined them.
+    """
+
+    def __init__(self, positions: Positions, doc_path: tuple, lines: Sequence[str]):
+        self.base = positions.at(doc_path)
+        self.lines = lines
+
+    def location(self, offset: int) -> Location:
+        base = self.base
+        if not base.line or base.line > len(self.lines):
+            return base
+        raw = self.lines[base.line - 1]
+        start = base.column - 1
+        segments: List[Tuple[int, int, int]] = []  # (line, first column, length)
+        if start < len(raw) and raw[start] in ">|":
+            line_no = base.line + 1
+            indent = None
+            while line_no <= len(self.lines):
+                text = self.lines[line_no - 1]
+                if not text.strip():
+                    line_no += 1
+                    continue
+                lead = len(text) - len(text.lstrip(" "))
+                if indent is None:
+                    indent = lead
+                if lead < indent:
+                    break
+                segments.append((line_no, indent + 1, len(text.rstrip()) - indent))
+                line_no += 1
+        else:
+            quoted = start < len(raw) and raw[start] in "'\""
+            first_col = start + 2 if quoted else start + 1
+            segments.append((base.line, first_col, len(raw) - first_col + 1))
+            line_no = base.line + 1
+            while line_no <= len(self.lines) and len(segments) < 200:
+                text = self.lines[line_no - 1]
+                lead = len(text) - len(text.lstrip(" "))
+                if not text.strip() or lead < base.column or ":" in text.split("#")[0][: lead + 2]:
+                    break
+                segments.append((line_no, lead + 1, len(text.rstrip()) - lead))
+                line_no += 1
+        remaining = offset
+        for line_no, col, length in segments:
+            if remaining <= length:
+                return Location(base.path, line_no, col + remaining)
+            remaining -= length + 1
+        return base
+
+
+@dataclass
+class ModuleSource:
+    """A module file after the first pass: the model with expressions parsed but not yet type-checked."""
+
+    module: Module
+    positions: Positions
+    raw: dict
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.diagnostics: List[Diagnostic] = []
+
+    def add(self, code: str, message: str, location: Location, severity: str = "error") -> None:
+        self.diagnostics.append(Diagnostic(code, message, location, severity))
+
+
+def read_document(path: str, collector: _Collector) -> Tuple[Any, Optional[Positions], Optional[List[str]]]:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        collector.add("E-IO", f"cannot read file: {exc.strerror}", Location(path))
+        return None, None, None
+    try:
+        text = decode_text(data, path)
+        value, positions = load_yaml_text(text, path)
+    except YamlError as exc:
+        collector.diagnostics.append(exc.diagnostic)
+        return None, None, None
+    return value, positions, text.splitlines()
+
+
+def _schema_diagnostics(doc: Any, positions: Positions, collector: _Collector) -> bool:
+    errors = sorted(_module_validator().iter_errors(jsonable(doc)), key=lambda e: list(map(str, e.absolute_path)))
+    for err in errors:
+        path = tuple(err.absolute_path)
+        if err.validator == "additionalProperties":
+            allowed = list((err.schema.get("properties") or {}).keys())
+            extra = [k for k in err.instance if k not in allowed] if isinstance(err.instance, dict) else []
+            for key in extra:
+                collector.add(
+                    "E-SCHEMA-KEY",
+                    f"unknown key {key!r}{did_you_mean(key, allowed)}",
+                    positions.at(path + (key,), key=True),
+                )
+            continue
+        if err.validator == "required":
+            collector.add("E-SCHEMA-REQUIRED", err.message, positions.at(path))
+            continue
+        where = "/".join(str(p) for p in path) or "(document)"
+        message = err.message
+        if err.validator in ("anyOf", "oneOf", "allOf", "if", "then", "else", "not"):
+            message = f"{where}: value does not fit any allowed form"
+            best = [e for e in (err.context or []) if e.validator not in ("anyOf", "oneOf")]
+            if best:
+                message += f" ({best[0].message})"
+        else:
+            message = f"{where}: {message}"
+        collector.add("E-SCHEMA", message, positions.at(path))
+    return not errors
+
+
+def _text(raw: dict) -> Text:
+    return Text(str(raw["zh"]), str(raw["en"]))
+
+
+def _date(value) -> Optional[date]:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _fact_type(raw: dict) -> Type:
+    kind = raw["type"]
+    if kind in ("number", "integer"):
+        return Type(NUMBER, raw.get("unit") or DIMENSIONLESS, integer=(kind == "integer"))
+    if kind == "enum":
+        return Type(ENUM, values=frozenset(str(v) for v in raw["values"]))
+    return Type({"boolean": BOOLEAN, "string": STRING, "date": DATE, "list": LIST}[kind])
+
+
+def _fact(name: str, raw: dict, module_id: str, location: Location, positions: Positions, path: tuple) -> FactSpec:
+    fields = ()
+    if raw["type"] == "list":
+        fields = tuple(
+            _fact(fname, fraw, module_id, positions.at(path + ("fields", fname), key=True), positions, path + ("fields", fname))
+            for fname, fraw in raw["fields"].items()
+        )
+    return FactSpec(
+        name=name,
+        type=_fact_type(raw),
+        label=_text(raw["label"]),
+        module_id=module_id,
+        location=location,
+        description=str(raw.get("description", "")).strip(),
+        unit=raw.get("unit"),
+        values=tuple((str(v), _text(t)) for v, t in (raw.get("values") or {}).items()),
+        site=bool(raw.get("site", False)),
+        minimum=raw.get("minimum"),
+        maximum=raw.get("maximum"),
+        key=raw.get("key"),
+        fields=fields,
+    )
+
+
+def _parse_expr(text: str, site: ExprSite, collector: _Collector):
+    try:
+        return expr_lang.parse(text)
+    except expr_lang.ExprSyntaxError as exc:
+        collector.add("E-SYNTAX", exc.message, site.location(exc.pos))
+        return None
+
+
+def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleSource], List[Diagnostic]]:
+    """First pass over one module file: YAML, schema, model, parsed expressions."""
+    collector = _Collector()
+    doc, positions, lines = read_document(path, collector)
+    if positions is None:
+        return None, collector.diagnostics
+    if not isinstance(doc, dict):
+        collector.add("E-SCHEMA", "a rule module is a mapping with schema_version, module and rules", Location(path, 1, 1))
+        return None, collector.diagnostics
+    if not _schema_diagnostics(doc, positions, collector):
+        return None, collector.diagnostics
+
+    meta = doc["module"]
+    module_id = meta["id"]
+
+    def site(*doc_path) -> ExprSite:
+        return ExprSite(positions, doc_path, lines)
+
+    facts = tuple(
+        _fact(name, raw, module_id, positions.at(("facts", name), key=True), positions, ("facts", name))
+        for name, raw in (doc.get("facts") or {}).items()
+    )
+    for spec in facts:
+        if spec.type.kind == LIST and spec.field(spec.key) is None:
+            collector.add(
+                "E-SCHEMA",
+                f"list fact {spec.name!r} names key {spec.key!r}, which is not one of its fields{did_you_mean(spec.key, [f.name for f in spec.fields])}",
+                positions.at(("facts", spec.name, "key")),
+            )
+    derived = []
+    for name, raw in (doc.get("derived") or {}).items():
+        parsed = _parse_expr(raw["expr"], site("derived", name, "expr"), collector)
+        if parsed is not None:
+            derived.append(
+                DerivedFact(
+                    name=name,
+                    expr=parsed,
+                    source_text=raw["expr"].strip(),
+                    label=_text(raw["label"]),
+                    module_id=module_id,
+                    location=positions.at(("derived", name), key=True),
+                    description=str(raw.get("description", "")).strip(),
+                    source=raw.get("source"),
+                )
+            )
+    document = Document(
+        title=meta["document"]["title"],
+        number=meta["document"]["number"],
+        issuer=_text(meta["document"]["issuer"]),
+        issued=_date(meta["document"].get("issued")),
+        url=meta["document"].get("url"),
+        part=meta["document"].get("part"),
+    )
+
+    def citation(raw: dict) -> Citation:
+        return Citation(
+            document_title=document.title,
+            document_number=document.number,
+            article=raw.get("article"),
+            paragraph=raw.get("paragraph"),
+            item=raw.get("item"),
+            sub_item=raw.get("sub_item"),
+            section=raw.get("section"),
+            clause=raw.get("clause"),
+            table=raw.get("table"),
+        )
+
+    categories = {}
+    for i, raw in enumerate(doc.get("categories") or []):
+        if raw["id"] in categories:
+            collector.add("E-DUPLICATE-ID", f"category {raw['id']!r} is declared twice", positions.at(("categories", i, "id")))
+        categories[raw["id"]] = Category(raw["id"], _text(raw["title"]), citation(raw["citation"]) if raw.get("citation") else None)
+
+    rules = []
+    seen_ids: Dict[str, int] = {}
+    for i, raw in enumerate(doc.get("rules") or []):
+        rule_id = raw["id"]
+        if rule_id in seen_ids:
+            collector.add(
+                "E-DUPLICATE-ID",
+                f"rule id {rule_id!r} is used twice in this module (first at rules[{seen_ids[rule_id]}])",
+                positions.at(("rules", i, "id")),
+            )
+            continue
+        seen_ids[rule_id] = i
+        category = None
+        if raw.get("category") is not None:
+            category = categories.get(raw["category"])
+            if category is None:
+                collector.add(
+                    "E-UNKNOWN-CATEGORY",
+                    f"unknown category {raw['category']!r}{did_you_mean(raw['category'], categories)}",
+                    positions.at(("rules", i, "category")),
+                )
+        when = _parse_expr(raw["when"], site("rules", i, "when"), collector)
+        applies_if = None
+        if raw.get("applies_if"):
+            applies_if = _parse_expr(raw["applies_if"], site("rules", i, "applies_if"), collector)
+        if when is None or (raw.get("applies_if") and applies_if is None):
+            continue
+        for_each = ForEach(raw["for_each"]["list"], raw["for_each"]["as"]) if raw.get("for_each") else None
+        rules.append(
+            Rule(
+                id=rule_id,
+                module_id=module_id,
+                citation=citation(raw["citation"]),
+                title=_text(raw["title"]),
+                when=when,
+                when_text=" ".join(raw["when"].split()),
+                location=positions.at(("rules", i)),
+                category=category,
+                description=str(raw.get("description", "")).strip(),
+                applies_if=applies_if,
+                applies_if_text=" ".join(raw["applies_if"].split()) if raw.get("applies_if") else None,
+                for_each=for_each,
+                thresholds=tuple(
+                    Threshold(t["fact"], t["term"], str(t["value"]) if t.get("value") is not None else None, t.get("note"))
+                    for t in raw.get("thresholds") or ()
+                ),
+                severity=raw["severity"],
+                notes=str(raw.get("notes", "")).strip(),
+            )
+        )
+    scope = None
+    if meta.get("scope"):
+        scope = _parse_expr(meta["scope"], site("module", "scope"), collector)
+    reading = default_threshold_reading()
+    reading.update(meta.get("threshold_reading") or {})
+    jurisdiction_raw = meta["jurisdiction"]
+    jurisdiction = (
+        Jurisdiction("national")
+        if jurisdiction_raw == "national"
+        else Jurisdiction("province", jurisdiction_raw["province"], jurisdiction_raw["code"])
+    )
+    confidence = None
+    if meta.get("confidence"):
+        c = meta["confidence"]
+        confidence = Confidence(c["level"], str(c.get("notes", "")).strip(), tuple(c.get("unverified") or ()))
+    industries = meta["industry"]
+    module = Module(
+        id=module_id,
+        series=meta["series"],
+        title=_text(meta["title"]),
+        document=document,
+        effective_from=_date(meta["effective_from"]),
+        effective_until=_date(meta.get("effective_until")),
+        jurisdiction=jurisdiction,
+        industries=tuple(industries) if isinstance(industries, list) else (industries,),
+        path=path,
+        location=positions.at(("module",)),
+        version=str(meta["version"]) if meta.get("version") is not None else None,
+        supersedes=meta.get("supersedes"),
+        superseded_by=meta.get("superseded_by"),
+        scope=scope,
+        scope_text=" ".join(meta["scope"].split()) if meta.get("scope") else None,
+        imports=tuple(meta.get("imports") or ()),
+        extends=meta.get("extends"),
+        threshold_reading=reading,
+        confidence=confidence,
+        completeness=meta.get("completeness", "complete"),
+        completeness_notes=str(meta.get("completeness_notes", "")).strip(),
+        sources=tuple((s["title"], s.get("url")) for s in meta.get("sources") or ()),
+        illustration=bool(meta.get("illustration", False)),
+        facts=facts,
+        derived=tuple(derived),
+        categories=tuple(categories.values()),
+        rules=tuple(rules),
+        pack=pack,
+    )
+    if module.effective_until is not None and module.effective_until < module.effective_from:
+        collector.add("E-DATES", "effective_until is before effective_from", positions.at(("module", "effective_until")))
+    if collector.diagnostics:
+        return None, collector.diagnostics
+    return ModuleSource(module, positions, doc), collector.diagnostics
+
+
+# --------------------------------------------------------------------------------------------- packs
+
+_MANIFEST_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "version", "title"],
+    "properties": {
+        "name": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
+        "version": {"type": "string", "pattern": r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$"},
+        "title": {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
+                  "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}},
+        "description": {"type": "string"},
+        "modules": {"type": "array", "items": {"type": "string"}},
+        "include": {"type": "array", "items": {"type": ["string", "integer"]}},
+        "tests": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+@dataclass(frozen=True)
+class PackSource:
+    pack: Pack
+    module_files: Tuple[str, ...]
+
+
+def read_pack(directory: str, _seen: Optional[set] = None) -> Tuple[Optional[PackSource], List[Diagnostic]]:
+    """Read a pack manifest and resolve its module files and test files (including included packs)."""
+    collector = _Collector()
+    manifest = os.path.join(directory, MANIFEST_NAME)
+    doc, positions, _ = read_document(manifest, collector)
+    if positions is None:
+        return None, collector.diagnostics
+    errors = list(Draft202012Validator(_MANIFEST_SCHEMA).iter_errors(jsonable(doc)))
+    for err in errors:
+        collector.add("E-MANIFEST", err.message, positions.at(tuple(err.absolute_path)))
+    if errors:
+        return None, collector.diagnostics
+    seen = set() if _seen is None else _seen
+    real = os.path.realpath(directory)
+    if real in seen:
+        collector.add("E-MANIFEST", "pack includes itself", positions.at(("include",)))
+        return None, collector.diagnostics
+    seen.add(real)
+    files: List[str] = []
+    tests: List[str] = []
+    module_ids: List[str] = []
+    for i, sub in enumerate(doc.get("include") or ()):
+        sub_dir = os.path.normpath(os.path.join(directory, str(sub)))
+        included, diags = read_pack(sub_dir, seen)
+        collector.diagnostics.extend(diags)
+        if included:
+            files.extend(included.module_files)
+            tests.extend(included.pack.test_files)
+    for i, pattern in enumerate(doc.get("modules") or ()):
+        matched = sorted(
+            p for p in glob.glob(os.path.join(directory, pattern), recursive=True)
+            if os.path.basename(p) != MANIFEST_NAME and os.path.isfile(p)
+        )
+        if not matched and not any(ch in pattern for ch in "*?["):
+            collector.add("E-MANIFEST", f"module file {pattern!r} does not exist", positions.at(("modules", i)))
+        files.extend(matched)
+    for pattern in doc.get("tests") or ():
+        tests.extend(sorted(glob.glob(os.path.join(directory, pattern), recursive=True)))
+    pack = Pack(
+        name=doc["name"],
+        version=doc["version"],
+        title=Text(doc["title"]["zh"], doc["title"]["en"]),
+        path=directory,
+        module_ids=tuple(module_ids),
+        test_files=tuple(dict.fromkeys(tests)),
+        description=str(doc.get("description", "")),
+    )
+    return PackSource(pack, tuple(dict.fromkeys(files))), collector.diagnostics
+
+
+def shipped_packs_root() -> Optional[str]:
+    """The folder of the packs that ship with the library (inside the wheel, or the source tree's rules/)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for candidate in (os.path.join(here, "_packs"), os.path.join(os.path.dirname(here), "rules")):
+        if os.path.isdir(candidate):
+            return candidate
+    return None
+
+
+def discover_packs() -> Dict[str, str]:
+    """Pack name -> folder, for shipped packs and third-party packs registered under the
+    ``safetyrules.packs`` entry point group (the entry point's value is a module whose folder, or a
+    ``PACK_PATH`` attribute, holds the manifest)."""
+    found: Dict[str, str] = {}
+    root = shipped_packs_root()
+    if root:
+        for manifest in sorted(glob.glob(os.path.join(root, "**", MANIFEST_NAME), recursive=True)):
+            name = _manifest_name(manifest)
+            if name:
+                found.setdefault(name, os.path.dirname(manifest))
+    try:
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group="safetyrules.packs"):
+            try:
+                target = ep.load()
+                path = getattr(target, "PACK_PATH", None) or os.path.dirname(getattr(target, "__file__", "") or "")
+            except Exception:  # a broken third-party pack must not break the shipped ones
+                continue
+            if path and os.path.isfile(os.path.join(path, MANIFEST_NAME)):
+                found.setdefault(ep.name, path)
+    except Exception:  # pragma: no cover - importlib.metadata always present on supported Pythons
+        pass
+    return found
+
+
+def _manifest_name(manifest: str) -> Optional[str]:
+    try:
+        with open(manifest, "rb") as fh:
+            value, _ = load_yaml_text(decode_text(fh.read(), manifest), manifest)
+        return value.get("name") if isinstance(value, dict) else None
+    except (OSError, YamlError):
+        return None
+
+
+def resolve_sources(specs: Iterable[str]) -> Tuple[List[Tuple[Optional[Pack], str]], List[Diagnostic]]:
+    """Turn pack names, pack folders and module files into (pack, module file) pairs."""
+    diagnostics: List[Diagnostic] = []
+    out: List[Tuple[Optional[Pack], str]] = []
+    known = None
+    for spec in specs:
+        spec = str(spec)
+        if os.path.isdir(spec):
+            if os.path.isfile(os.path.join(spec, MANIFEST_NAME)):
+                src, diags = read_pack(spec)
+                diagnostics.extend(diags)
+                if src:
+                    out.extend((src.pack, f) for f in src.module_files)
+            else:
+                files = sorted(
+                    p for p in glob.glob(os.path.join(spec, "**", "*.yaml"), recursive=True)
+                    if os.path.basename(p) != MANIFEST_NAME and "/tests/" not in p.replace(os.sep, "/")
+                    and not p.endswith(".test.yaml")
+                )
+                if not files:
+                    diagnostics.append(Diagnostic("E-NO-MODULES", "no rule modules in this folder", Location(spec)))
+                out.extend((None, f) for f in files)
+        elif os.path.isfile(spec):
+            if os.path.basename(spec) == MANIFEST_NAME:
+                src, diags = read_pack(os.path.dirname(spec) or ".")
+                diagnostics.extend(diags)
+                if src:
+                    out.extend((src.pack, f) for f in src.module_files)
+            else:
+                out.append((None, spec))
+        else:
+            if known is None:
+                known = discover_packs()
+            if spec in known:
+                src, diags = read_pack(known[spec])
+                diagnostics.extend(diags)
+                if src:
+                    out.extend((src.pack, f) for f in src.module_files)
+            else:
+                diagnostics.append(
+                    Diagnostic(
+                        "E-NO-PACK",
+                        f"no pack, folder or file named {spec!r}{did_you_mean(spec, known)}"
+                        + (f"; known packs: {', '.join(sorted(known))}" if known else ""),
+                        Location(spec),
+                    )
+                )
+    return out, diagnostics

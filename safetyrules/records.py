@@ -1,0 +1,263 @@
+"""Inspection records: validation against the loaded vocabulary, and normalisation.
+
+A record is checked completely before any rule sees it: a wrong type, an unknown fact name (with a
+did-you-mean), an enum value the vocabulary does not have, or a date that is not a date is an error
+naming its JSON path. An unknown fact is never silently ignored: it is most often a misspelling, and
+ignoring it would turn a recorded hazard into "undetermined" or, worse, into nothing at all.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from .errors import RecordError, did_you_mean
+from .expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
+from .model import FactSpec
+
+MAX_LIST_ITEMS = 10_000
+_RECORD_KEYS = ("record_id", "inspection_date", "site", "facts", "findings", "inspector", "notes", "source")
+_SITE_KEYS = ("id", "name", "industry", "region", "attributes", "address")
+
+
+@dataclass(frozen=True)
+class Record:
+    """A validated inspection record. ``values`` maps fact names to Python values (numbers as given)."""
+
+    record_id: str
+    inspection_date: date
+    industry: str
+    region: Optional[str]
+    values: Mapping[str, Any]
+    site: Mapping[str, Any] = field(default_factory=dict)
+    findings: Tuple[Mapping[str, Any], ...] = ()
+
+
+def exact(value: Any) -> Fraction:
+    """The exact value of a recorded number: decimals are read as written (``0.1`` is one tenth).
+
+    A binary float's exact value is taken to be its shortest decimal representation, which is the
+    number that was written in the JSON or code it came from.
+    """
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(Decimal(repr(value)))
+    if isinstance(value, Decimal):
+        return Fraction(value)
+    raise TypeError(value)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, Fraction)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    return False
+
+
+def _parse_date(value: Any) -> Optional[date]:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def check_value(spec: FactSpec, value: Any, path: str, problems: List[Tuple[str, str]]) -> Any:
+    """Validate one value against its declaration; returns the normalised value (or None when bad)."""
+    kind = spec.type.kind
+    if kind == NUMBER:
+        if not _is_number(value):
+            hint = " (write numbers without quotes)" if isinstance(value, str) else ""
+            problems.append((path, f"expected a number{f' in {spec.unit}' if spec.unit else ''}, got {_type_name(value)}{hint}"))
+            return None
+        if spec.type.integer and exact(value).denominator != 1:
+            problems.append((path, f"expected a whole number, got {value}"))
+            return None
+        if spec.minimum is not None and exact(value) < exact(spec.minimum):
+            problems.append((path, f"{value} is below the minimum {spec.minimum}"))
+            return None
+        if spec.maximum is not None and exact(value) > exact(spec.maximum):
+            problems.append((path, f"{value} is above the maximum {spec.maximum}"))
+            return None
+        if isinstance(value, float) and spec.type.integer:
+            return int(value)
+        return value
+    if kind == BOOLEAN:
+        if not isinstance(value, bool):
+            problems.append((path, f"expected true or false, got {_type_name(value)}"))
+            return None
+        return value
+    if kind == ENUM:
+        codes = [v for v, _ in spec.values]
+        if not isinstance(value, str) or value not in codes:
+            shown = repr(value) if isinstance(value, (str, int, float)) else _type_name(value)
+            hint = did_you_mean(value, codes) if isinstance(value, str) else ""
+            problems.append((path, f"{shown} is not one of {', '.join(codes)}{hint}"))
+            return None
+        return value
+    if kind == STRING:
+        if not isinstance(value, str):
+            problems.append((path, f"expected a string, got {_type_name(value)}"))
+            return None
+        return value
+    if kind == DATE:
+        parsed = _parse_date(value)
+        if parsed is None:
+            problems.append((path, f"expected a date YYYY-MM-DD, got {value!r}"))
+        return parsed
+    if kind == LIST:
+        if not isinstance(value, list):
+            problems.append((path, f"expected a list of {spec.name} items, got {_type_name(value)}"))
+            return None
+        if len(value) > MAX_LIST_ITEMS:
+            problems.append((path, f"{len(value)} items; the limit is {MAX_LIST_ITEMS}"))
+            return None
+        items = []
+        keys = set()
+        field_names = [f.name for f in spec.fields]
+        for i, item in enumerate(value):
+            ipath = f"{path}[{i}]"
+            if not isinstance(item, dict):
+                problems.append((ipath, f"expected an object, got {_type_name(item)}"))
+                continue
+            out = {}
+            for fname, fvalue in item.items():
+                fspec = spec.field(fname) if isinstance(fname, str) else None
+                if fspec is None:
+                    problems.append((f"{ipath}.{fname}", f"unknown field{did_you_mean(str(fname), field_names)}"))
+                    continue
+                if fvalue is None:
+                    continue
+                out[fname] = check_value(fspec, fvalue, f"{ipath}.{fname}", problems)
+            key = out.get(spec.key)
+            if key is None:
+                problems.append((ipath, f"item has no {spec.key!r} (the field that names it)"))
+            elif key in keys:
+                problems.append((f"{ipath}.{spec.key}", f"duplicate item {key!r}"))
+            keys.add(key)
+            items.append(out)
+        return items
+    return value  # pragma: no cover
+
+
+def parse_record(raw: Any, vocabularies: Mapping[str, Mapping[str, FactSpec]], derived_names=()) -> Record:
+    """Validate and normalise a record (a dict from JSON or YAML); raises :class:`RecordError`.
+
+    ``vocabularies`` maps each industry to its fact vocabulary; the record's ``site.industry``
+    chooses one.
+    """
+    if not isinstance(raw, dict):
+        raise RecordError(None, [("$", f"a record must be an object, got {_type_name(raw)}")])
+    problems: List[Tuple[str, str]] = []
+    record_id = raw.get("record_id")
+    if isinstance(record_id, int) and not isinstance(record_id, bool):
+        record_id = str(record_id)
+    if not isinstance(record_id, str) or not record_id:
+        problems.append(("$.record_id", "required: a non-empty string"))
+        record_id = None
+    for key in raw:
+        if key not in _RECORD_KEYS:
+            problems.append((f"$.{key}", f"unknown key{did_you_mean(str(key), _RECORD_KEYS)}"))
+    day = _parse_date(raw.get("inspection_date"))
+    if "inspection_date" not in raw:
+        problems.append(("$.inspection_date", "required: the inspection date YYYY-MM-DD"))
+    elif day is None:
+        problems.append(("$.inspection_date", f"expected a date YYYY-MM-DD, got {raw.get('inspection_date')!r}"))
+    site = raw.get("site")
+    industry = region = None
+    attributes: Dict[str, Any] = {}
+    if not isinstance(site, dict):
+        problems.append(("$.site", "required: an object with at least 'industry'"))
+        site = {}
+    else:
+        for key in site:
+            if key not in _SITE_KEYS:
+                problems.append((f"$.site.{key}", f"unknown key{did_you_mean(str(key), _SITE_KEYS)}"))
+        industry = site.get("industry")
+        if not isinstance(industry, str) or not industry:
+            problems.append(("$.site.industry", "required: the site's industry, e.g. coal_mine"))
+        elif industry not in vocabularies:
+            problems.append((
+                "$.site.industry",
+                f"no loaded rule module covers industry {industry!r}{did_you_mean(industry, vocabularies)}; "
+                f"loaded: {', '.join(sorted(vocabularies))}",
+            ))
+        region = site.get("region")
+        if region is not None and not isinstance(region, str):
+            problems.append(("$.site.region", "expected a region code such as CN-NM"))
+        attributes = site.get("attributes") or {}
+        if not isinstance(attributes, dict):
+            problems.append(("$.site.attributes", f"expected an object, got {_type_name(attributes)}"))
+            attributes = {}
+    observed = raw.get("facts") if raw.get("facts") is not None else {}
+    if not isinstance(observed, dict):
+        problems.append(("$.facts", f"expected an object, got {_type_name(observed)}"))
+        observed = {}
+    facts = vocabularies.get(industry, {}) if isinstance(industry, str) else {}
+    values: Dict[str, Any] = {}
+    for where, source in (("$.site.attributes", attributes), ("$.facts", observed)):
+        for name, value in source.items():
+            path = f"{where}.{name}"
+            spec = facts.get(name) if isinstance(name, str) else None
+            if spec is None:
+                if industry not in vocabularies:
+                    continue
+                if name in derived_names:
+                    problems.append((path, f"{name!r} is a derived fact: it is computed from other facts, not recorded"))
+                else:
+                    problems.append((path, f"unknown fact {name!r}{did_you_mean(str(name), facts)}"))
+                continue
+            if name in values:
+                problems.append((path, f"{name!r} is given both as a site attribute and as a fact"))
+                continue
+            if value is None:
+                continue
+            checked = check_value(spec, value, path, problems)
+            if checked is not None:
+                values[name] = checked
+    findings = raw.get("findings") or []
+    if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
+        problems.append(("$.findings", "expected a list of objects"))
+        findings = []
+    if problems:
+        raise RecordError(record_id, problems)
+    return Record(
+        record_id=record_id,
+        inspection_date=day,
+        industry=industry,
+        region=region,
+        values=values,
+        site=dict(site),
+        findings=tuple(findings),
+    )

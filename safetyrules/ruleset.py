@@ -1,0 +1,116 @@
+"""The public entry point: load rules once, evaluate records many times, from any thread."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, Union
+
+from . import __version__
+from .backends import backend_class
+from .compiler import CompiledRule, RuleSetIR, load_ir
+from .errors import RecordError
+from .evaluation import build_report, select_modules
+from .model import FactSpec, Module, Pack
+from .records import Record, parse_record
+from .report import Report
+
+RecordInput = Union[Mapping[str, Any], Record]
+
+
+class RuleSet:
+    """A compiled, immutable rule set bound to a backend.
+
+    Evaluation keeps no state between records, so one RuleSet may serve many threads at once.
+    """
+
+    def __init__(self, ir: RuleSetIR, backend: str = "native"):
+        self._ir = ir
+        self._backend_name = backend
+        self._backend = backend_class(backend)(ir)
+        self._engine = {
+            "library": "safetyrules",
+            "library_version": __version__,
+            "packs": [{"name": p.name, "version": p.version} for p in ir.packs],
+        }
+
+    # -------------------------------------------------------------- what is loaded
+    @property
+    def ir(self) -> RuleSetIR:
+        return self._ir
+
+    @property
+    def backend(self) -> str:
+        return self._backend_name
+
+    @property
+    def modules(self) -> Tuple[Module, ...]:
+        return tuple(cm.module for cm in self._ir.modules)
+
+    @property
+    def rules(self) -> Tuple[CompiledRule, ...]:
+        return tuple(self._ir.rules.values())
+
+    @property
+    def packs(self) -> Tuple[Pack, ...]:
+        return self._ir.packs
+
+    @property
+    def facts(self) -> Mapping[str, FactSpec]:
+        return self._ir.facts
+
+    def with_backend(self, backend: str) -> "RuleSet":
+        """The same compiled rules on another backend (no reloading)."""
+        return RuleSet(self._ir, backend)
+
+    # -------------------------------------------------------------- evaluation
+    def parse_record(self, raw: RecordInput) -> Record:
+        """Validate a record against this rule set's vocabulary; raises :class:`RecordError`."""
+        if isinstance(raw, Record):
+            return raw
+        return parse_record(raw, self._ir.vocabularies, self._ir.derived)
+
+    def evaluate(self, record: RecordInput, *, as_of: Optional[date] = None, jurisdiction: Optional[str] = None) -> Report:
+        """Judge one record by the module versions in force on its inspection date (or ``as_of``).
+
+        Raises :class:`RecordError` for a malformed record.
+        """
+        parsed = self.parse_record(record)
+        selection = select_modules(self._ir, parsed, as_of, jurisdiction)
+        decisions = self._backend.decide(parsed, selection)
+        return build_report(self._ir, parsed, selection, decisions, self._backend_name, self._engine)
+
+    def evaluate_many(
+        self, records: Iterable[RecordInput], *, as_of: Optional[date] = None
+    ) -> Iterator[Union[Report, RecordError]]:
+        """One result per input, in order: a report, or the error that record raised. Nothing is dropped."""
+        for raw in records:
+            try:
+                yield self.evaluate(raw, as_of=as_of)
+            except RecordError as exc:
+                yield exc
+
+    def close(self) -> None:
+        self._backend.close()
+
+    def __enter__(self) -> "RuleSet":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def load_rules(*specs: Union[str, Sequence[str]], backend: str = "native") -> RuleSet:
+    """Load pack names, pack folders or module files, compile them and bind a backend.
+
+    >>> rules = load_rules("mining")                      # a shipped pack, by name
+    >>> rules = load_rules("rules/construction", "my.yaml")  # folders and files
+
+    Raises :class:`LoadError` listing every problem found, each as ``path:line:col: CODE message``.
+    """
+    flat = []
+    for spec in specs:
+        if isinstance(spec, (list, tuple)):
+            flat.extend(spec)
+        else:
+            flat.append(spec)
+    return RuleSet(load_ir([str(s) for s in flat]), backend)

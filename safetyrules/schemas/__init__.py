@@ -1,0 +1,94 @@
+"""JSON Schemas: of rule modules (a file beside this one), and of inspection records, derived from a
+loaded vocabulary so that an inspection app can generate its forms from the rules it runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Optional
+
+from ..compiler import RuleSetIR
+from ..model import FactSpec
+
+
+def _fact_schema(spec: FactSpec) -> dict:
+    kind = spec.type.kind
+    out: dict = {"title": spec.label.zh, "description": spec.label.en + (f". {spec.description}" if spec.description else "")}
+    if kind == "number":
+        out["type"] = "integer" if spec.type.integer else "number"
+        if spec.unit:
+            out["x-unit"] = spec.unit
+        if spec.minimum is not None:
+            out["minimum"] = spec.minimum
+        if spec.maximum is not None:
+            out["maximum"] = spec.maximum
+    elif kind == "boolean":
+        out["type"] = "boolean"
+    elif kind == "enum":
+        out["enum"] = [v for v, _ in spec.values]
+        out["x-enum-labels"] = {v: t.to_json() for v, t in spec.values}
+    elif kind == "string":
+        out["type"] = "string"
+    elif kind == "date":
+        out["type"] = "string"
+        out["format"] = "date"
+    elif kind == "list":
+        out["type"] = "array"
+        out["items"] = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [spec.key],
+            "properties": {f.name: _fact_schema(f) for f in spec.fields},
+        }
+    if kind != "list":
+        out = {"anyOf": [out, {"type": "null"}], "title": out["title"], "description": out["description"]}
+    return out
+
+
+def record_schema(ir: RuleSetIR, as_of: Optional[date] = None) -> dict:
+    """The JSON Schema of inspection records for the loaded modules (those in force on ``as_of``)."""
+    modules = [cm for cm in ir.modules if as_of is None or cm.module.in_force(as_of)]
+    names = set()
+    for cm in modules:
+        names |= {f.name for f in cm.module.facts}
+        for ref in cm.module.imports + ((cm.module.extends,) if cm.module.extends else ()):
+            names |= {f.name for f in ir.module_by_id[ref].module.facts}
+    specs = [ir.facts[n] for n in sorted(names)]
+    industries = sorted({i for cm in modules for i in cm.module.industries})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "safetyrules inspection record",
+        "description": "Modules: " + ", ".join(cm.id for cm in modules) + (f" (in force on {as_of.isoformat()})" if as_of else ""),
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["record_id", "inspection_date", "site"],
+        "properties": {
+            "record_id": {"type": "string", "minLength": 1},
+            "inspection_date": {"type": "string", "format": "date"},
+            "site": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["industry"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "address": {"type": "string"},
+                    "industry": {"enum": industries},
+                    "region": {"type": "string", "pattern": "^CN-[A-Z]{2}$"},
+                    "attributes": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {s.name: _fact_schema(s) for s in specs if s.site},
+                    },
+                },
+            },
+            "facts": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {s.name: _fact_schema(s) for s in specs if not s.site},
+            },
+            "findings": {"type": "array", "items": {"type": "object"}},
+            "inspector": {},
+            "notes": {},
+            "source": {},
+        },
+    }

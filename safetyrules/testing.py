@@ -1,0 +1,198 @@
+"""Rule tests stored as data beside the rules, and their coverage.
+
+Standards staff write cases in YAML (a record and the expected outcome per rule); this runner
+evaluates them and reports failures as a diff of missing and unexpected outcomes with the case's
+``file:line``. Coverage counts, per rule, which outcomes the passing cases assert, because a rule
+that was never seen matched, not matched *and* undetermined has not been tested as the standard
+reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from jsonschema import Draft202012Validator
+
+from .errors import Diagnostic, Location, RecordError
+from .loader import _Collector, jsonable, read_document
+from .ruleset import RuleSet
+
+OUTCOMES = ("matched", "not_matched", "undetermined", "not_applicable")
+
+_CASES_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["cases"],
+    "properties": {
+        "description": {"type": "string"},
+        "cases": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "record", "expect"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "description": {"type": "string"},
+                    "record": {"type": "object"},
+                    "as_of": {"type": "string", "format": "date"},
+                    "expect": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": {
+                            "anyOf": [
+                                {"enum": list(OUTCOMES)},
+                                {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["outcome"],
+                                    "properties": {
+                                        "outcome": {"enum": list(OUTCOMES)},
+                                        "needs": {"type": "array", "items": {"type": "string"}},
+                                        "items": {"type": "array", "items": {"type": ["string", "integer"]}},
+                                    },
+                                },
+                            ]
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    rule_id: str
+    outcome: str
+    needs: Optional[Tuple[str, ...]] = None
+    items: Optional[Tuple[str, ...]] = None
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    location: Location
+    record: Mapping[str, Any]
+    expectations: Tuple[Expectation, ...]
+    as_of: Optional[str] = None
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    failures: List[str] = field(default_factory=list)
+    passed_expectations: List[Expectation] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class TestRun:
+    results: List[CaseResult]
+    diagnostics: List[Diagnostic]
+    rule_ids: Tuple[str, ...]
+
+    @property
+    def failed(self) -> List[CaseResult]:
+        return [r for r in self.results if not r.passed]
+
+    def coverage(self) -> Dict[str, Dict[str, bool]]:
+        """Per rule: which of matched / not_matched / undetermined a passing expectation asserted."""
+        seen: Dict[str, set] = {rid: set() for rid in self.rule_ids}
+        for result in self.results:
+            for e in result.passed_expectations:
+                if e.rule_id in seen:
+                    seen[e.rule_id].add(e.outcome)
+        return {rid: {o: (o in s) for o in ("matched", "not_matched", "undetermined")} for rid, s in seen.items()}
+
+    def rule_coverage_percent(self) -> float:
+        cov = self.coverage()
+        if not cov:
+            return 100.0
+        full = sum(1 for c in cov.values() if all(c.values()))
+        return 100.0 * full / len(cov)
+
+
+def read_cases(path: str) -> Tuple[List[Case], List[Diagnostic]]:
+    collector = _Collector()
+    doc, positions, _ = read_document(path, collector)
+    if positions is None:
+        return [], collector.diagnostics
+    errors = list(Draft202012Validator(_CASES_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER).iter_errors(jsonable(doc)))
+    for err in errors:
+        where = "/".join(map(str, err.absolute_path))
+        collector.add("E-TEST-FILE", f"{where}: {err.message}", positions.at(tuple(err.absolute_path)))
+    if errors:
+        return [], collector.diagnostics
+    cases = []
+    for i, raw in enumerate(doc["cases"]):
+        expectations = []
+        for rule_id, exp in raw["expect"].items():
+            if isinstance(exp, str):
+                expectations.append(Expectation(rule_id, exp))
+            else:
+                expectations.append(
+                    Expectation(
+                        rule_id,
+                        exp["outcome"],
+                        tuple(sorted(exp["needs"])) if "needs" in exp else None,
+                        tuple(sorted(str(x) for x in exp["items"])) if "items" in exp else None,
+                    )
+                )
+        record = jsonable(raw["record"])
+        record.setdefault("record_id", f"case-{i + 1}")
+        cases.append(Case(raw["name"], positions.at(("cases", i)), record, tuple(expectations), raw.get("as_of")))
+    return cases, collector.diagnostics
+
+
+def run_case(rules: RuleSet, case: Case) -> CaseResult:
+    """Evaluate one case and compare every expectation; failures say expected vs actual."""
+    from datetime import date
+
+    result = CaseResult(case)
+    try:
+        report = rules.evaluate(case.record, as_of=date.fromisoformat(case.as_of) if case.as_of else None)
+    except RecordError as exc:
+        result.failures.append("the record is invalid: " + "; ".join(f"{p}: {m}" for p, m in exc.problems))
+        return result
+    for e in case.expectations:
+        if e.rule_id not in rules.ir.rules:
+            result.failures.append(f"{e.rule_id}: no such rule is loaded")
+            continue
+        actual = report.outcome_of(e.rule_id)
+        if actual == "not_evaluated":
+            # the rule's module is not in force on the case's date, or not for this industry
+            actual = "not_applicable"
+        problems = []
+        if actual != e.outcome:
+            problems.append(f"expected {e.outcome}, got {actual}")
+        elif e.needs is not None and e.outcome == "undetermined":
+            got = next(u.needs for u in report.undetermined if u.rule_id == e.rule_id)
+            missing, unexpected = sorted(set(e.needs) - set(got)), sorted(set(got) - set(e.needs))
+            if missing or unexpected:
+                problems.append(f"needs differ: missing {missing}, unexpected {unexpected}")
+        elif e.items is not None and e.outcome == "matched":
+            got = sorted(str(d.item) for d in report.determinations if d.rule_id == e.rule_id)
+            missing, unexpected = sorted(set(e.items) - set(got)), sorted(set(got) - set(e.items))
+            if missing or unexpected:
+                problems.append(f"matched items differ: missing {missing}, unexpected {unexpected}")
+        if problems:
+            result.failures.append(f"{e.rule_id}: " + "; ".join(problems))
+        else:
+            result.passed_expectations.append(e)
+    return result
+
+
+def run_cases(rules: RuleSet, files: Sequence[str]) -> TestRun:
+    results: List[CaseResult] = []
+    diagnostics: List[Diagnostic] = []
+    for path in files:
+        cases, diags = read_cases(path)
+        diagnostics.extend(diags)
+        results.extend(run_case(rules, case) for case in cases)
+    return TestRun(results, diagnostics, tuple(rules.ir.rules))

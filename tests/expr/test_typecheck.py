@@ -1,0 +1,87 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from safetyrules.expr import ExprSyntaxError, ExprTypeError, Vocabulary, check, check_condition, parse
+from safetyrules.expr.types import Type
+
+VOCAB = Vocabulary(
+    {
+        "output_t": Type("number", "t"),
+        "capacity_t": Type("number", "t"),
+        "ch4_pct": Type("number", "%"),
+        "people": Type("number", "1", integer=True),
+        "mine_type": Type("enum", values=frozenset({"underground", "open_pit"})),
+        "stopped": Type("boolean"),
+        "licence_expiry": Type("date"),
+        "cranes": Type("list"),
+    },
+    {"cranes": {"id": Type("string"), "load_pct": Type("number", "%"), "ok": Type("boolean")}},
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "output_t > capacity_t * 110%",
+        "ch4_pct >= 1.0 and not stopped",
+        "mine_type == 'underground' or mine_type in ['open_pit']",
+        "licence_expiry < inspection_date",
+        "days_between(licence_expiry, inspection_date) > 30",
+        "any(c in cranes where c.load_pct > 100 and not c.ok)",
+        "count(c in cranes where c.load_pct > 90) >= 2",
+        "count(cranes) > 0",
+        "people > 9 * 120%",
+        "known(output_t) and known(c.load_pct) == false or true" if False else "known(output_t)",
+        "if(mine_type == 'underground', output_t, capacity_t) > 5",
+        "output_t / capacity_t > 110%",
+    ],
+)
+def test_well_typed(text):
+    typed, refs = check_condition(parse(text), VOCAB)
+    assert typed.ty.kind == "boolean"
+    assert refs
+
+
+@pytest.mark.parametrize(
+    "text, code, fragment",
+    [
+        ("ch4_pct >= 1%", "E-UNIT", "mixes units"),
+        ("output_t > ch4_pct", "E-UNIT", "mixes units"),
+        ("output_t + ch4_pct > 1", "E-UNIT", "mixes units"),
+        ("mine_type == 'undergrund'", "E-ENUM-VALUE", "did you mean 'underground'"),
+        ("outpt_t > 1", "E-UNKNOWN-FACT", "did you mean 'output_t'"),
+        ("stopped > 1", "E-TYPE", "orders numbers or dates"),
+        ("output_t", "E-TYPE", "must be true or false"),
+        ("output_t and stopped", "E-TYPE", "joins conditions"),
+        ("any(c in cranes where c.lod_pct > 1)", "E-UNKNOWN-FACT", "did you mean 'load_pct'"),
+        ("any(c in output_t where true)", "E-TYPE", "ranges over a list"),
+        ("c.load_pct > 1", "E-UNKNOWN-FACT", "not an item variable"),
+        ("licence_expiry > 5", "E-TYPE", "cannot compare"),
+    ],
+)
+def test_type_errors(text, code, fragment):
+    with pytest.raises(ExprTypeError) as info:
+        check_condition(parse(text), VOCAB)
+    assert info.value.code == code
+    assert fragment in info.value.message
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["output_t", "capacity_t", "ch4_pct", "people", "mine_type", "stopped", "'underground'", "1", "110%",
+             ">", ">=", "==", "and", "or", "not", "+", "*", "/", "(", ")", "in", "['open_pit']", "cranes", "count(cranes)"]
+        ),
+        min_size=1,
+        max_size=9,
+    )
+)
+def test_random_expressions_compile_or_raise_documented_errors(tokens):
+    text = " ".join(tokens)
+    try:
+        node = parse(text)
+        check(node, VOCAB)
+    except (ExprSyntaxError, ExprTypeError) as exc:
+        assert exc.pos >= 0

@@ -1,0 +1,125 @@
+"""The command line: exit codes, formats, and bad input without tracebacks."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from safetyrules.cli import main
+from tests.conftest import EXAMPLES, RULES, demo_record
+
+DEMO = os.path.join(RULES, "demo")
+
+
+def write_json(tmp_path, value, name="r.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_check_found_exits_1_with_citation(capsys):
+    code = main(["check", os.path.join(EXAMPLES, "demo-underground.json"), "--rules", DEMO])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "《示例矿井重大隐患判定标准》第四条第（一）项" in out
+
+
+def test_check_json_output(capsys):
+    code = main(["check", os.path.join(EXAMPLES, "demo-underground.json"), "--rules", DEMO, "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert data["status"] == "major_hazard_found"
+    assert {d["rule_id"] for d in data["determinations"]} == {"demo-capacity-2026.a4.i1", "demo-capacity-2026.a5.i2"}
+
+
+def test_check_clean_exits_0(tmp_path, capsys):
+    facts = {"annual_output_t": 10, "approved_capacity_t": 100, "max_quarter_output_t": 3, "working_faces": []}
+    assert main(["check", write_json(tmp_path, demo_record(facts)), "--rules", DEMO]) == 0
+
+
+def test_check_undetermined_exits_3(tmp_path, capsys):
+    assert main(["check", write_json(tmp_path, demo_record({})), "--rules", DEMO]) == 3
+    assert "undetermined" in capsys.readouterr().out.lower()
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("{not json", "malformed JSON"),
+        ("[1, 2]", "must be an object"),
+        ('{"record_id": "a", "inspection_date": "2026-08-01", "site": {"industry": "demo"}, "facts": {"annual_output_t": "x"}}', "$.facts.annual_output_t"),
+        ("[" * 100 + "]" * 100, "nested deeper"),
+    ],
+)
+def test_bad_record_files_exit_2_without_traceback(tmp_path, capsys, content, fragment):
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    assert main(["check", str(path), "--rules", DEMO]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_not_utf8_record(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_bytes(b'{"record_id": "\xff"}')
+    assert main(["check", str(path), "--rules", DEMO]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_missing_file(capsys):
+    assert main(["check", "/nonexistent/record.json", "--rules", DEMO]) == 2
+
+
+def test_bad_rules_exit_2(tmp_path, capsys):
+    bad = tmp_path / "m.yaml"
+    bad.write_text("schema_version: 1\nmodule: {}\nrules: []\n", encoding="utf-8")
+    assert main(["check", os.path.join(EXAMPLES, "demo-underground.json"), "--rules", str(bad)]) == 2
+    assert "E-SCHEMA" in capsys.readouterr().err
+
+
+def test_lint_and_list(capsys):
+    assert main(["lint", DEMO]) == 0
+    assert main(["list", "--rules", DEMO, "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out[out.index("{"):])
+    rules = {r["id"]: r for m in data["modules"] for r in m["rules"]}
+    assert rules["demo-capacity-2020.a5.i2"]["citation"]["rendered"] == "《示例矿井重大隐患判定标准》第五条第（二）项"
+
+
+def test_test_command_runs_demo_cases(capsys):
+    assert main(["test", DEMO, "--min-coverage", "100"]) == 0
+    assert "rule coverage 100.0%" in capsys.readouterr().out
+
+
+def test_test_command_reports_a_failing_case_with_location(tmp_path, capsys):
+    import shutil
+
+    pack = tmp_path / "demo"
+    shutil.copytree(DEMO, pack)
+    cases = pack / "tests" / "demo.test.yaml"
+    cases.write_text(cases.read_text(encoding="utf-8").replace("demo-capacity-2026.a4.i1: not_matched", "demo-capacity-2026.a4.i1: matched", 1), encoding="utf-8")
+    assert main(["test", str(pack)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "demo.test.yaml:" in out and "expected matched, got not_matched" in out
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["check"])
+    assert info.value.code == 2
+
+
+def test_as_of_override(tmp_path, capsys):
+    facts = {"annual_output_t": 6000, "approved_capacity_t": 6500, "max_quarter_output_t": 1950.01}
+    path = write_json(tmp_path, demo_record(facts, date="2026-06-30"))
+    assert main(["check", path, "--rules", DEMO, "--format", "json"]) == 3
+    capsys.readouterr()
+    assert main(["check", path, "--rules", DEMO, "--format", "json", "--as-of", "2026-07-01"]) == 1
+
+
+def test_module_entry_point_runs():
+    proc = subprocess.run([sys.executable, "-m", "safetyrules", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "safetyrules" in proc.stdout
