@@ -135,7 +135,8 @@ def render_text(report, verbose: bool = False) -> str:
         lines.append(f"      {d.title['zh']} — {d.title['en']}  ({d.rule_id})")
         for e in d.evidence:
             values = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in e.values)
-            lines.append(f"      because {e.expr}  [{values}]")
+            test = e.expr if e.result is True else f"not ({e.expr})"
+            lines.append(f"      because {test}  [{values}]")
     if report.undetermined:
         lines.append(f"  undetermined 无法判定 ({len(report.undetermined)}): record these facts to decide")
         shown = report.undetermined if verbose else report.undetermined[:15]

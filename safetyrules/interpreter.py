@@ -139,7 +139,8 @@ class Interpreter:
         return Value(node.value)
 
     def _InspectionDate(self, node, items):
-        return Value(self.day, reads=(("inspection_date", self.day.isoformat()),))
+        day = self.record.inspection_date
+        return Value(day, reads=(("inspection_date", day.isoformat()),))
 
     def _Name(self, node, items):
         v = self.fact(node.name)
@@ -313,6 +314,12 @@ class Interpreter:
             return self._decide(rule, {})
         lst = self.fact(rule.for_each.list_name)
         if lst.value is UNKNOWN:
+            if rule.applies_if is not None and not _reads_var(rule.applies_if, rule.for_each.var):
+                applies = self.eval(rule.applies_if, {})
+                if applies.value is False:
+                    return RuleVerdict("not_applicable", applies.atoms, applies.reads)
+                if applies.value is UNKNOWN:
+                    return RuleVerdict("undetermined", applies.atoms, _merge_reads(applies.reads, lst.reads), applies.needs | lst.needs)
             return RuleVerdict("undetermined", (), lst.reads, lst.needs)
         spec = self.vocabulary[rule.for_each.list_name]
         matched, undetermined, applicable = [], [], 0
@@ -358,6 +365,10 @@ class Interpreter:
         if when.value is False:
             return RuleVerdict("not_matched", when.atoms, reads)
         return RuleVerdict("undetermined", when.atoms, reads, when.needs)
+
+
+def _reads_var(node: ast.Node, var: str) -> bool:
+    return any(isinstance(n, ast.ItemField) and n.var == var for n in ast.walk(node))
 
 
 def _display(value: Any) -> Any:

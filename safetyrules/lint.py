@@ -51,12 +51,17 @@ def lint_ir(ir: RuleSetIR) -> List[Finding]:
     return sorted(findings, key=lambda f: (order[f.severity], f.location.path, f.location.line, f.code))
 
 
-def _mentions(node: ast.Node, fact: str) -> bool:
+def _mentions(node: ast.Node, fact: str, list_name=None) -> bool:
+    """Whether a comparison reads ``fact`` (a fact, derived fact, ``var.field`` or ``list.field``)."""
     for n in ast.walk(node):
         if isinstance(n, ast.Name) and n.name == fact:
             return True
-        if isinstance(n, ast.ItemField) and fact in (f"{n.var}.{n.field_name}", n.field_name):
-            return True
+        if isinstance(n, ast.ItemField):
+            names = {f"{n.var}.{n.field_name}", n.field_name}
+            if list_name:
+                names.add(f"{list_name}.{n.field_name}")
+            if fact in names:
+                return True
     return False
 
 
@@ -69,7 +74,7 @@ def _threshold_readings(ir: RuleSetIR) -> List[Finding]:
             for t in rule.thresholds:
                 mode = reading.get(t.term)
                 compares = [n for n in ast.walk(rule.when) if isinstance(n, ast.Compare) and n.op not in ("==", "!=")]
-                relevant = [n for n in compares if _mentions(n, t.fact)]
+                relevant = [n for n in compares if _mentions(n, t.fact, rule.for_each.list_name if rule.for_each else None)]
                 if not relevant:
                     out.append(Finding("L-THRESHOLD-UNUSED", "warning",
                                        f"rule {rule.id}: threshold on {t.fact!r} ({t.term}) but no comparison reads it", rule.location))

@@ -128,8 +128,8 @@ def test_huge_file_is_refused(tmp_path):
 
 def test_unknown_pack_name_suggests():
     with pytest.raises(LoadError) as info:
-        load_rules("minig")
-    assert "did you mean 'mining'" in str(info.value)
+        load_rules("dem")
+    assert "did you mean 'demo'" in str(info.value)
 
 
 def test_citation_rendering(demo_rules):

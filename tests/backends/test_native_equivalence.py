@@ -1,0 +1,77 @@
+"""The native backend's generated fast path gives exactly the reference interpreter's reports."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from safetyrules import load_rules
+from safetyrules.loader import discover_packs
+from tests.strategies import record_strategy, version_dates
+from tests.helpers import record, rules_from
+
+PACKS = discover_packs()
+TESTED = sorted(n for n in PACKS if not (n.startswith("construction-") and "construction" in PACKS))
+
+
+def comparable(report):
+    data = report.to_json()
+    data["engine"].pop("backend")
+    return data
+
+
+@pytest.mark.parametrize("name", TESTED)
+def test_native_equals_interpreter_on_generated_records(name):
+    native = load_rules(PACKS[name])
+    reference = native.with_backend("interpreter")
+    for industry in sorted(native.ir.vocabularies):
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(record_strategy(native.ir, industry, version_dates(native.ir, industry)))
+        def check(raw):
+            assert comparable(native.evaluate(raw)) == comparable(reference.evaluate(raw))
+
+        check()
+
+
+def test_fast_path_ties_are_exact(tmp_path):
+    rules = rules_from(
+        tmp_path,
+        facts={"a": {"type": "number"}, "b": {"type": "number"}, "c": {"type": "number"}},
+        derived={"excess": "a - b * 110%"},
+        rules=[("r1", "excess >= 0"), ("r2", "a - b > c"), ("r3", "a / b > 110%"), ("r4", "(a - b) * 3 == c")],
+    )
+    code = rules._backend.generated_source("t-mod")
+    assert "ex(" in code  # arithmetic comparisons carry the exact re-check
+    report = rules.evaluate(record({"a": 7150, "b": 6500, "c": 650}))
+    assert report.outcome_of("r1") == "matched"       # 7150 - 7150 >= 0 exactly
+    assert report.outcome_of("r2") == "not_matched"   # 650 > 650 is false
+    assert report.outcome_of("r3") == "not_matched"   # 1.1 > 1.1 is false
+    report = rules.evaluate(record({"a": 1000000.3, "b": 1000000.2, "c": 0.3}))
+    assert report.outcome_of("r4") == "matched"       # (0.1) * 3 == 0.3 exactly
+
+
+def test_generated_source_contains_no_rule_text(tmp_path):
+    evil = "x'); __import__('os').system('echo pwned'); ('"
+    rules = rules_from(
+        tmp_path,
+        facts={"k": {"type": "string"}},
+        rules=[("r1", "k == 'x\\'); __import__(\\'os\\').system(\\'echo pwned\\'); (\\''")],
+    )
+    source = rules._backend.generated_source("t-mod")
+    assert "pwned" not in source and "__import__" not in source
+    assert rules.evaluate(record({"k": evil})).outcome_of("r1") == "matched"
+
+
+def test_complete_records_take_the_generated_path(demo_rules):
+    from safetyrules.evaluation import select_modules
+
+    raw = {
+        "record_id": "c", "inspection_date": "2026-08-01",
+        "site": {"industry": "demo", "attributes": {"mine_type": "underground"}},
+        "facts": {"annual_output_t": 7150, "approved_capacity_t": 6500, "max_quarter_output_t": 1950,
+                  "working_faces": [{"id": "F", "ch4_pct": 1, "electric_work_continued": True}]},
+    }
+    record = demo_rules.parse_record(raw)
+    decisions = demo_rules._backend.decide(record, select_modules(demo_rules.ir, record))
+    assert decisions.outcomes["demo-capacity-2026.a4.i1"] == "not_matched"
+    # decided by generated code: only the for_each rule needed the interpreter
+    assert set(decisions.verdicts) == {"demo-capacity-2026.a5.i2"}
