@@ -10,6 +10,7 @@ evaluators need to explain an undetermined rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date
 from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
@@ -44,6 +45,16 @@ class CompiledModule:
     @property
     def id(self) -> str:
         return self.module.id
+
+    @cached_property
+    def rule_ids(self) -> Tuple[str, ...]:
+        return tuple(r.rule.id for r in self.rules)
+
+    @cached_property
+    def module_json(self) -> dict:
+        """How a determination names its module."""
+        m = self.module
+        return {"id": m.id, "version": m.version, "document": m.document.title, "document_number": m.document.number}
 
 
 @dataclass(frozen=True)

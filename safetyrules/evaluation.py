@@ -18,7 +18,7 @@ from .compiler import CompiledModule, CompiledRule, RuleSetIR
 from .errors import EvaluationError
 from .interpreter import UNKNOWN, Interpreter, RuleVerdict
 from .records import Record
-from .report import Determination, Evidence, Notice, Report, UndeterminedRule
+from .report import Determination, Evidence, Notice, Report, RuleIds, UndeterminedRule
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,26 @@ class Selection:
     notices: Tuple[Notice, ...]
 
 
+@dataclass(frozen=True)
+class ModuleVector:
+    """A module decided in one go, by rule index: matched, not applicable, and rules decided by the
+    interpreter (with their verdicts); every other rule of the module is not matched."""
+
+    hits: Tuple[int, ...]
+    undetermined: Tuple[int, ...]
+    not_applicable: Tuple[int, ...]
+    interpreted: Mapping[int, RuleVerdict]
+
+
 @dataclass
 class Decisions:
-    """A backend's answer for one record. ``verdicts`` may carry ready explanations (interpreter)."""
+    """A backend's answer for one record: per rule id in ``outcomes`` (``verdicts`` may carry ready
+    explanations from the interpreter), or per module in ``vectors``."""
 
     scopes: Dict[str, Optional[bool]] = field(default_factory=dict)
     outcomes: Dict[str, str] = field(default_factory=dict)
     verdicts: Dict[str, RuleVerdict] = field(default_factory=dict)
+    vectors: Dict[str, ModuleVector] = field(default_factory=dict)
 
 
 class Backend(ABC):
@@ -103,59 +116,73 @@ def build_report(
     interp = Interpreter(ir, record, selection.day)
     determinations: List[Determination] = []
     undetermined: List[UndeterminedRule] = []
-    not_matched: List[str] = []
-    not_applicable: List[str] = []
+    not_matched = RuleIds()
+    not_applicable = RuleIds()
     applied, skipped = [], []
+
+    def explain(compiled: CompiledRule, outcome: str, verdict: Optional[RuleVerdict], scope, scope_needs, module_json):
+        verdict = verdict or interp.rule(compiled)
+        expected = verdict.outcome
+        if scope is None and expected == "matched":
+            expected = "undetermined"
+        if expected != outcome:
+            raise EvaluationError(
+                f"backend {backend!r} decided {outcome} for rule {compiled.id} on record {record.record_id}, "
+                f"but the reference semantics give {expected}"
+            )
+        rule = compiled.rule
+        if outcome == "matched":
+            determinations.extend(_determinations(compiled, verdict, module_json))
+            if not verdict.undetermined_items:
+                return
+            # Matched on some items, undecided on others: the others still need facts.
+        undetermined.append(
+            UndeterminedRule(
+                rule.id, rule.title.to_json(), rule.citation.to_json(), compiled.rule.module_id,
+                tuple(sorted(verdict.needs | scope_needs)), tuple(k for k, _ in verdict.undetermined_items),
+            )
+        )
+
     for cm in selection.modules:
         m = cm.module
         scope = decisions.scopes.get(cm.id, True)
         if scope is False:
             skipped.append({"id": cm.id, "reason": "out of scope", "scope": m.scope_text})
-            not_applicable.extend(r.id for r in cm.rules)
+            not_applicable.add_all(cm.rule_ids)
             continue
         applied.append(m.summary_json())
-        scope_needs = frozenset()
-        if scope is None:
-            scope_needs = interp.scope(cm).needs
-        module_json = {"id": m.id, "version": m.version, "document": m.document.title, "document_number": m.document.number}
+        scope_needs = frozenset() if scope is not None else interp.scope(cm).needs
+        module_json = cm.module_json
+        vector = decisions.vectors.get(cm.id)
+        if vector is not None:
+            interpreted_nm = {i for i, v in vector.interpreted.items() if v.outcome == "not_matched"}
+            interpreted_na = {i for i, v in vector.interpreted.items() if v.outcome == "not_applicable"}
+            special = set(vector.hits) | set(vector.undetermined) | set(vector.not_applicable) | set(vector.interpreted)
+            # lists keep the modules' rule order, whichever way each rule was decided
+            not_matched.add_all_but(cm.rule_ids, special - interpreted_nm)
+            not_applicable.add_indices(cm.rule_ids, sorted(set(vector.not_applicable) | interpreted_na))
+            undetermined_set = set(vector.undetermined)
+            for index in sorted((set(vector.hits) | undetermined_set | set(vector.interpreted)) - interpreted_nm - interpreted_na):
+                compiled = cm.rules[index]
+                verdict = vector.interpreted.get(index)
+                if verdict is not None:
+                    outcome = verdict.outcome
+                else:
+                    outcome = "undetermined" if index in undetermined_set else "matched"
+                if scope is None and outcome == "matched":
+                    outcome = "undetermined"
+                explain(compiled, outcome, verdict, scope, scope_needs, module_json)
+            continue
         for compiled in cm.rules:
             outcome = decisions.outcomes.get(compiled.id)
             if outcome is None:
                 raise EvaluationError(f"backend {backend!r} gave no decision for rule {compiled.id}")
             if outcome == "not_matched":
-                not_matched.append(compiled.id)
-                continue
-            if outcome == "not_applicable":
-                not_applicable.append(compiled.id)
-                continue
-            verdict = decisions.verdicts.get(compiled.id) or interp.rule(compiled)
-            expected = verdict.outcome
-            if scope is None and expected == "matched":
-                expected = "undetermined"
-            if expected != outcome:
-                raise EvaluationError(
-                    f"backend {backend!r} decided {outcome} for rule {compiled.id} on record {record.record_id}, "
-                    f"but the reference semantics give {expected}"
-                )
-            rule = compiled.rule
-            if outcome == "matched":
-                determinations.extend(_determinations(compiled, verdict, module_json))
-                if verdict.undetermined_items:
-                    # Matched on some items, undecided on others: the others still need facts.
-                    undetermined.append(
-                        UndeterminedRule(
-                            rule.id, rule.title.to_json(), rule.citation.to_json(), m.id, tuple(sorted(verdict.needs)),
-                            tuple(k for k, _ in verdict.undetermined_items),
-                        )
-                    )
+                not_matched.add(compiled.id)
+            elif outcome == "not_applicable":
+                not_applicable.add(compiled.id)
             else:
-                needs = verdict.needs | scope_needs
-                undetermined.append(
-                    UndeterminedRule(
-                        rule.id, rule.title.to_json(), rule.citation.to_json(), m.id, tuple(sorted(needs)),
-                        tuple(k for k, _ in verdict.undetermined_items),
-                    )
-                )
+                explain(compiled, outcome, decisions.verdicts.get(compiled.id), scope, scope_needs, module_json)
     return Report(
         record_id=record.record_id,
         inspection_date=record.inspection_date,
@@ -163,8 +190,8 @@ def build_report(
         backend=backend,
         determinations=tuple(determinations),
         undetermined=tuple(undetermined),
-        not_matched=tuple(not_matched),
-        not_applicable=tuple(not_applicable),
+        not_matched=not_matched.freeze(),
+        not_applicable=not_applicable.freeze(),
         modules_applied=tuple(applied),
         modules_not_applicable=tuple(skipped),
         notices=selection.notices,

@@ -189,7 +189,7 @@ class Interpreter:
         item = None
         if items:
             item = next(iter(items.values())).key if len(items) == 1 else ",".join(b.key for b in items.values())
-        atom = Atom(ast.to_source(node), _truth(result), reads, item)
+        atom = Atom(ast.source_of(node), _truth(result), reads, item)
         return Value(result, needs if result is UNKNOWN else frozenset(), (atom,), reads)
 
     def _Compare(self, node, items):
@@ -273,7 +273,7 @@ class Interpreter:
         if lst.value is UNKNOWN:
             if node.kind == "count" and node.condition is None:
                 return Value(UNKNOWN, lst.needs, (), lst.reads)
-            atom = Atom(ast.to_source(node), None, lst.reads)
+            atom = Atom(ast.source_of(node), None, lst.reads)
             return Value(UNKNOWN, lst.needs, (atom,), lst.reads)
         entries = lst.value
         if node.condition is None:
@@ -298,7 +298,7 @@ class Interpreter:
         unknown = [r for r in results if r.value is UNKNOWN]
         if unknown:
             return Value(UNKNOWN, frozenset().union(*(r.needs for r in unknown)), tuple(a for r in unknown for a in r.atoms), reads)
-        atom = Atom(ast.to_source(node), not decisive, ((node.list_name, f"{len(entries)} items"),))
+        atom = Atom(ast.source_of(node), not decisive, ((node.list_name, f"{len(entries)} items"),))
         return Value(not decisive, frozenset(), (atom,), reads)
 
     # ------------------------------------------------------------------ modules and rules

@@ -8,6 +8,7 @@ pickled to worker processes without copies diverging.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from typing import Mapping, Optional, Tuple, Union
 
@@ -24,6 +25,10 @@ class Text:
     en: str
 
     def to_json(self) -> dict:
+        return dict(self._json)
+
+    @cached_property
+    def _json(self) -> dict:
         return {"zh": self.zh, "en": self.en}
 
 
@@ -114,6 +119,10 @@ class Citation:
         return f"《{self.document_title}》{self.locator}"
 
     def to_json(self) -> dict:
+        return dict(self._json)
+
+    @cached_property
+    def _json(self) -> dict:
         out = {
             "document": self.document_title,
             "document_number": self.document_number,

@@ -35,6 +35,8 @@ class Record:
     values: Mapping[str, Any]
     site: Mapping[str, Any] = field(default_factory=dict)
     findings: Tuple[Mapping[str, Any], ...] = ()
+    #: every number is an int or float within float precision: generated code may decide it
+    fast: bool = True
 
 
 def exact(value: Any) -> Fraction:
@@ -171,7 +173,39 @@ def check_value(spec: FactSpec, value: Any, path: str, problems: List[Tuple[str,
     return value  # pragma: no cover
 
 
-def parse_record(raw: Any, vocabularies: Mapping[str, Mapping[str, FactSpec]], derived_names=()) -> Record:
+#: floats represent every integer below this exactly; larger or non-float numbers go to the exact path
+FAST_NUMBER_LIMIT = 2**53
+
+_PLAIN_NUMBER, _BOUNDED, _BOOLEAN, _ENUM, _OTHER = range(5)
+
+
+def fast_kinds(facts: Mapping[str, FactSpec]) -> Dict[str, tuple]:
+    """Per fact, how to accept its commonest values without the general checker (built once per rule set)."""
+    kinds: Dict[str, tuple] = {}
+    for name, spec in facts.items():
+        kind = spec.type.kind
+        if kind == NUMBER and not spec.type.integer:
+            if spec.minimum is None and spec.maximum is None:
+                kinds[name] = (_PLAIN_NUMBER,)
+            else:
+                lo = float(spec.minimum) if spec.minimum is not None else -math.inf
+                hi = float(spec.maximum) if spec.maximum is not None else math.inf
+                kinds[name] = (_BOUNDED, lo, hi)
+        elif kind == BOOLEAN:
+            kinds[name] = (_BOOLEAN,)
+        elif kind == ENUM:
+            kinds[name] = (_ENUM, frozenset(v for v, _ in spec.values))
+        else:
+            kinds[name] = (_OTHER,)
+    return kinds
+
+
+def parse_record(
+    raw: Any,
+    vocabularies: Mapping[str, Mapping[str, FactSpec]],
+    derived_names=(),
+    kinds_by_industry: Optional[Mapping[str, Mapping[str, tuple]]] = None,
+) -> Record:
     """Validate and normalise a record (a dict from JSON or YAML); raises :class:`RecordError`.
 
     ``vocabularies`` maps each industry to its fact vocabulary; the record's ``site.industry``
@@ -225,9 +259,35 @@ def parse_record(raw: Any, vocabularies: Mapping[str, Mapping[str, FactSpec]], d
         problems.append(("$.facts", f"expected an object, got {_type_name(observed)}"))
         observed = {}
     facts = vocabularies.get(industry, {}) if isinstance(industry, str) else {}
+    kinds = (kinds_by_industry or {}).get(industry) if isinstance(industry, str) else None
+    if kinds is None:
+        kinds = fast_kinds(facts)
     values: Dict[str, Any] = {}
+    fast = True
+    limit = FAST_NUMBER_LIMIT
     for where, source in (("$.site.attributes", attributes), ("$.facts", observed)):
         for name, value in source.items():
+            # the common cases first, without building a path string
+            kind = kinds.get(name)
+            if kind is not None and value is not None and name not in values:
+                code = kind[0]
+                t = type(value)
+                if code == _PLAIN_NUMBER:
+                    if (t is float or t is int) and -limit < value < limit:
+                        values[name] = value
+                        continue
+                elif code == _BOOLEAN:
+                    if t is bool:
+                        values[name] = value
+                        continue
+                elif code == _ENUM:
+                    if t is str and value in kind[1]:
+                        values[name] = value
+                        continue
+                elif code == _BOUNDED:
+                    if (t is float or t is int) and -limit < value < limit and kind[1] <= value <= kind[2]:
+                        values[name] = value
+                        continue
             path = f"{where}.{name}"
             spec = facts.get(name) if isinstance(name, str) else None
             if spec is None:
@@ -246,6 +306,8 @@ def parse_record(raw: Any, vocabularies: Mapping[str, Mapping[str, FactSpec]], d
             checked = check_value(spec, value, path, problems)
             if checked is not None:
                 values[name] = checked
+                if spec.type.kind == NUMBER and not (type(checked) in (int, float) and -limit < checked < limit):
+                    fast = False  # decided by the exact interpreter
     findings = raw.get("findings") or []
     if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
         problems.append(("$.findings", "expected a list of objects"))
@@ -260,4 +322,5 @@ def parse_record(raw: Any, vocabularies: Mapping[str, Mapping[str, FactSpec]], d
         values=values,
         site=dict(site),
         findings=tuple(findings),
+        fast=fast,
     )

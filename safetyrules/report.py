@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -18,6 +18,88 @@ MAJOR_HAZARD_FOUND = "major_hazard_found"
 UNDETERMINED = "undetermined"
 NO_MAJOR_HAZARD_FOUND = "no_major_hazard_found"
 NO_APPLICABLE_CRITERIA = "no_applicable_criteria"
+
+
+class RuleIds(Sequence):
+    """An ordered, immutable list of rule ids, materialised on first use.
+
+    Most rules of a pack are not matched by a given record; a report keeps them as (module rule ids,
+    exceptions) and lists them only when asked, so that evaluating a record does not pay for
+    copying a hundred ids it may never show.
+    """
+
+    __slots__ = ("_parts", "_items", "_set")
+
+    def __init__(self) -> None:
+        self._parts: List[tuple] = []
+        self._items: Optional[Tuple[str, ...]] = None
+        self._set = None
+
+    # building (before freeze)
+    def add(self, rule_id: str) -> None:
+        self._parts.append(("one", rule_id))
+
+    def add_all(self, ids: Tuple[str, ...]) -> None:
+        self._parts.append(("all", ids))
+
+    def add_all_but(self, ids: Tuple[str, ...], excluded) -> None:
+        self._parts.append(("but", ids, frozenset(excluded)))
+
+    def add_indices(self, ids: Tuple[str, ...], indices) -> None:
+        self._parts.append(("idx", ids, tuple(indices)))
+
+    def freeze(self) -> "RuleIds":
+        return self
+
+    def _materialise(self) -> Tuple[str, ...]:
+        if self._items is None:
+            out: List[str] = []
+            for part in self._parts:
+                kind = part[0]
+                if kind == "one":
+                    out.append(part[1])
+                elif kind == "all":
+                    out.extend(part[1])
+                elif kind == "but":
+                    ids, excluded = part[1], part[2]
+                    out.extend(ids[i] for i in range(len(ids)) if i not in excluded)
+                else:
+                    out.extend(part[1][i] for i in part[2])
+            self._items = tuple(out)
+            self._parts = []
+        return self._items
+
+    def __getitem__(self, index):
+        return self._materialise()[index]
+
+    def __len__(self) -> int:
+        return len(self._materialise())
+
+    def __iter__(self):
+        return iter(self._materialise())
+
+    def __contains__(self, rule_id) -> bool:
+        if self._set is None:
+            self._set = frozenset(self._materialise())
+        return rule_id in self._set
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._materialise())
+
+    def __repr__(self) -> str:
+        return f"RuleIds({self._materialise()!r})"
+
+    def __reduce__(self):
+        return (_rule_ids_from, (self._materialise(),))
+
+
+def _rule_ids_from(items) -> "RuleIds":
+    ids = RuleIds()
+    ids.add_all(tuple(items))
+    return ids
 
 
 @dataclass(frozen=True)
@@ -114,8 +196,8 @@ class Report:
     backend: str
     determinations: Tuple[Determination, ...]
     undetermined: Tuple[UndeterminedRule, ...]
-    not_matched: Tuple[str, ...]
-    not_applicable: Tuple[str, ...]
+    not_matched: Sequence[str]
+    not_applicable: Sequence[str]
     modules_applied: Tuple[Dict[str, Any], ...]
     modules_not_applicable: Tuple[Dict[str, Any], ...]
     notices: Tuple[Notice, ...]

@@ -11,7 +11,7 @@ from .compiler import CompiledRule, RuleSetIR, load_ir
 from .errors import RecordError
 from .evaluation import build_report, select_modules
 from .model import FactSpec, Module, Pack
-from .records import Record, parse_record
+from .records import Record, fast_kinds, parse_record
 from .report import Report
 
 RecordInput = Union[Mapping[str, Any], Record]
@@ -27,6 +27,7 @@ class RuleSet:
         self._ir = ir
         self._backend_name = backend
         self._backend = backend_class(backend)(ir)
+        self._kinds = {industry: fast_kinds(vocab) for industry, vocab in ir.vocabularies.items()}
         self._engine = {
             "library": "safetyrules",
             "library_version": __version__,
@@ -67,7 +68,7 @@ class RuleSet:
         """Validate a record against this rule set's vocabulary; raises :class:`RecordError`."""
         if isinstance(raw, Record):
             return raw
-        return parse_record(raw, self._ir.vocabularies, self._ir.derived)
+        return parse_record(raw, self._ir.vocabularies, self._ir.derived, self._kinds)
 
     def evaluate(self, record: RecordInput, *, as_of: Optional[date] = None, jurisdiction: Optional[str] = None) -> Report:
         """Judge one record by the module versions in force on its inspection date (or ``as_of``).

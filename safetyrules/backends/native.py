@@ -21,17 +21,20 @@ the common one. Property tests check that both give identical reports.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..compiler import CompiledModule, CompiledRule, RuleSetIR
-from ..evaluation import Backend, Decisions, Selection
+from ..evaluation import Backend, Decisions, ModuleVector, Selection
 from ..expr import ast
 from ..expr.types import BOOLEAN, DATE, NUMBER
 from ..interpreter import UNKNOWN, Interpreter
 from ..records import Record
+
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: relative tolerance below which a float comparison is re-decided exactly (float error is ~1e-16)
 TIE_TOLERANCE = 1e-9
@@ -50,17 +53,23 @@ class _Fallback(Exception):
 @dataclass
 class _Slot:
     code: str
-    mag: Optional[str]  # running error-magnitude expression; None when the value is exact
+    mag: Optional[str] = None  # running error-magnitude expression; None when the value is exact
+    nullable: bool = True  # may evaluate to None (unknown)
+
+
+_SIMPLE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|-?[0-9][0-9.e+-]*|C\[[0-9]+\])$")
 
 
 class _ModuleGenerator:
+    """Generates one module's three-valued decision function (None is unknown)."""
+
     def __init__(self, ir: RuleSetIR, module: CompiledModule):
         self.ir = ir
         self.module = module
         self.constants: List[Any] = []
         self.comparisons: List[ast.Compare] = []
         self.fact_locals: Dict[str, str] = {}
-        self.derived_locals: Dict[str, Tuple[str, Optional[str]]] = {}
+        self.derived_locals: Dict[str, _Slot] = {}
         self.lines: List[str] = []
         self.tmp = 0
 
@@ -74,8 +83,7 @@ class _ModuleGenerator:
         if value.denominator == 1 and abs(value) < FAST_NUMBER_LIMIT:
             return repr(int(value)), True
         as_float = float(value)
-        exact = Fraction(repr(as_float)) == value
-        return repr(as_float), exact
+        return repr(as_float), Fraction(repr(as_float)) == value
 
     def fact(self, name: str) -> str:
         local = self.fact_locals.get(name)
@@ -84,48 +92,72 @@ class _ModuleGenerator:
             self.fact_locals[name] = local
         return local
 
+    def temp(self) -> str:
+        self.tmp += 1
+        return f"_t{self.tmp}"
+
     def derived(self, name: str) -> _Slot:
         if name not in self.derived_locals:
-            d = self.ir.derived[name]
-            slot = self.expr(d.expr)
-            local = f"d{len(self.derived_locals)}"
+            slot = self.expr(self.ir.derived[name].expr)
+            index = len(self.derived_locals)
+            local = f"d{index}"
             self.lines.append(f"    {local} = {slot.code}")
-            mag_local = None
+            mag = None
             if slot.mag is not None:
-                mag_local = f"m{len(self.derived_locals)}"
-                self.lines.append(f"    {mag_local} = {slot.mag}")
-            self.derived_locals[name] = (local, mag_local)
-        local, mag_local = self.derived_locals[name]
-        return _Slot(local, mag_local)
+                mag = f"m{index}"
+                self.lines.append(f"    {mag} = ({slot.mag}) if {local} is not None else 0.0")
+            self.derived_locals[name] = _Slot(local, mag, slot.nullable)
+        return self.derived_locals[name]
+
+    def bind(self, slot: _Slot) -> Tuple[str, str]:
+        """(expression that evaluates and names the value, the name to use afterwards)."""
+        if _SIMPLE.match(slot.code):
+            return slot.code, slot.code
+        t = self.temp()
+        return f"({t} := {slot.code})", t
+
+    def guarded(self, slots: Sequence[_Slot], make: Callable[[List[str]], str], zero_divisor: int = -1) -> str:
+        """``make(names)`` evaluated only when every nullable operand is known (else None)."""
+        checks, names = [], []
+        for i, slot in enumerate(slots):
+            if slot.nullable or i == zero_divisor:
+                first, name = self.bind(slot)
+                checks.append(f"not {first}" if i == zero_divisor else f"{first} is None")
+            else:
+                name = slot.code
+            names.append(name)
+        body = make(names)
+        if not checks:
+            return f"({body})"
+        return f"(None if {' or '.join(checks)} else {body})"
 
     # ----------------------------------------------------------------- expressions
     def expr(self, node: ast.Node) -> _Slot:
         if isinstance(node, ast.Number):
             code, exact = self.number_literal(node.value)
-            return _Slot(code, None if exact else f"abs({code})")
+            return _Slot(code, None if exact else repr(abs(float(node.value))), False)
         if isinstance(node, (ast.String, ast.DateLiteral)):
-            return _Slot(self.const(node.value), None)
+            return _Slot(self.const(node.value), None, False)
         if isinstance(node, ast.Boolean):
-            return _Slot("True" if node.value else "False", None)
+            return _Slot("True" if node.value else "False", None, False)
         if isinstance(node, ast.InspectionDate):
-            return _Slot("day", None)
+            return _Slot("day", None, False)
         if isinstance(node, ast.Name):
             if node.name in self.ir.derived:
                 return self.derived(node.name)
             if node.ty.kind == "list":
                 raise _NotFast()
-            return _Slot(self.fact(node.name), None)
+            return _Slot(self.fact(node.name))
         if isinstance(node, (ast.ItemField, ast.Quantifier)):
             raise _NotFast()
         if isinstance(node, ast.Negate):
             inner = self.expr(node.operand)
-            return _Slot(f"(-{inner.code})", inner.mag)
+            return _Slot(self.guarded([inner], lambda n: f"-{n[0]}"), inner.mag, inner.nullable)
         if isinstance(node, ast.Not):
-            return _Slot(f"(not {self.expr(node.operand).code})", None)
-        if isinstance(node, ast.And):
-            return _Slot("(" + " and ".join(self.expr(o).code for o in node.operands) + ")", None)
-        if isinstance(node, ast.Or):
-            return _Slot("(" + " or ".join(self.expr(o).code for o in node.operands) + ")", None)
+            inner = self.expr(node.operand)
+            return _Slot(self.guarded([inner], lambda n: f"not {n[0]}"), None, inner.nullable)
+        if isinstance(node, (ast.And, ast.Or)):
+            return self.logic(node)
         if isinstance(node, ast.Arith):
             return self.arith(node)
         if isinstance(node, ast.Compare):
@@ -141,74 +173,120 @@ class _ModuleGenerator:
                     raise _NotFast()
                 options.append(slot.code)
             op = "not in" if node.negated else "in"
-            return _Slot(f"({operand.code} {op} ({', '.join(options)},))", None)
+            return _Slot(self.guarded([operand], lambda n: f"{n[0]} {op} ({', '.join(options)},)"), None, operand.nullable)
         if isinstance(node, ast.Call):
             return self.call(node)
         raise _NotFast()
 
-    def _mag(self, slot: _Slot) -> str:
-        return slot.mag if slot.mag is not None else f"abs({slot.code})"
+    def logic(self, node) -> _Slot:
+        """Kleene and/or: a decisive operand (False for and, True for or) settles it, else unknown wins."""
+        decisive = "False" if isinstance(node, ast.And) else "True"
+        other = "True" if decisive == "False" else "False"
+        slots = [self.expr(o) for o in node.operands]
+        if not any(s.nullable for s in slots):
+            word = " and " if decisive == "False" else " or "
+            return _Slot("(" + word.join(s.code for s in slots) + ")", None, False)
+        firsts, names = [], []
+        for s in slots:
+            first, name = self.bind(s) if s.nullable else (s.code, s.code)
+            firsts.append(first)
+            names.append((name, s.nullable))
+        settle = " or ".join(f"{f} is {decisive}" for f in firsts)
+        unknown = " or ".join(f"{n} is None" for n, nullable in names if nullable)
+        return _Slot(f"({decisive} if {settle} else (None if {unknown} else {other}))", None, True)
 
     def arith(self, node: ast.Arith) -> _Slot:
         if node.left.ty.kind != NUMBER:
             raise _NotFast()
         left, right = self.expr(node.left), self.expr(node.right)
-        code = f"({left.code} {node.op} {right.code})"
-        lm, rm = self._mag(left), self._mag(right)
-        if node.op in "+-":
+        op = node.op
+        if op == "/":
+            code = self.guarded([left, right], lambda n: f"{n[0]} / {n[1]}", zero_divisor=1)
+        else:
+            code = self.guarded([left, right], lambda n: f"{n[0]} {op} {n[1]}")
+        lm = left.mag if left.mag is not None else f"abs({left.code})"
+        rm = right.mag if right.mag is not None else f"abs({right.code})"
+        if op in "+-":
             mag = f"({lm} + {rm})"
-        elif node.op == "*":
+        elif op == "*":
             mag = f"({lm} * {rm})"
         else:
-            # error bound of a/b: (err(a) + |a/b| err(b)) / |b|
-            mag = f"(({lm} + abs({code}) * {rm}) / abs({right.code}))"
-        return _Slot(code, mag)
+            # rounding-error bound of a/b: (err(a) + |a/b| err(b)) / |b|
+            mag = f"(({lm} + abs({left.code} / {right.code}) * {rm}) / abs({right.code}))"
+        return _Slot(code, mag, left.nullable or right.nullable or op == "/")
 
     def compare(self, node: ast.Compare) -> _Slot:
         left, right = self.expr(node.left), self.expr(node.right)
         op = node.op
         if left.mag is None and right.mag is None:
-            return _Slot(f"({left.code} {op} {right.code})", None)
+            return _Slot(self.guarded([left, right], lambda n: f"{n[0]} {op} {n[1]}"), None, left.nullable or right.nullable)
         k = len(self.comparisons)
         self.comparisons.append(node)
-        self.tmp += 1
-        lv, rv = f"_l{self.tmp}", f"_r{self.tmp}"
+        lm = left.mag if left.mag is not None else f"abs({left.code})"
+        rm = right.mag if right.mag is not None else f"abs({right.code})"
         tol = repr(TIE_TOLERANCE)
-        code = (
-            f"(ex({k}) if abs(({lv} := {left.code}) - ({rv} := {right.code})) <= {tol} * ({self._mag(left)} + {self._mag(right)}) "
-            f"else ({lv} {op} {rv}))"
-        )
-        return _Slot(code, None)
+
+        def make(n):
+            return f"(ex({k}) if abs({n[0]} - {n[1]}) <= {tol} * ({lm} + {rm}) else {n[0]} {op} {n[1]})"
+
+        # both sides are named first so that the tie test reuses them
+        checks, names = [], []
+        for slot in (left, right):
+            if slot.nullable:
+                t = self.temp()
+                checks.append(f"({t} := {slot.code}) is None")
+                names.append(t)
+            else:
+                names.append(slot.code if _SIMPLE.match(slot.code) else f"({slot.code})")
+        if not checks:
+            return _Slot(f"({make(names)})", None, False)
+        return _Slot(f"(None if {' or '.join(checks)} else {make(names)})", None, True)
 
     def call(self, node: ast.Call) -> _Slot:
         func = node.func
         if func == "known":
             arg = node.args[0]
-            if isinstance(arg, ast.Name) and arg.name not in self.ir.derived:
-                return _Slot("True", None)  # the fast path runs only when every base fact is recorded
+            if isinstance(arg, ast.Name):
+                if arg.name in self.ir.derived:
+                    return _Slot(f"({self.derived(arg.name).code} is not None)", None, False)
+                return _Slot(f"({self.fact(arg.name)} is not None)", None, False)
             raise _NotFast()
         args = [self.expr(a) for a in node.args]
         if func == "if":
             cond, a, b = args
+            c_first, c_name = self.bind(cond)
+            ta, tb = self.temp(), self.temp()
+            code = (
+                f"({a.code} if {c_first} is True else ({b.code} if {c_name} is False else "
+                f"({ta} if ({ta} := {a.code}) is not None and {ta} == ({tb} := {b.code}) else None)))"
+            )
             mag = None
             if a.mag is not None or b.mag is not None:
-                mag = f"({self._mag(a)} if {cond.code} else {self._mag(b)})"
-            return _Slot(f"({a.code} if {cond.code} else {b.code})", mag)
+                am = a.mag if a.mag is not None else f"abs({a.code})"
+                bm = b.mag if b.mag is not None else f"abs({b.code})"
+                mag = f"max({am}, {bm})"
+            return _Slot(code, mag, True)
         if func in ("min", "max"):
             mag = None
             if args[0].mag is not None or args[1].mag is not None:
-                mag = f"max({self._mag(args[0])}, {self._mag(args[1])})"
-            return _Slot(f"{func}({args[0].code}, {args[1].code})", mag)
+                am = args[0].mag if args[0].mag is not None else f"abs({args[0].code})"
+                bm = args[1].mag if args[1].mag is not None else f"abs({args[1].code})"
+                mag = f"max({am}, {bm})"
+            return _Slot(self.guarded(args, lambda n: f"{func}({n[0]}, {n[1]})"), mag, args[0].nullable or args[1].nullable)
         if func == "abs":
-            return _Slot(f"abs({args[0].code})", args[0].mag)
+            return _Slot(self.guarded(args, lambda n: f"abs({n[0]})"), args[0].mag, args[0].nullable)
         if func == "days_between":
-            return _Slot(f"({args[1].code} - {args[0].code}).days", None)
+            return _Slot(self.guarded(args, lambda n: f"({n[1]} - {n[0]}).days"), None, args[0].nullable or args[1].nullable)
         raise _NotFast()
 
     # ----------------------------------------------------------------- the module function
-    def generate(self) -> Tuple[str, Tuple[Optional[int], ...], Tuple[str, ...]]:
-        """Source of ``decide(V, day, C, ex)`` -> (scope, outcomes); outcome per rule:
-        True matched, False not matched, 0 not applicable, None left to the interpreter."""
+    def generate(self) -> Tuple[str, Tuple[int, ...]]:
+        """Source of ``decide(V, day, C, ex, hits, unknown, na)`` and the rules it leaves to the interpreter.
+
+        It returns the module scope (True, False or None) and appends rule indices to ``hits``
+        (matched), ``unknown`` (undetermined) and ``na`` (applies_if false); every other rule it
+        decides is not matched. A rule that does not match costs one test.
+        """
         m = self.module
         scope_code = "True"
         if m.module.scope is not None:
@@ -216,36 +294,51 @@ class _ModuleGenerator:
                 scope_code = self.expr(m.module.scope).code
             except _NotFast:
                 scope_code = None
-        outcome_codes: List[str] = []
-        fast_rules: List[Optional[int]] = []
+        statements: List[str] = []
+        slow: List[int] = []
         for index, compiled in enumerate(m.rules):
             rule = compiled.rule
-            saved = (len(self.lines), dict(self.derived_locals), dict(self.fact_locals), len(self.constants), len(self.comparisons))
+            saved = (len(self.lines), dict(self.derived_locals), dict(self.fact_locals))
             try:
                 if rule.for_each is not None:
                     raise _NotFast()
-                when = self.expr(rule.when).code
+                when = self.expr(rule.when)
                 if rule.applies_if is not None:
-                    applies = self.expr(rule.applies_if).code
-                    code = f"((0) if not {applies} else {when})"
+                    applies = self.expr(rule.applies_if)
+                    statements.append(
+                        f"    _a = {applies.code}\n"
+                        f"    if _a is False:\n        na.append({index})\n"
+                        f"    else:\n"
+                        f"        _w = {when.code}\n"
+                        f"        if _w is True:\n            (hits if _a else unknown).append({index})\n"
+                        f"        elif _w is None:\n            unknown.append({index})"
+                    )
+                elif when.nullable:
+                    statements.append(
+                        f"    _w = {when.code}\n"
+                        f"    if _w:\n        hits.append({index})\n"
+                        f"    elif _w is None:\n        unknown.append({index})"
+                    )
                 else:
-                    code = when
-                outcome_codes.append(code)
-                fast_rules.append(index)
+                    statements.append(f"    if {when.code}:\n        hits.append({index})")
             except _NotFast:
                 del self.lines[saved[0]:]
                 self.derived_locals, self.fact_locals = saved[1], saved[2]
-                outcome_codes.append("None")
-                fast_rules.append(None)
-        loads = [f"    {local} = V[{self.const(name)}]" for name, local in self.fact_locals.items()]
-        body = ["def decide(V, day, C, ex):"] + loads + self.lines
+                slow.append(index)
+        for name in self.fact_locals:
+            if not _IDENTIFIER.match(name):  # the schema guarantees it; never emit anything else
+                raise ValueError(f"fact name {name!r} is not an identifier")
+        loads = [f"    {local} = V.get({name!r})" for name, local in self.fact_locals.items()]
+        body = ["def decide(V, day, C, ex, hits, unknown, na):"] + loads + self.lines
         if scope_code is None:
-            body.append("    return None, None")
+            body.append("    return 0")
         else:
-            body.append(f"    if not {scope_code}:")
-            body.append("        return False, None")
-            body.append("    return True, (" + "".join(f"{c}, " for c in outcome_codes) + ")")
-        return "\n".join(body) + "\n", tuple(fast_rules), tuple(self.fact_locals)
+            body.append(f"    _s = {scope_code}")
+            body.append("    if _s is False:")
+            body.append("        return False")
+            body.extend(statements)
+            body.append("    return _s")
+        return "\n".join(body) + "\n", tuple(slow)
 
 
 @dataclass(frozen=True)
@@ -253,29 +346,17 @@ class _CompiledModuleCode:
     function: Callable
     constants: Tuple[Any, ...]
     comparisons: Tuple[ast.Compare, ...]
-    needed: frozenset  # base facts that must all be recorded for the fast path
+    slow: Tuple[int, ...]  # rules the generated code leaves to the interpreter
     source: str
 
 
 def _compile_module(ir: RuleSetIR, module: CompiledModule) -> Optional[_CompiledModuleCode]:
     gen = _ModuleGenerator(ir, module)
-    source, _, _ = gen.generate()
+    source, slow = gen.generate()
     namespace: Dict[str, Any] = {"__builtins__": {"abs": abs, "min": min, "max": max}}
     code = compile(source, f"<safetyrules native: {module.id}>", "exec")
     exec(code, namespace)  # noqa: S102 - source generated from validated IR values only (see module docstring)
-    needed = set(module.scope_base_facts)
-    for compiled in module.rules:
-        needed |= compiled.base_facts
-    return _CompiledModuleCode(namespace["decide"], tuple(gen.constants), tuple(gen.comparisons), frozenset(needed), source)
-
-
-def _fast_number(value: Any) -> bool:
-    t = type(value)
-    if t is float:
-        return -FAST_NUMBER_LIMIT < value < FAST_NUMBER_LIMIT
-    if t is int:
-        return -FAST_NUMBER_LIMIT < value < FAST_NUMBER_LIMIT
-    return True
+    return _CompiledModuleCode(namespace["decide"], tuple(gen.constants), tuple(gen.comparisons), slow, source)
 
 
 class NativeBackend(Backend):
@@ -295,40 +376,26 @@ class NativeBackend(Backend):
         decisions = Decisions()
         values = record.values
         interp: Optional[Interpreter] = None
-        fast_ok = all(_fast_number(v) for v in values.values())
         for cm in selection.modules:
             code = self._code[cm.id]
-            result = None
-            if fast_ok and values.keys() >= code.needed:
-                if interp is None:
-                    interp = Interpreter(self.ir, record, selection.day)
-                result = self._run_fast(code, values, record.inspection_date, interp)
-            if result is None or result[0] is None:
-                if interp is None:
-                    interp = Interpreter(self.ir, record, selection.day)
-                self._interpret_module(cm, interp, decisions)
-                continue
-            scope, outcomes = result
-            decisions.scopes[cm.id] = scope
-            if not scope:
-                for compiled in cm.rules:
-                    decisions.outcomes[compiled.id] = "not_applicable"
-                continue
-            for compiled, outcome in zip(cm.rules, outcomes):
-                if outcome is None:
-                    verdict = interp.rule(compiled)
-                    decisions.outcomes[compiled.id] = verdict.outcome
-                    decisions.verdicts[compiled.id] = verdict
-                elif outcome is True:
-                    decisions.outcomes[compiled.id] = "matched"
-                elif outcome is False:
-                    decisions.outcomes[compiled.id] = "not_matched"
-                else:
-                    decisions.outcomes[compiled.id] = "not_applicable"
+            if interp is None:
+                interp = Interpreter(self.ir, record, selection.day)
+            if record.fast:
+                hits: List[int] = []
+                unknown: List[int] = []
+                na: List[int] = []
+                scope = self._run_fast(code, values, record.inspection_date, interp, hits, unknown, na)
+                if scope is not None and scope != 0:
+                    decisions.scopes[cm.id] = scope
+                    if scope is not False:
+                        interpreted = {index: interp.rule(cm.rules[index]) for index in code.slow}
+                        decisions.vectors[cm.id] = ModuleVector(tuple(hits), tuple(unknown), tuple(na), interpreted)
+                    continue
+            self._interpret_module(cm, interp, decisions)
         return decisions
 
     @staticmethod
-    def _run_fast(code: _CompiledModuleCode, values, day: date, interp: Interpreter):
+    def _run_fast(code: _CompiledModuleCode, values, day: date, interp: Interpreter, hits, unknown, na):
         def exact(k: int) -> bool:
             value = interp.eval(code.comparisons[k], {}).value
             if value is UNKNOWN:
@@ -336,9 +403,9 @@ class NativeBackend(Backend):
             return value
 
         try:
-            return code.function(values, day, code.constants, exact)
+            return code.function(values, day, code.constants, exact, hits, unknown, na)
         except (_Fallback, ZeroDivisionError, OverflowError):
-            return None
+            return 0
 
     @staticmethod
     def _interpret_module(cm: CompiledModule, interp: Interpreter, decisions: Decisions) -> None:

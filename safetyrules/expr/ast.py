@@ -154,6 +154,15 @@ def walk(node: Node):
         yield from walk(child)
 
 
+def source_of(node: Node) -> str:
+    """``to_source``, remembered on the (immutable) node: evidence asks for the same texts often."""
+    cached = node.__dict__.get("_source")
+    if cached is None:
+        cached = to_source(node)
+        object.__setattr__(node, "_source", cached)
+    return cached
+
+
 def to_source(node: Node) -> str:
     """Canonical text of an expression (used in evidence, traces and checklists)."""
     if isinstance(node, Number):

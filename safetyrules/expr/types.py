@@ -57,14 +57,19 @@ def unify_units(a: str, b: str) -> Optional[str]:
 
 
 def multiply_units(a: str, b: str) -> str:
+    """A bare literal times a ratio is still a bare literal; a ratio scales a unit without changing it."""
+    if a == ANY_UNIT and b in (ANY_UNIT, DIMENSIONLESS) or b == ANY_UNIT and a == DIMENSIONLESS:
+        return ANY_UNIT
     if a in (ANY_UNIT, DIMENSIONLESS):
-        return b if not (a == DIMENSIONLESS and b == ANY_UNIT) else DIMENSIONLESS
+        return b
     if b in (ANY_UNIT, DIMENSIONLESS):
         return a
     return f"{a}*{b}"
 
 
 def divide_units(a: str, b: str) -> str:
+    if a == ANY_UNIT and b in (ANY_UNIT, DIMENSIONLESS):
+        return ANY_UNIT
     if a == b:
         return DIMENSIONLESS
     if b in (ANY_UNIT, DIMENSIONLESS):

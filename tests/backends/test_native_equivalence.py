@@ -61,7 +61,7 @@ def test_generated_source_contains_no_rule_text(tmp_path):
     assert rules.evaluate(record({"k": evil})).outcome_of("r1") == "matched"
 
 
-def test_complete_records_take_the_generated_path(demo_rules):
+def test_records_take_the_generated_path(demo_rules):
     from safetyrules.evaluation import select_modules
 
     raw = {
@@ -72,6 +72,9 @@ def test_complete_records_take_the_generated_path(demo_rules):
     }
     record = demo_rules.parse_record(raw)
     decisions = demo_rules._backend.decide(record, select_modules(demo_rules.ir, record))
-    assert decisions.outcomes["demo-capacity-2026.a4.i1"] == "not_matched"
-    # decided by generated code: only the for_each rule needed the interpreter
-    assert set(decisions.verdicts) == {"demo-capacity-2026.a5.i2"}
+    vector = decisions.vectors["demo-capacity-2026"]
+    # decided by generated code: rule 0 not matched; only the for_each rule (index 1) was interpreted
+    assert vector.hits == () and vector.undetermined == () and set(vector.interpreted) == {1}
+    partial = demo_rules.parse_record(dict(raw, facts={"annual_output_t": 7150}))
+    vector = demo_rules._backend.decide(partial, select_modules(demo_rules.ir, partial)).vectors["demo-capacity-2026"]
+    assert vector.undetermined == (0,)  # three-valued in generated code too
