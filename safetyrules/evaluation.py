@@ -18,7 +18,7 @@ from .compiler import CompiledModule, CompiledRule, RuleSetIR
 from .errors import EvaluationError
 from .interpreter import UNKNOWN, Interpreter, RuleVerdict
 from .records import Record
-from .report import Determination, Evidence, Notice, Report, RuleIds, UndeterminedRule
+from .report import Determination, Evidence, Explanation, Notice, Report, RuleIds, UndeterminedRule
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,8 @@ def build_report(
     not_applicable = RuleIds()
     applied, skipped = [], []
 
-    def explain(compiled: CompiledRule, outcome: str, verdict: Optional[RuleVerdict], scope, scope_needs, module_json):
-        verdict = verdict or interp.rule(compiled)
+    def checked_verdict(compiled: CompiledRule, outcome: str, scope) -> RuleVerdict:
+        verdict = interp.rule(compiled)
         expected = verdict.outcome
         if scope is None and expected == "matched":
             expected = "undetermined"
@@ -130,7 +130,29 @@ def build_report(
                 f"backend {backend!r} decided {outcome} for rule {compiled.id} on record {record.record_id}, "
                 f"but the reference semantics give {expected}"
             )
+        return verdict
+
+    def explain(compiled: CompiledRule, outcome: str, verdict: Optional[RuleVerdict], scope, scope_needs, module_json):
         rule = compiled.rule
+        if verdict is None and rule.for_each is None:
+            # Decided by the backend alone: explain on first use (one interpreter run per rule, cached).
+            if outcome == "matched":
+                lazy = Explanation(compute=lambda: _evidence_and_facts(checked_verdict(compiled, outcome, scope)))
+                determinations.append(_determination(compiled, module_json, lazy))
+            else:
+                lazy = Explanation(compute=lambda: tuple(sorted(checked_verdict(compiled, outcome, scope).needs | scope_needs)))
+                undetermined.append(
+                    UndeterminedRule(rule.id, rule.title.to_json(), rule.citation.to_json(), rule.module_id, lazy)
+                )
+            return
+        if verdict is None:
+            verdict = checked_verdict(compiled, outcome, scope)
+        else:
+            expected = verdict.outcome
+            if scope is None and expected == "matched":
+                expected = "undetermined"
+            if expected != outcome:
+                raise EvaluationError(f"rule {compiled.id}: decided {outcome}, explained as {expected}")
         if outcome == "matched":
             determinations.extend(_determinations(compiled, verdict, module_json))
             if not verdict.undetermined_items:
@@ -138,8 +160,8 @@ def build_report(
             # Matched on some items, undecided on others: the others still need facts.
         undetermined.append(
             UndeterminedRule(
-                rule.id, rule.title.to_json(), rule.citation.to_json(), compiled.rule.module_id,
-                tuple(sorted(verdict.needs | scope_needs)), tuple(k for k, _ in verdict.undetermined_items),
+                rule.id, rule.title.to_json(), rule.citation.to_json(), rule.module_id,
+                Explanation(tuple(sorted(verdict.needs | scope_needs))), tuple(k for k, _ in verdict.undetermined_items),
             )
         )
 
@@ -150,7 +172,7 @@ def build_report(
             skipped.append({"id": cm.id, "reason": "out of scope", "scope": m.scope_text})
             not_applicable.add_all(cm.rule_ids)
             continue
-        applied.append(m.summary_json())
+        applied.append(m._summary_json)
         scope_needs = frozenset() if scope is not None else interp.scope(cm).needs
         module_json = cm.module_json
         vector = decisions.vectors.get(cm.id)
@@ -199,21 +221,31 @@ def build_report(
     )
 
 
-def _determinations(compiled: CompiledRule, verdict: RuleVerdict, module_json) -> List[Determination]:
+def _determination(compiled: CompiledRule, module_json, explanation: Explanation, item=None) -> Determination:
     rule = compiled.rule
     category = {"id": rule.category.id, "title": rule.category.title.to_json()} if rule.category else None
-    common = dict(
+    return Determination(
         rule_id=rule.id,
         title=rule.title.to_json(),
         citation=rule.citation.to_json(),
         module=module_json,
         category=category,
         severity=rule.severity,
+        explanation=explanation,
+        item=item,
+        list_name=rule.for_each.list_name if (rule.for_each and item is not None) else None,
     )
-    if rule.for_each is None:
-        return [Determination(**common, evidence=_evidence(verdict.atoms), facts=verdict.reads)]
+
+
+def _evidence_and_facts(verdict: RuleVerdict):
+    return (_evidence(verdict.atoms), verdict.reads)
+
+
+def _determinations(compiled: CompiledRule, verdict: RuleVerdict, module_json) -> List[Determination]:
+    if compiled.rule.for_each is None:
+        return [_determination(compiled, module_json, Explanation(_evidence_and_facts(verdict)))]
     return [
-        Determination(**common, evidence=_evidence(atoms), facts=reads, item=key, list_name=rule.for_each.list_name)
+        _determination(compiled, module_json, Explanation((_evidence(atoms), reads)), item=key)
         for key, atoms, reads in verdict.matched_items
     ]
 

@@ -280,6 +280,10 @@ class Module:
         return self.effective_from <= day and (self.effective_until is None or day <= self.effective_until)
 
     def summary_json(self) -> dict:
+        return dict(self._summary_json)
+
+    @cached_property
+    def _summary_json(self) -> dict:
         return {
             "id": self.id,
             "series": self.series,

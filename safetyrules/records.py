@@ -262,52 +262,48 @@ def parse_record(
     kinds = (kinds_by_industry or {}).get(industry) if isinstance(industry, str) else None
     if kinds is None:
         kinds = fast_kinds(facts)
-    values: Dict[str, Any] = {}
+    # One copy of the recorded values; a recorded null stays and reads as "not recorded".
+    values: Dict[str, Any] = dict(observed)
+    for name in attributes.keys() & observed.keys():
+        problems.append((f"$.facts.{name}", f"{name!r} is given both as a site attribute and as a fact"))
+    values.update(attributes)
+    replacements: Dict[str, Any] = {}
     fast = True
     limit = FAST_NUMBER_LIMIT
-    for where, source in (("$.site.attributes", attributes), ("$.facts", observed)):
-        for name, value in source.items():
-            # the common cases first, without building a path string
-            kind = kinds.get(name)
-            if kind is not None and value is not None and name not in values:
-                code = kind[0]
-                t = type(value)
-                if code == _PLAIN_NUMBER:
-                    if (t is float or t is int) and -limit < value < limit:
-                        values[name] = value
-                        continue
-                elif code == _BOOLEAN:
-                    if t is bool:
-                        values[name] = value
-                        continue
-                elif code == _ENUM:
-                    if t is str and value in kind[1]:
-                        values[name] = value
-                        continue
-                elif code == _BOUNDED:
-                    if (t is float or t is int) and -limit < value < limit and kind[1] <= value <= kind[2]:
-                        values[name] = value
-                        continue
-            path = f"{where}.{name}"
-            spec = facts.get(name) if isinstance(name, str) else None
-            if spec is None:
-                if industry not in vocabularies:
+    for name, value in values.items():
+        # the common cases first, without building a path string
+        kind = kinds.get(name)
+        if kind is not None:
+            code = kind[0]
+            t = type(value)
+            if code == _PLAIN_NUMBER:
+                if (t is float or t is int) and -limit < value < limit:
                     continue
+            elif code == _BOOLEAN:
+                if t is bool:
+                    continue
+            elif code == _ENUM:
+                if t is str and value in kind[1]:
+                    continue
+            elif code == _BOUNDED:
+                if (t is float or t is int) and -limit < value < limit and kind[1] <= value <= kind[2]:
+                    continue
+            if value is None:
+                continue
+        path = f"{'$.site.attributes' if name in attributes else '$.facts'}.{name}"
+        spec = facts.get(name) if isinstance(name, str) else None
+        if spec is None:
+            if industry in vocabularies:
                 if name in derived_names:
                     problems.append((path, f"{name!r} is a derived fact: it is computed from other facts, not recorded"))
                 else:
                     problems.append((path, f"unknown fact {name!r}{did_you_mean(str(name), facts)}"))
-                continue
-            if name in values:
-                problems.append((path, f"{name!r} is given both as a site attribute and as a fact"))
-                continue
-            if value is None:
-                continue
-            checked = check_value(spec, value, path, problems)
-            if checked is not None:
-                values[name] = checked
-                if spec.type.kind == NUMBER and not (type(checked) in (int, float) and -limit < checked < limit):
-                    fast = False  # decided by the exact interpreter
+            continue
+        checked = check_value(spec, value, path, problems)
+        replacements[name] = checked
+        if spec.type.kind == NUMBER and checked is not None and not (type(checked) in (int, float) and -limit < checked < limit):
+            fast = False  # decided by the exact interpreter
+    values.update(replacements)
     findings = raw.get("findings") or []
     if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
         problems.append(("$.findings", "expected a list of objects"))

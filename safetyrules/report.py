@@ -118,6 +118,37 @@ class Evidence:
         return out
 
 
+class Explanation:
+    """Evidence and facts of a determination, or the missing facts of an undetermined rule.
+
+    Either given, or computed on first use by the reference interpreter: a backend decides quickly,
+    and the explanation of the (few) matched and undetermined rules is worked out when a report is
+    read or serialised. Computing it also re-checks the backend's decision against the reference
+    semantics and raises EvaluationError if they differ.
+    """
+
+    __slots__ = ("_compute", "_value")
+
+    def __init__(self, value=None, compute=None):
+        self._value = value
+        self._compute = compute
+
+    def get(self):
+        if self._value is None:
+            self._value = self._compute()
+            self._compute = None
+        return self._value
+
+    def __reduce__(self):
+        return (Explanation, (self.get(), None))
+
+    def __eq__(self, other):
+        return isinstance(other, Explanation) and self.get() == other.get()
+
+    def __hash__(self):
+        return hash(self.get())
+
+
 @dataclass(frozen=True)
 class Determination:
     """A matched criterion: a major accident hazard, with its exact citation and evidence."""
@@ -128,10 +159,19 @@ class Determination:
     module: Dict[str, Any]
     category: Optional[Dict[str, Any]]
     severity: str
-    evidence: Tuple[Evidence, ...]
-    facts: Tuple[Tuple[str, Any], ...]
+    explanation: Explanation = field(repr=False)
     item: Optional[str] = None
     list_name: Optional[str] = None
+
+    @property
+    def evidence(self) -> Tuple[Evidence, ...]:
+        """The tests that decided it, with the values they read."""
+        return self.explanation.get()[0]
+
+    @property
+    def facts(self) -> Tuple[Tuple[str, Any], ...]:
+        """Every fact and derived value the rule read, with its value."""
+        return self.explanation.get()[1]
 
     def to_json(self) -> dict:
         out = {
@@ -157,8 +197,13 @@ class UndeterminedRule:
     title: Dict[str, str]
     citation: Dict[str, Any]
     module_id: str
-    needs: Tuple[str, ...]
+    explanation: Explanation = field(repr=False)
     items: Tuple[str, ...] = ()
+
+    @property
+    def needs(self) -> Tuple[str, ...]:
+        """The facts (or list item fields) that would decide it."""
+        return self.explanation.get()
 
     def to_json(self) -> dict:
         out = {
@@ -248,7 +293,7 @@ class Report:
             "undetermined": [u.to_json() for u in self.undetermined],
             "not_matched": list(self.not_matched),
             "not_applicable": list(self.not_applicable),
-            "modules_applied": list(self.modules_applied),
+            "modules_applied": [dict(m) for m in self.modules_applied],
             "modules_not_applicable": list(self.modules_not_applicable),
             "notices": [n.to_json() for n in self.notices],
             "engine": dict(self.engine, backend=self.backend),

@@ -27,6 +27,8 @@ class RuleSet:
         self._ir = ir
         self._backend_name = backend
         self._backend = backend_class(backend)(ir)
+        # (industry, region, day) -> modules in force: records of one campaign share a few days
+        self._selections: dict = {}
         self._kinds = {industry: fast_kinds(vocab) for industry, vocab in ir.vocabularies.items()}
         self._engine = {
             "library": "safetyrules",
@@ -76,7 +78,13 @@ class RuleSet:
         Raises :class:`RecordError` for a malformed record.
         """
         parsed = self.parse_record(record)
-        selection = select_modules(self._ir, parsed, as_of, jurisdiction)
+        key = (parsed.industry, jurisdiction or parsed.region, as_of or parsed.inspection_date)
+        selection = self._selections.get(key)
+        if selection is None:
+            selection = select_modules(self._ir, parsed, as_of, jurisdiction)
+            if len(self._selections) > 4096:
+                self._selections.clear()
+            self._selections[key] = selection
         decisions = self._backend.decide(parsed, selection)
         return build_report(self._ir, parsed, selection, decisions, self._backend_name, self._engine)
 
