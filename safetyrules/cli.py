@@ -342,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     rules_option(p)
     p.add_argument("--as-of", type=_date_arg)
     p.set_defaults(func=cmd_schema)
+
+    from .checklist import add_docs_parser
+
+    add_docs_parser(sub)
     return parser
 
 
