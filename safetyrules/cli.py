@@ -277,6 +277,40 @@ def cmd_test(args) -> int:
     return EXIT_FOUND if total_failed else EXIT_OK
 
 
+def cmd_explain(args) -> int:
+    from .explain import explain, render_text
+    from .inputs import read_records
+
+    rules = _load(_rules_specs(args))
+    records = list(read_records(args.record))
+    if len(records) != 1 or records[0].error:
+        print(f"safetyrules: {args.record}: explain takes a file with exactly one record", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        trace = explain(rules, records[0].value, args.rule, as_of=args.as_of)
+    except RecordError as exc:
+        for p, m in exc.problems:
+            print(f"{args.record}: {p}: {m}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "json":
+        _print_json(trace)
+    else:
+        print(render_text(trace))
+    return EXIT_OK
+
+
+def cmd_overlay_report(args) -> int:
+    from .compiler import load_ir
+    from .overlays import overlay_report, render_text
+
+    report = overlay_report(load_ir(args.paths or default_packs()))
+    if args.format == "json":
+        _print_json(report)
+    else:
+        print(render_text(report))
+    return EXIT_OK
+
+
 def cmd_schema(args) -> int:
     if args.kind == "module":
         from .loader import module_schema
@@ -286,7 +320,7 @@ def cmd_schema(args) -> int:
     from .schemas import record_schema
 
     rules = _load(_rules_specs(args))
-    _print_json(record_schema(rules.ir, args.as_of))
+    _print_json(record_schema(rules.ir, args.as_of, args.industry))
     return EXIT_OK
 
 
@@ -340,8 +374,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of rule modules or of inspection records")
     p.add_argument("kind", choices=("module", "record"))
     rules_option(p)
-    p.add_argument("--as-of", type=_date_arg)
+    p.add_argument("--as-of", type=_date_arg, help="only the modules in force on this date")
+    p.add_argument("--industry", help="only this industry's vocabulary (e.g. coal_mine)")
     p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("explain", help="trace one rule on one record: every sub-condition, its values and truth")
+    p.add_argument("record", metavar="RECORD")
+    p.add_argument("--rule", required=True, metavar="ID")
+    rules_option(p)
+    p.add_argument("--as-of", type=_date_arg)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("overlay-report", help="show exactly what each provincial supplement changes")
+    p.add_argument("paths", nargs="*", metavar="RULES")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_overlay_report)
 
     from .checklist import add_docs_parser
 

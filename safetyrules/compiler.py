@@ -19,7 +19,7 @@ from .expr import ast
 from .expr.typecheck import ExprTypeError, Vocabulary, check, check_condition
 from .expr.types import LIST, Type
 from .loader import ModuleSource, read_module, resolve_sources
-from .model import DerivedFact, FactSpec, Module, Pack, Rule
+from .model import DerivedFact, FactSpec, Module, OverlayChange, Pack, Rule
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,17 @@ class CompiledModule:
     rules: Tuple[CompiledRule, ...]
     scope_base_facts: FrozenSet[str] = frozenset()
     scope_derived: Tuple[str, ...] = ()
+    #: for a national module as changed by a provincial supplement: that supplement's module id
+    overlay_id: Optional[str] = None
 
     @property
     def id(self) -> str:
         return self.module.id
+
+    @property
+    def key(self) -> str:
+        """Unique among the compiled modules and their provincial variants."""
+        return self.module.id if self.overlay_id is None else f"{self.module.id}@{self.overlay_id}"
 
     @cached_property
     def rule_ids(self) -> Tuple[str, ...]:
@@ -55,6 +62,17 @@ class CompiledModule:
         """How a determination names its module."""
         m = self.module
         return {"id": m.id, "version": m.version, "document": m.document.title, "document_number": m.document.number}
+
+
+@dataclass(frozen=True)
+class OverlayVariant:
+    """A national module as a provincial supplement changes it, for records of that province."""
+
+    overlay_module_id: str
+    region: str
+    base_module_id: str
+    module: CompiledModule
+    changes: Tuple[OverlayChange, ...]
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,7 @@ class RuleSetIR:
     packs: Tuple[Pack, ...]
     rules: Mapping[str, CompiledRule] = field(default_factory=dict)
     module_by_id: Mapping[str, CompiledModule] = field(default_factory=dict)
+    variants: Tuple[OverlayVariant, ...] = ()
 
     def modules_in_force(self, day: date) -> Tuple[CompiledModule, ...]:
         return tuple(m for m in self.modules if m.module.in_force(day))
@@ -344,6 +363,7 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
         compiled_modules.append(
             CompiledModule(replace(m, scope=scope), tuple(compiled_rules), scope_base, scope_derived)
         )
+    variants = _overlay_variants(c, compiled_modules, visible, module_facts, derived_types, closure_of)
     if c.diagnostics:
         raise LoadError(c.diagnostics)
     compiled_modules.sort(key=lambda cm: (cm.module.series, cm.module.effective_from, cm.module.id))
@@ -359,7 +379,59 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
         packs=packs,
         rules={r.id: r for cm in compiled_modules for r in cm.rules},
         module_by_id={cm.id: cm for cm in compiled_modules},
+        variants=tuple(variants),
     )
+
+
+def _overlay_variants(c, compiled_modules, visible, module_facts, derived_types, closure_of) -> List[OverlayVariant]:
+    """Apply each provincial supplement's overlay to a copy of the national module it extends."""
+    from .expr.types import BOOL_T
+
+    by_id = {cm.id: cm for cm in compiled_modules}
+    variants: List[OverlayVariant] = []
+    for cm in compiled_modules:
+        m = cm.module
+        if not m.overlay:
+            continue
+        base = by_id.get(m.extends)
+        if base is None:
+            continue  # reported as E-UNKNOWN-MODULE
+        vocab = _vocabulary(visible[m.id], module_facts[m.id], derived_types)
+        rules = {r.id: r for r in base.rules}
+        changed = dict(rules)
+        src = c.modules[m.id]
+        for index, change in enumerate(m.overlay):
+            target = rules.get(change.rule_id)
+            if target is None:
+                c.error(
+                    "E-OVERLAY",
+                    f"overlay names rule {change.rule_id!r}, which module {base.id!r} does not have{did_you_mean(change.rule_id, rules)}",
+                    change.location,
+                )
+                continue
+            rule = target.rule
+            if change.action == "not_applicable":
+                new_rule = replace(rule, applies_if=ast.Boolean(False, ty=BOOL_T), applies_if_text="false", overlay=change)
+                changed[rule.id] = replace(target, rule=new_rule)
+                continue
+            bound = {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {}
+            try:
+                typed, refs = check_condition(change.when, vocab, bound)
+            except ExprTypeError as exc:
+                c.error(exc.code, f"in overlay of {rule.id!r}: {exc.message}", _expr_location(src, ("overlay", index, "when"), exc.pos))
+                continue
+            refs = set(refs) | (set(_syntactic_refs(rule.applies_if)) if rule.applies_if is not None else set())
+            if rule.for_each:
+                refs.add(rule.for_each.list_name)
+            new_rule = replace(
+                rule, when=typed, when_text=change.when_text, overlay=change,
+                thresholds=change.thresholds or rule.thresholds, reads=frozenset(refs),
+            )
+            base_facts, ders = closure_of(refs | set(base.scope_base_facts))
+            changed[rule.id] = CompiledRule(new_rule, base_facts | target.base_facts, ders)
+        variant = replace(base, rules=tuple(changed[r.id] for r in base.rules), overlay_id=m.id)
+        variants.append(OverlayVariant(m.id, m.jurisdiction.code, base.id, variant, m.overlay))
+    return variants
 
 
 def _is_item_field(name: str, rule: Rule, facts: Mapping[str, FactSpec]) -> bool:

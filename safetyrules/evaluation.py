@@ -78,6 +78,21 @@ def select_modules(ir: RuleSetIR, record: Record, as_of: Optional[date] = None, 
     ]
     chosen = tuple(m for m in candidates if m.module.in_force(day))
     notices: List[Notice] = []
+    if region and ir.variants:
+        # A provincial supplement in force changes the national modules it extends, for its province.
+        in_force_ids = {m.id for m in chosen}
+        swap = {}
+        for v in ir.variants:
+            if v.region == region and v.overlay_module_id in in_force_ids and v.base_module_id in in_force_ids:
+                if v.base_module_id in swap:
+                    notices.append(Notice("OVERLAY-CONFLICT", f"two supplements change {v.base_module_id}; only {swap[v.base_module_id].overlay_module_id} is applied"))
+                    continue
+                swap[v.base_module_id] = v
+        if swap:
+            chosen = tuple(swap[m.id].module if m.id in swap else m for m in chosen)
+            for v in swap.values():
+                summary = "; ".join(f"{c.rule_id} {c.action}" for c in v.changes)
+                notices.append(Notice("OVERLAY", f"{v.base_module_id} is applied as changed by {v.overlay_module_id} for {region}: {summary}", v.overlay_module_id))
     by_series: Dict[str, List[CompiledModule]] = {}
     for m in candidates:
         by_series.setdefault(m.module.series, []).append(m)
@@ -234,6 +249,7 @@ def _determination(compiled: CompiledRule, module_json, explanation: Explanation
         explanation=explanation,
         item=item,
         list_name=rule.for_each.list_name if (rule.for_each and item is not None) else None,
+        overlay=rule.overlay.to_json() if rule.overlay is not None else None,
     )
 
 

@@ -31,6 +31,7 @@ from .model import (
     ForEach,
     Jurisdiction,
     Module,
+    OverlayChange,
     Pack,
     Rule,
     Text,
@@ -357,6 +358,35 @@ def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleS
                 notes=str(raw.get("notes", "")).strip(),
             )
         )
+    overlay = []
+    for i, raw in enumerate(doc.get("overlay") or []):
+        when = None
+        if raw.get("when"):
+            when = _parse_expr(raw["when"], site("overlay", i, "when"), collector)
+            if when is None:
+                continue
+        overlay.append(
+            OverlayChange(
+                rule_id=raw["rule"],
+                action=raw["action"],
+                reason=str(raw["reason"]).strip(),
+                citation=citation(raw["citation"]),
+                module_id=module_id,
+                location=positions.at(("overlay", i)),
+                when=when,
+                when_text=" ".join(raw["when"].split()) if raw.get("when") else None,
+                thresholds=tuple(
+                    Threshold(t["fact"], t["term"], str(t["value"]) if t.get("value") is not None else None, t.get("note"))
+                    for t in raw.get("thresholds") or ()
+                ),
+            )
+        )
+    if overlay and (meta["jurisdiction"] == "national" or not meta.get("extends")):
+        collector.add(
+            "E-OVERLAY",
+            "an overlay belongs to a provincial supplement: set module.jurisdiction to {province, code} and module.extends to the national module",
+            positions.at(("overlay",), key=True),
+        )
     scope = None
     if meta.get("scope"):
         scope = _parse_expr(meta["scope"], site("module", "scope"), collector)
@@ -401,6 +431,7 @@ def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleS
         derived=tuple(derived),
         categories=tuple(categories.values()),
         rules=tuple(rules),
+        overlay=tuple(overlay),
         pack=pack,
     )
     if module.effective_until is not None and module.effective_until < module.effective_from:

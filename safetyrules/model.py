@@ -209,6 +209,32 @@ class ForEach:
 
 
 @dataclass(frozen=True)
+class OverlayChange:
+    """A provincial supplement's change to one national rule."""
+
+    rule_id: str
+    action: str  # tighten | not_applicable
+    reason: str
+    citation: Citation
+    module_id: str
+    location: "Location"
+    when: Optional[Expr] = None
+    when_text: Optional[str] = None
+    thresholds: Tuple[Threshold, ...] = ()
+
+    def to_json(self) -> dict:
+        out = {
+            "module_id": self.module_id,
+            "action": self.action,
+            "reason": self.reason,
+            "citation": self.citation.to_json(),
+        }
+        if self.when_text:
+            out["when"] = self.when_text
+        return out
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     module_id: str
@@ -226,6 +252,8 @@ class Rule:
     severity: str = "major"
     notes: str = ""
     reads: frozenset = frozenset()  # facts and derived facts read directly
+    #: set on the variant of a national rule that a provincial supplement changed
+    overlay: Optional[OverlayChange] = None
 
 
 @dataclass(frozen=True)
@@ -274,6 +302,7 @@ class Module:
     derived: Tuple[DerivedFact, ...] = ()
     categories: Tuple[Category, ...] = ()
     rules: Tuple[Rule, ...] = ()
+    overlay: Tuple[OverlayChange, ...] = ()
     pack: Optional[str] = None
 
     def in_force(self, day: date) -> bool:

@@ -162,6 +162,8 @@ class Determination:
     explanation: Explanation = field(repr=False)
     item: Optional[str] = None
     list_name: Optional[str] = None
+    #: how a provincial supplement changed this criterion (its citation and reason), if it did
+    overlay: Optional[Dict[str, Any]] = None
 
     @property
     def evidence(self) -> Tuple[Evidence, ...]:
@@ -186,6 +188,8 @@ class Determination:
         }
         if self.item is not None:
             out["item"] = {"list": self.list_name, "key": self.item}
+        if self.overlay is not None:
+            out["overlay"] = self.overlay
         return out
 
 

@@ -25,7 +25,7 @@ def write(tmp_path, text, name="m.yaml"):
 
 
 def test_demo_pack_loads(demo_rules):
-    assert {m.id for m in demo_rules.modules} == {"demo-capacity-2020", "demo-capacity-2026"}
+    assert {m.id for m in demo_rules.modules} == {"demo-capacity-2020", "demo-capacity-2026", "demo-province-supplement-2026"}
 
 
 def test_misspelt_key_with_did_you_mean_and_position(tmp_path):

@@ -366,18 +366,19 @@ class NativeBackend(Backend):
 
     def __init__(self, ir: RuleSetIR):
         super().__init__(ir)
-        self._code: Dict[str, _CompiledModuleCode] = {cm.id: _compile_module(ir, cm) for cm in ir.modules}
+        modules = list(ir.modules) + [v.module for v in ir.variants]
+        self._code: Dict[str, _CompiledModuleCode] = {cm.key: _compile_module(ir, cm) for cm in modules}
 
     def generated_source(self, module_id: str) -> str:
         """The generated Python source of one module (for review and debugging)."""
-        return self._code[module_id].source
+        return self._code[module_id].source  # a provincial variant is "<module id>@<supplement id>"
 
     def decide(self, record: Record, selection: Selection) -> Decisions:
         decisions = Decisions()
         values = record.values
         interp: Optional[Interpreter] = None
         for cm in selection.modules:
-            code = self._code[cm.id]
+            code = self._code[cm.key]
             if interp is None:
                 interp = Interpreter(self.ir, record, selection.day)
             if record.fast:

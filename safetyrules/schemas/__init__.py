@@ -44,17 +44,41 @@ def _fact_schema(spec: FactSpec) -> dict:
     return out
 
 
-def record_schema(ir: RuleSetIR, as_of: Optional[date] = None) -> dict:
-    """The JSON Schema of inspection records for the loaded modules (those in force on ``as_of``)."""
+def record_schema(ir: RuleSetIR, as_of: Optional[date] = None, industry: Optional[str] = None) -> dict:
+    """The JSON Schema of inspection records for the loaded modules (those in force on ``as_of``).
+
+    Fact names are scoped by industry, so the schema checks ``facts`` and ``site.attributes``
+    against the vocabulary of the record's ``site.industry`` (one ``if``/``then`` per industry), or of
+    ``industry`` alone when given.
+    """
     modules = [cm for cm in ir.modules if as_of is None or cm.module.in_force(as_of)]
-    names = set()
-    for cm in modules:
-        names |= {f.name for f in cm.module.facts}
-        for ref in cm.module.imports + ((cm.module.extends,) if cm.module.extends else ()):
-            names |= {f.name for f in ir.module_by_id[ref].module.facts}
-    specs = [ir.facts[n] for n in sorted(names)]
     industries = sorted({i for cm in modules for i in cm.module.industries})
-    return {
+    if industry is not None:
+        industries = [i for i in industries if i == industry]
+    branches = []
+    for ind in industries:
+        names = set()
+        for cm in modules:
+            if ind not in cm.module.industries:
+                continue
+            names |= {f.name for f in cm.module.facts}
+            for ref in cm.module.imports + ((cm.module.extends,) if cm.module.extends else ()):
+                names |= {f.name for f in ir.module_by_id[ref].module.facts}
+        vocabulary = ir.vocabularies.get(ind, {})
+        specs = [vocabulary[n] for n in sorted(names) if n in vocabulary]
+        branches.append((ind, {
+            "properties": {
+                "site": {"properties": {"attributes": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {s.name: _fact_schema(s) for s in specs if s.site},
+                }}},
+                "facts": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {s.name: _fact_schema(s) for s in specs if not s.site},
+                },
+            }
+        }))
+    schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "safetyrules inspection record",
         "description": "Modules: " + ", ".join(cm.id for cm in modules) + (f" (in force on {as_of.isoformat()})" if as_of else ""),
@@ -74,21 +98,23 @@ def record_schema(ir: RuleSetIR, as_of: Optional[date] = None) -> dict:
                     "address": {"type": "string"},
                     "industry": {"enum": industries},
                     "region": {"type": "string", "pattern": "^CN-[A-Z]{2}$"},
-                    "attributes": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {s.name: _fact_schema(s) for s in specs if s.site},
-                    },
+                    "attributes": {"type": "object"},
                 },
             },
-            "facts": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {s.name: _fact_schema(s) for s in specs if not s.site},
-            },
+            "facts": {"type": "object"},
             "findings": {"type": "array", "items": {"type": "object"}},
             "inspector": {},
             "notes": {},
             "source": {},
         },
     }
+    if len(branches) == 1:
+        only = branches[0][1]["properties"]
+        schema["properties"]["site"]["properties"]["attributes"] = only["site"]["properties"]["attributes"]
+        schema["properties"]["facts"] = only["facts"]
+    else:
+        schema["allOf"] = [
+            {"if": {"properties": {"site": {"properties": {"industry": {"const": ind}}}}}, "then": branch}
+            for ind, branch in branches
+        ]
+    return schema

@@ -1,0 +1,173 @@
+"""``safetyrules explain``: the trace of one rule on one record.
+
+Every sub-condition is shown with the values it read and its truth value (true, false or unknown),
+the derived values it used, and the reason the rule ended matched, not matched, undetermined or not
+applicable. The trace is computed by the reference interpreter, so it explains what every backend
+decides.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from .errors import SafetyRulesError, did_you_mean
+from .evaluation import select_modules
+from .expr import ast
+from .interpreter import UNKNOWN, Interpreter, ItemBinding, _display
+from .ruleset import RuleSet
+
+
+def _tri(value: Any) -> Any:
+    if value is UNKNOWN:
+        return "unknown"
+    return _display(value)
+
+
+def _trace(interp: Interpreter, node: ast.Node, items) -> Dict[str, Any]:
+    result = interp.eval(node, items)
+    out: Dict[str, Any] = {"expr": ast.source_of(node), "value": _tri(result.value)}
+    if result.reads:
+        out["reads"] = {k: _display(v) if not isinstance(v, (str, bool, int, float)) or v is None else v for k, v in result.reads}
+    if result.value is UNKNOWN and result.needs:
+        out["needs"] = sorted(result.needs)
+    if isinstance(node, (ast.And, ast.Or)):
+        out["children"] = [_trace(interp, o, items) for o in node.operands]
+    elif isinstance(node, ast.Not):
+        out["children"] = [_trace(interp, node.operand, items)]
+    elif isinstance(node, ast.Call) and node.func == "if":
+        out["children"] = [_trace(interp, a, items) for a in node.args]
+    elif isinstance(node, ast.Quantifier) and node.condition is not None:
+        lst = interp.fact(node.list_name)
+        if lst.value is not UNKNOWN:
+            spec = interp.vocabulary[node.list_name]
+            out["items"] = []
+            for entry in lst.value:
+                binding = ItemBinding(node.list_name, str(entry.get(spec.key)), entry)
+                child = _trace(interp, node.condition, {**items, node.var: binding})
+                child["item"] = binding.key
+                out["items"].append(child)
+    return out
+
+
+def explain(rules: RuleSet, raw_record: Any, rule_id: str, as_of=None) -> Dict[str, Any]:
+    ir = rules.ir
+    compiled = ir.rules.get(rule_id)
+    if compiled is None:
+        raise SafetyRulesError(f"no rule {rule_id!r} is loaded{did_you_mean(rule_id, ir.rules)}")
+    record = rules.parse_record(raw_record)
+    selection = select_modules(ir, record, as_of)
+    module = next((cm for cm in selection.modules if cm.id == compiled.rule.module_id), None)
+    rule = compiled.rule
+    out: Dict[str, Any] = {
+        "record_id": record.record_id,
+        "rule_id": rule.id,
+        "citation": rule.citation.rendered,
+        "title": rule.title.to_json(),
+        "as_of": selection.day.isoformat(),
+    }
+    if module is None:
+        m = ir.module_by_id[rule.module_id].module
+        out["outcome"] = "not_evaluated"
+        out["why"] = (
+            f"module {m.id} is not applied to this record: it is in force "
+            f"{m.effective_from.isoformat()} – {m.effective_until.isoformat() if m.effective_until else '…'}, "
+            f"for industry {', '.join(m.industries)} and jurisdiction {m.jurisdiction.code or 'national'}; the record is "
+            f"{record.industry}, {record.region or 'no region'}, judged as of {selection.day.isoformat()}"
+        )
+        return out
+    compiled = next(r for r in module.rules if r.id == rule_id)  # the provincial variant, if any
+    rule = compiled.rule
+    interp = Interpreter(ir, record, selection.day)
+    if rule.overlay is not None:
+        out["overlay"] = rule.overlay.to_json()
+    if module.module.scope is not None:
+        out["scope"] = _trace(interp, module.module.scope, {})
+    derived = [name for name in compiled.derived]
+    if derived:
+        out["derived"] = {
+            name: {"expr": ir.derived[name].source_text, "value": _tri(interp.derived(name).value)} for name in derived
+        }
+    verdict = interp.rule(compiled)
+    scope_value = interp.scope(module).value
+    outcome = verdict.outcome
+    if scope_value is False:
+        outcome = "not_applicable"
+    elif scope_value is UNKNOWN and outcome == "matched":
+        outcome = "undetermined"
+    out["outcome"] = outcome
+    if rule.for_each is None:
+        if rule.applies_if is not None:
+            out["applies_if"] = _trace(interp, rule.applies_if, {})
+        out["when"] = _trace(interp, rule.when, {})
+    else:
+        lst = interp.fact(rule.for_each.list_name)
+        out["for_each"] = rule.for_each.list_name
+        out["items"] = []
+        if lst.value is not UNKNOWN:
+            spec = interp.vocabulary[rule.for_each.list_name]
+            for entry in lst.value:
+                binding = ItemBinding(rule.for_each.list_name, str(entry.get(spec.key)), entry)
+                items = {rule.for_each.var: binding}
+                entry_out = {"item": binding.key}
+                if rule.applies_if is not None:
+                    entry_out["applies_if"] = _trace(interp, rule.applies_if, items)
+                entry_out["when"] = _trace(interp, rule.when, items)
+                out["items"].append(entry_out)
+    out["why"] = _why(outcome, verdict, scope_value, rule)
+    return out
+
+
+def _why(outcome: str, verdict, scope_value, rule) -> str:
+    if scope_value is False:
+        return "the module's scope is false for this site, so none of its items applies"
+    if outcome == "not_applicable":
+        if rule.overlay is not None and rule.overlay.action == "not_applicable":
+            return f"a provincial supplement sets this item aside: {rule.overlay.reason}"
+        return "applies_if is false for this site (or the list has no items)"
+    if outcome == "matched":
+        return "the condition is true on the recorded facts: this is a major accident hazard"
+    if outcome == "not_matched":
+        return "the condition is false on the recorded facts"
+    needs = sorted(verdict.needs)
+    if scope_value is UNKNOWN:
+        return "the module's scope cannot be decided: record " + ", ".join(needs or ["the scope's facts"])
+    return "the recorded facts cannot decide it (undetermined is not compliant); record: " + ", ".join(needs)
+
+
+_MARK = {True: "✓", False: "✗", "unknown": "?"}
+
+
+def render_text(trace: Dict[str, Any]) -> str:
+    lines = [f"{trace['rule_id']}  {trace['citation']}", f"  {trace['title']['zh']} — {trace['title']['en']}"]
+    if "overlay" in trace:
+        lines.append(f"  changed by {trace['overlay']['module_id']} ({trace['overlay']['action']}): {trace['overlay']['reason']}")
+    lines.append(f"  outcome: {trace['outcome'].upper()} — {trace['why']}")
+
+    def node(n: Dict[str, Any], depth: int) -> None:
+        value = n["value"]
+        mark = _MARK.get(value, "=") if isinstance(value, (bool, str)) else "="
+        shown = "" if isinstance(value, bool) or value == "unknown" else f" = {value}"
+        reads = ""
+        if "reads" in n and not n.get("children") and not n.get("items"):
+            reads = "   [" + ", ".join(f"{k}={'(not recorded)' if v is None else v}" for k, v in n["reads"].items()) + "]"
+        item = f"[{n['item']}] " if "item" in n else ""
+        lines.append("  " + "    " * depth + f"{mark} {item}{n['expr']}{shown}{reads}")
+        for child in n.get("children", []):
+            node(child, depth + 1)
+        for child in n.get("items", []):
+            node(child, depth + 1)
+
+    for section in ("scope", "applies_if", "when"):
+        if section in trace:
+            lines.append(f"  {section}:")
+            node(trace[section], 1)
+    for entry in trace.get("items", []):
+        lines.append(f"  item {entry['item']}:")
+        for section in ("applies_if", "when"):
+            if section in entry:
+                node(entry[section], 1)
+    if trace.get("derived"):
+        lines.append("  derived:")
+        for name, d in trace["derived"].items():
+            lines.append(f"      {name} = {d['value']}   ({d['expr']})")
+    return "\n".join(lines)
