@@ -214,7 +214,21 @@ def cmd_test(args) -> int:
     known = None
     total_failed = 0
     summaries = []
+    expanded = []
     for target in targets:
+        if os.path.isdir(target) and not os.path.isfile(os.path.join(target, "pack.yaml")):
+            # a folder of packs: each outermost pack (an outer pack includes its inner ones)
+            import glob
+
+            dirs = sorted(os.path.dirname(m) for m in glob.glob(os.path.join(target, "**", "pack.yaml"), recursive=True))
+            outer = [d for d in dirs if not any(d != o and d.startswith(o + os.sep) for o in dirs)]
+            if not outer:
+                print(f"safetyrules: no pack (pack.yaml) under {target!r}", file=sys.stderr)
+                return EXIT_ERROR
+            expanded.extend(outer)
+        else:
+            expanded.append(target)
+    for target in expanded:
         if os.path.isdir(target):
             pack_dir = target
         else:
@@ -243,6 +257,11 @@ def cmd_test(args) -> int:
         coverage = run.coverage()
         percent = run.rule_coverage_percent()
         failed = run.failed
+        detail = None
+        if not args.rules_only:
+            from .testing import detailed_coverage
+
+            detail = detailed_coverage(rules, run)
         total_failed += len(failed)
         summaries.append({
             "pack": src.pack.name,
@@ -253,6 +272,8 @@ def cmd_test(args) -> int:
                 {"case": r.case.name, "location": str(r.case.location), "problems": r.failures} for r in failed
             ],
             "uncovered": {rid: [o for o, ok in c.items() if not ok] for rid, c in coverage.items() if not all(c.values())},
+            "case_names": [r.case.name for r in run.results],
+            **(detail.to_json() if detail else {}),
         })
         if args.format == "text":
             for r in failed:
@@ -262,9 +283,18 @@ def cmd_test(args) -> int:
             print(f"{src.pack.name}: {len(run.results) - len(failed)} passed, {len(failed)} failed; "
                   f"rule coverage {percent:.1f}% ({sum(1 for c in coverage.values() if all(c.values()))}/{len(coverage)} rules "
                   f"with matched, not_matched and undetermined cases)")
+            if detail:
+                both, n_cond, at, n_thr = detail.counts()
+                print(f"    condition coverage {detail.condition_percent():.1f}% ({both}/{n_cond} tests seen true and false); "
+                      f"threshold coverage {detail.threshold_percent():.1f}% ({at}/{n_thr} numeric thresholds with a case exactly at them)")
             if args.show_uncovered:
                 for rid, missing in summaries[-1]["uncovered"].items():
                     print(f"    uncovered {rid}: no {', '.join(missing)} case")
+                if detail:
+                    for line in detail.to_json()["conditions_not_seen_both_ways"]:
+                        print(f"    condition {line}")
+                    for line in detail.to_json()["thresholds_without_a_case_at_the_boundary"]:
+                        print(f"    threshold {line}: no case exactly at the boundary")
         if args.min_coverage is not None and percent < args.min_coverage:
             print(f"{src.pack.name}: rule coverage {percent:.1f}% is below --min-coverage {args.min_coverage}", file=sys.stderr)
             total_failed += 1
@@ -366,7 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("targets", nargs="*", metavar="PACK|DIR")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
-    p.add_argument("--min-coverage", type=float, metavar="PERCENT", help="fail when rule coverage is lower")
+    p.add_argument("--min-coverage", type=float, metavar="PERCENT",
+                   help="fail when rule coverage (rules with matched, not_matched and undetermined cases) is lower")
+    p.add_argument("--rules-only", action="store_true", help="skip condition and threshold coverage (faster)")
     p.add_argument("--show-uncovered", action="store_true")
     p.add_argument("--backend", choices=("native", "interpreter", "durable"), default="native")
     p.set_defaults(func=cmd_test)

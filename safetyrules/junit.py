@@ -13,7 +13,7 @@ def write_junit(path: str, summaries: Iterable[Mapping]) -> None:
     for s in summaries:
         suite = ET.SubElement(root, "testsuite", name=s["pack"], tests=str(s["cases"]), failures=str(s["failed"]))
         failed = {f["case"]: f for f in s["failures"]}
-        for name in s.get("case_names", []) or [f["case"] for f in s["failures"]]:
+        for name in s.get("case_names") or [f["case"] for f in s["failures"]]:
             case = ET.SubElement(suite, "testcase", classname=s["pack"], name=name)
             if name in failed:
                 failure = ET.SubElement(case, "failure", message=f"{failed[name]['location']}")

@@ -47,6 +47,8 @@ def lint_ir(ir: RuleSetIR) -> List[Finding]:
     findings += _constant_conditions(ir)
     findings += _duplicate_conditions(ir)
     findings += _metadata_notes(ir)
+    findings += _ids_and_citations(ir)
+    findings += _subsumed(ir)
     order = {"error": 0, "warning": 1, "note": 2}
     return sorted(findings, key=lambda f: (order[f.severity], f.location.path, f.location.line, f.code))
 
@@ -236,4 +238,52 @@ def _metadata_notes(ir: RuleSetIR) -> List[Finding]:
             has_facts = bool(m.facts or m.derived)
             if not has_facts:
                 out.append(Finding("L-EMPTY", "warning", f"module {m.id} has no rules and no facts", m.location))
+    return out
+
+
+def _ids_and_citations(ir: RuleSetIR) -> List[Finding]:
+    """Stable ids follow their module (``<module id>.<...>``); citations are complete and of one style."""
+    out = []
+    for cm in ir.modules:
+        styles = set()
+        for cr in cm.rules:
+            r = cr.rule
+            if not r.id.startswith(cm.id + "."):
+                out.append(Finding("L-ID-PREFIX", "warning", f"rule id {r.id!r} does not start with its module id {cm.id!r}: ids must stay stable across versions of a pack", r.location))
+            c = r.citation
+            if c.sub_item is not None and c.item is None:
+                out.append(Finding("L-CITATION", "error", f"rule {r.id}: a sub-item (目) is cited without its item (项)", r.location))
+            if c.article is None and c.item is None and c.section is None and c.clause is None:
+                out.append(Finding("L-CITATION", "error", f"rule {r.id}: the citation names no article, item, section or clause", r.location))
+            styles.add("article" if c.article is not None else "section" if c.section else "clause" if c.clause else "item")
+        if len(styles) > 1:
+            out.append(Finding("L-CITATION-STYLE", "warning", f"module {cm.id} mixes citation styles ({', '.join(sorted(styles))}); a document numbers its items one way", cm.module.location))
+    return out
+
+
+def _conjuncts(node: ast.Node) -> frozenset:
+    if isinstance(node, ast.And):
+        return frozenset(ast.to_source(o) for o in node.operands)
+    return frozenset({ast.to_source(node)})
+
+
+def _subsumed(ir: RuleSetIR) -> List[Finding]:
+    """Rule A whose condition is rule B's plus more conjuncts adds nothing: whenever A matches, B does."""
+    out = []
+    for cm in ir.modules:
+        shapes = []
+        for cr in cm.rules:
+            r = cr.rule
+            context = (ast.to_source(r.applies_if) if r.applies_if else None, r.for_each.list_name if r.for_each else None)
+            shapes.append((cr, context, _conjuncts(r.when)))
+        for a, ctx_a, conj_a in shapes:
+            for b, ctx_b, conj_b in shapes:
+                if a is b or ctx_a != ctx_b:
+                    continue
+                if conj_b < conj_a:
+                    out.append(Finding(
+                        "L-SUBSUMED", "warning",
+                        f"rule {a.id} is subsumed by {b.id}: its condition is {b.id}'s plus more, so every record it matches {b.id} matches too",
+                        a.rule.location,
+                    ))
     return out

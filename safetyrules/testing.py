@@ -10,7 +10,7 @@ reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from jsonschema import Draft202012Validator
 
@@ -196,3 +196,118 @@ def run_cases(rules: RuleSet, files: Sequence[str]) -> TestRun:
         diagnostics.extend(diags)
         results.extend(run_case(rules, case) for case in cases)
     return TestRun(results, diagnostics, tuple(rules.ir.rules))
+
+
+# ------------------------------------------------------------------ condition and threshold coverage
+
+_ORDERING = ("<", "<=", ">", ">=")
+
+
+def _atoms(node, inside_quantifier: bool = False):
+    """The elementary tests of a condition (not those inside a quantifier, which counts as one)."""
+    from .expr import ast
+
+    if isinstance(node, (ast.And, ast.Or)):
+        for o in node.operands:
+            yield from _atoms(o)
+    elif isinstance(node, ast.Not):
+        yield from _atoms(node.operand)
+    elif isinstance(node, (ast.Compare, ast.Member, ast.Quantifier, ast.Call)) or (
+        isinstance(node, (ast.Name, ast.ItemField)) and node.ty is not None and node.ty.kind == "boolean"
+    ):
+        yield node
+
+
+def _is_threshold(node) -> bool:
+    from .expr import ast
+
+    return isinstance(node, ast.Compare) and node.op in _ORDERING and any(isinstance(n, ast.Number) for n in ast.walk(node))
+
+
+@dataclass
+class DetailedCoverage:
+    """Per condition: each elementary test seen true and false; per threshold: a case exactly at it."""
+
+    conditions: Dict[Tuple[str, str], set] = field(default_factory=dict)
+    thresholds: Dict[Tuple[str, str], bool] = field(default_factory=dict)
+
+    def condition_percent(self) -> float:
+        if not self.conditions:
+            return 100.0
+        return 100.0 * sum(1 for seen in self.conditions.values() if {True, False} <= seen) / len(self.conditions)
+
+    def threshold_percent(self) -> float:
+        if not self.thresholds:
+            return 100.0
+        return 100.0 * sum(1 for at in self.thresholds.values() if at) / len(self.thresholds)
+
+    def counts(self) -> Tuple[int, int, int, int]:
+        """(conditions seen both ways, conditions, thresholds hit exactly, thresholds)."""
+        both = sum(1 for seen in self.conditions.values() if {True, False} <= seen)
+        at = sum(1 for hit in self.thresholds.values() if hit)
+        return both, len(self.conditions), at, len(self.thresholds)
+
+    def to_json(self) -> dict:
+        return {
+            "condition_coverage_percent": round(self.condition_percent(), 2),
+            "threshold_coverage_percent": round(self.threshold_percent(), 2),
+            "conditions_not_seen_both_ways": sorted(
+                f"{rid}: {text} (seen {sorted(str(v).lower() for v in seen) or 'never'})"
+                for (rid, text), seen in self.conditions.items() if not {True, False} <= seen
+            ),
+            "thresholds_without_a_case_at_the_boundary": sorted(
+                f"{rid}: {text}" for (rid, text), at in self.thresholds.items() if not at
+            ),
+        }
+
+
+def detailed_coverage(rules: RuleSet, run: "TestRun") -> DetailedCoverage:
+    """Evaluate every elementary test of every rule on every passing case's record (interpreter)."""
+    from datetime import date as _date
+
+    from .evaluation import select_modules
+    from .expr import ast
+    from .interpreter import UNKNOWN, Interpreter, ItemBinding
+
+    cov = DetailedCoverage()
+    atoms_of = {}
+    for cm in list(rules.ir.modules) + [v.module for v in rules.ir.variants]:
+        for cr in cm.rules:
+            nodes = list(_atoms(cr.rule.when)) + (list(_atoms(cr.rule.applies_if)) if cr.rule.applies_if is not None else [])
+            atoms_of[(cm.key, cr.id)] = nodes
+            for n in nodes:
+                cov.conditions.setdefault((cr.id, ast.source_of(n)), set())
+                if _is_threshold(n):
+                    cov.thresholds.setdefault((cr.id, ast.source_of(n)), False)
+    for result in run.results:
+        if not result.passed:
+            continue
+        case = result.case
+        try:
+            record = rules.parse_record(case.record)
+        except RecordError:
+            continue
+        selection = select_modules(rules.ir, record, _date.fromisoformat(case.as_of) if case.as_of else None)
+        interp = Interpreter(rules.ir, record, selection.day)
+        for cm in selection.modules:
+            for cr in cm.rules:
+                bindings = [{}]
+                if cr.rule.for_each is not None:
+                    lst = interp.fact(cr.rule.for_each.list_name)
+                    if lst.value is UNKNOWN:
+                        continue
+                    spec = interp.vocabulary[cr.rule.for_each.list_name]
+                    bindings = [
+                        {cr.rule.for_each.var: ItemBinding(cr.rule.for_each.list_name, str(e.get(spec.key)), e)} for e in lst.value
+                    ]
+                for items in bindings:
+                    for node in atoms_of[(cm.key, cr.id)]:
+                        key = (cr.id, ast.source_of(node))
+                        value = interp.eval(node, items).value
+                        if value is not UNKNOWN:
+                            cov.conditions[key].add(bool(value))
+                        if key in cov.thresholds and not cov.thresholds[key]:
+                            left, right = interp.eval(node.left, items).value, interp.eval(node.right, items).value
+                            if left is not UNKNOWN and right is not UNKNOWN and left == right:
+                                cov.thresholds[key] = True
+    return cov

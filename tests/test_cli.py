@@ -123,3 +123,27 @@ def test_as_of_override(tmp_path, capsys):
 def test_module_entry_point_runs():
     proc = subprocess.run([sys.executable, "-m", "safetyrules", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and "safetyrules" in proc.stdout
+
+
+def test_test_command_json_and_junit(tmp_path, capsys):
+    from xml.etree import ElementTree as ET
+
+    junit = tmp_path / "out.xml"
+    assert main(["test", DEMO, "--format", "json", "--junit", str(junit)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (pack,) = data["packs"]
+    assert pack["rule_coverage_percent"] == 100.0
+    assert pack["threshold_coverage_percent"] == 100.0
+    assert any("electric_work_continued" in c for c in pack["conditions_not_seen_both_ways"])
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite.get("name") == "demo" and len(suite.findall("testcase")) == pack["cases"]
+
+
+def test_invalid_pack_is_refused_not_tested(tmp_path, capsys):
+    import shutil
+
+    pack = tmp_path / "demo"
+    shutil.copytree(DEMO, pack)
+    (pack / "demo-capacity-2026.yaml").write_text("schema_version: 1\nmodule: {id: x}\n", encoding="utf-8")
+    assert main(["test", str(pack)]) == 2
+    assert "not tested" in capsys.readouterr().err
