@@ -179,6 +179,20 @@ FAST_NUMBER_LIMIT = 2**53
 _PLAIN_NUMBER, _BOUNDED, _BOOLEAN, _ENUM, _OTHER = range(5)
 
 
+def _fast_number(value: Any) -> bool:
+    return type(value) in (int, float) and -FAST_NUMBER_LIMIT < value < FAST_NUMBER_LIMIT
+
+
+def _fast_value(spec: FactSpec, value: Any) -> bool:
+    """Whether generated code may decide on this value (numbers within float precision)."""
+    if spec.type.kind == NUMBER:
+        return _fast_number(value)
+    if spec.type.kind == LIST:
+        numeric = [f.name for f in spec.fields if f.type.kind == NUMBER]
+        return all(_fast_number(item[n]) for item in value for n in numeric if item.get(n) is not None)
+    return True
+
+
 def fast_kinds(facts: Mapping[str, FactSpec]) -> Dict[str, tuple]:
     """Per fact, how to accept its commonest values without the general checker (built once per rule set)."""
     kinds: Dict[str, tuple] = {}
@@ -301,7 +315,7 @@ def parse_record(
             continue
         checked = check_value(spec, value, path, problems)
         replacements[name] = checked
-        if spec.type.kind == NUMBER and checked is not None and not (type(checked) in (int, float) and -limit < checked < limit):
+        if checked is not None and not _fast_value(spec, checked):
             fast = False  # decided by the exact interpreter
     values.update(replacements)
     findings = raw.get("findings") or []

@@ -31,7 +31,7 @@ from ..compiler import CompiledModule, CompiledRule, RuleSetIR
 from ..evaluation import Backend, Decisions, ModuleVector, Selection
 from ..expr import ast
 from ..expr.types import BOOLEAN, DATE, NUMBER
-from ..interpreter import UNKNOWN, Interpreter
+from ..interpreter import UNKNOWN, Interpreter, ItemBinding
 from ..records import Record
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -72,6 +72,24 @@ class _ModuleGenerator:
         self.derived_locals: Dict[str, _Slot] = {}
         self.lines: List[str] = []
         self.tmp = 0
+        # item variables in scope: rule variable -> (generated local, list fact, key field)
+        self.bound: Dict[str, Tuple[str, str, str]] = {}
+        self.items = 0
+
+    def bind_item(self, var: str, list_name: str) -> str:
+        spec = self.ir.vocabularies.get(self.module.module.industries[0], self.ir.facts).get(list_name) or self.ir.facts[list_name]
+        self.items += 1
+        local = f"i{self.items}"
+        self.bound[var] = (local, list_name, spec.key)
+        return local
+
+    def bindings_arg(self) -> str:
+        """How ex() re-creates the current item bindings for an exact re-check."""
+        if not self.bound:
+            return ""
+        names = tuple((var, lst, key) for var, (_, lst, key) in self.bound.items())
+        locals_ = ", ".join(local for local, _, _ in self.bound.values())
+        return f", {self.const(names)}, ({locals_},)"
 
     # ----------------------------------------------------------------- names and constants
     def const(self, value: Any) -> str:
@@ -145,11 +163,13 @@ class _ModuleGenerator:
         if isinstance(node, ast.Name):
             if node.name in self.ir.derived:
                 return self.derived(node.name)
-            if node.ty.kind == "list":
-                raise _NotFast()
             return _Slot(self.fact(node.name))
-        if isinstance(node, (ast.ItemField, ast.Quantifier)):
-            raise _NotFast()
+        if isinstance(node, ast.ItemField):
+            if node.var not in self.bound or not _IDENTIFIER.match(node.field_name):
+                raise _NotFast()
+            return _Slot(f"{self.bound[node.var][0]}.get({node.field_name!r})")
+        if isinstance(node, ast.Quantifier):
+            return self.quantifier(node)
         if isinstance(node, ast.Negate):
             inner = self.expr(node.operand)
             return _Slot(self.guarded([inner], lambda n: f"-{n[0]}"), inner.mag, inner.nullable)
@@ -177,6 +197,24 @@ class _ModuleGenerator:
         if isinstance(node, ast.Call):
             return self.call(node)
         raise _NotFast()
+
+    def quantifier(self, node: ast.Quantifier) -> _Slot:
+        """any / all / count over a list, three-valued per item (helpers _any3, _all3, _count3)."""
+        lst = self.fact(node.list_name)
+        t = self.temp()
+        if node.condition is None:
+            return _Slot(f"(None if ({t} := {lst}) is None else len({t}))")
+        outer = self.bound.get(node.var)
+        local = self.bind_item(node.var, node.list_name)
+        try:
+            cond = self.expr(node.condition)
+        finally:
+            if outer is None:
+                del self.bound[node.var]
+            else:
+                self.bound[node.var] = outer
+        helper = {"any": "_any3", "all": "_all3", "count": "_count3"}[node.kind]
+        return _Slot(f"(None if ({t} := {lst}) is None else {helper}({cond.code} for {local} in {t}))")
 
     def logic(self, node) -> _Slot:
         """Kleene and/or: a decisive operand (False for and, True for or) settles it, else unknown wins."""
@@ -226,8 +264,10 @@ class _ModuleGenerator:
         rm = right.mag if right.mag is not None else f"abs({right.code})"
         tol = repr(TIE_TOLERANCE)
 
+        items = self.bindings_arg()
+
         def make(n):
-            return f"(ex({k}) if abs({n[0]} - {n[1]}) <= {tol} * ({lm} + {rm}) else {n[0]} {op} {n[1]})"
+            return f"(ex({k}{items}) if abs({n[0]} - {n[1]}) <= {tol} * ({lm} + {rm}) else {n[0]} {op} {n[1]})"
 
         # both sides are named first so that the tie test reuses them
         checks, names = [], []
@@ -250,6 +290,8 @@ class _ModuleGenerator:
                 if arg.name in self.ir.derived:
                     return _Slot(f"({self.derived(arg.name).code} is not None)", None, False)
                 return _Slot(f"({self.fact(arg.name)} is not None)", None, False)
+            if isinstance(arg, ast.ItemField):
+                return _Slot(f"({self.expr(arg).code} is not None)", None, False)
             raise _NotFast()
         args = [self.expr(a) for a in node.args]
         if func == "if":
@@ -279,6 +321,51 @@ class _ModuleGenerator:
             return _Slot(self.guarded(args, lambda n: f"({n[1]} - {n[0]}).days"), None, args[0].nullable or args[1].nullable)
         raise _NotFast()
 
+    def for_each_statement(self, index: int, rule) -> str:
+        """A rule decided per item, as the interpreter does: matched if an item matches, undetermined
+        if none does but some cannot be decided, not applicable when no item applies."""
+        fe = rule.for_each
+        lst = self.fact(fe.list_name)
+        lines = [f"    _L = {lst}", "    if _L is None:"]
+        applies_outside = rule.applies_if is not None and not any(
+            isinstance(n, ast.ItemField) and n.var == fe.var for n in ast.walk(rule.applies_if)
+        )
+        if applies_outside:
+            applies = self.expr(rule.applies_if)
+            lines += [f"        if {applies.code} is False:", f"            na.append({index})",
+                      "        else:", f"            unknown.append({index})"]
+        else:
+            lines.append(f"        unknown.append({index})")
+        local = self.bind_item(fe.var, fe.list_name)
+        try:
+            lines += ["    else:", "        _m = _u = False", "        _n = 0", f"        for {local} in _L:"]
+            if rule.applies_if is not None:
+                applies = self.expr(rule.applies_if)
+                lines += [f"            _a = {applies.code}", "            if _a is False:", "                continue"]
+            else:
+                lines.append("            _a = True")
+            when = self.expr(rule.when)
+            lines += [
+                "            _n += 1",
+                f"            _w = {when.code}",
+                "            if _w is True:",
+                "                if _a is True:",
+                "                    _m = True",
+                "                else:",
+                "                    _u = True",
+                "            elif _w is None:",
+                "                _u = True",
+                "        if _m:",
+                f"            hits.append({index})",
+                "        elif _u:",
+                f"            unknown.append({index})",
+                "        elif _n == 0:",
+                f"            na.append({index})",
+            ]
+        finally:
+            del self.bound[fe.var]
+        return "\n".join(lines)
+
     # ----------------------------------------------------------------- the module function
     def generate(self) -> Tuple[str, Tuple[int, ...]]:
         """Source of ``decide(V, day, C, ex, hits, unknown, na)`` and the rules it leaves to the interpreter.
@@ -301,7 +388,8 @@ class _ModuleGenerator:
             saved = (len(self.lines), dict(self.derived_locals), dict(self.fact_locals))
             try:
                 if rule.for_each is not None:
-                    raise _NotFast()
+                    statements.append(self.for_each_statement(index, rule))
+                    continue
                 when = self.expr(rule.when)
                 if rule.applies_if is not None:
                     applies = self.expr(rule.applies_if)
@@ -324,6 +412,7 @@ class _ModuleGenerator:
             except _NotFast:
                 del self.lines[saved[0]:]
                 self.derived_locals, self.fact_locals = saved[1], saved[2]
+                self.bound = {}
                 slow.append(index)
         for name in self.fact_locals:
             if not _IDENTIFIER.match(name):  # the schema guarantees it; never emit anything else
@@ -341,6 +430,39 @@ class _ModuleGenerator:
         return "\n".join(body) + "\n", tuple(slow)
 
 
+def _any3(results) -> Optional[bool]:
+    """Kleene or over the items of a list."""
+    outcome: Optional[bool] = False
+    for w in results:
+        if w is True:
+            return True
+        if w is None:
+            outcome = None
+    return outcome
+
+
+def _all3(results) -> Optional[bool]:
+    """Kleene and over the items of a list."""
+    outcome: Optional[bool] = True
+    for w in results:
+        if w is False:
+            return False
+        if w is None:
+            outcome = None
+    return outcome
+
+
+def _count3(results) -> Optional[int]:
+    """How many items satisfy the condition; unknown if any item cannot be decided."""
+    n = 0
+    for w in results:
+        if w is None:
+            return None
+        if w:
+            n += 1
+    return n
+
+
 @dataclass(frozen=True)
 class _CompiledModuleCode:
     function: Callable
@@ -353,7 +475,10 @@ class _CompiledModuleCode:
 def _compile_module(ir: RuleSetIR, module: CompiledModule) -> Optional[_CompiledModuleCode]:
     gen = _ModuleGenerator(ir, module)
     source, slow = gen.generate()
-    namespace: Dict[str, Any] = {"__builtins__": {"abs": abs, "min": min, "max": max}}
+    namespace: Dict[str, Any] = {
+        "__builtins__": {"abs": abs, "min": min, "max": max, "len": len},
+        "_any3": _any3, "_all3": _all3, "_count3": _count3,
+    }
     code = compile(source, f"<safetyrules native: {module.id}>", "exec")
     exec(code, namespace)  # noqa: S102 - source generated from validated IR values only (see module docstring)
     return _CompiledModuleCode(namespace["decide"], tuple(gen.constants), tuple(gen.comparisons), slow, source)
@@ -397,8 +522,11 @@ class NativeBackend(Backend):
 
     @staticmethod
     def _run_fast(code: _CompiledModuleCode, values, day: date, interp: Interpreter, hits, unknown, na):
-        def exact(k: int) -> bool:
-            value = interp.eval(code.comparisons[k], {}).value
+        def exact(k: int, names=(), items=()) -> bool:
+            bindings = {
+                var: ItemBinding(list_name, str(item.get(key)), item) for (var, list_name, key), item in zip(names, items)
+            }
+            value = interp.eval(code.comparisons[k], bindings).value
             if value is UNKNOWN:
                 raise _Fallback()
             return value

@@ -73,8 +73,8 @@ def test_records_take_the_generated_path(demo_rules):
     record = demo_rules.parse_record(raw)
     decisions = demo_rules._backend.decide(record, select_modules(demo_rules.ir, record))
     vector = decisions.vectors["demo-capacity-2026"]
-    # decided by generated code: rule 0 not matched; only the for_each rule (index 1) was interpreted
-    assert vector.hits == () and vector.undetermined == () and set(vector.interpreted) == {1}
+    # all decided by generated code: rule 0 not matched, the for_each rule (index 1) matched on face F
+    assert vector.hits == (1,) and vector.undetermined == () and vector.interpreted == {}
     partial = demo_rules.parse_record(dict(raw, facts={"annual_output_t": 7150}))
     vector = demo_rules._backend.decide(partial, select_modules(demo_rules.ir, partial)).vectors["demo-capacity-2026"]
-    assert vector.undetermined == (0,)  # three-valued in generated code too
+    assert vector.undetermined == (0, 1)  # three-valued in generated code too (no faces recorded)
