@@ -78,6 +78,8 @@ def cmd_check(args) -> int:
                 if raw.error:
                     print(f"{raw.source}: {raw.error}", file=sys.stderr)
                     worst = max(worst, EXIT_ERROR)
+                    if args.format != "text":  # every input line yields an output line
+                        outputs.append({"source": raw.source, "error": {"record_id": None, "errors": [{"path": "$", "message": raw.error}]}})
                     continue
                 try:
                     report = rules.evaluate(raw.value, as_of=args.as_of, jurisdiction=args.jurisdiction)

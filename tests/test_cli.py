@@ -147,3 +147,22 @@ def test_invalid_pack_is_refused_not_tested(tmp_path, capsys):
     (pack / "demo-capacity-2026.yaml").write_text("schema_version: 1\nmodule: {id: x}\n", encoding="utf-8")
     assert main(["test", str(pack)]) == 2
     assert "not tested" in capsys.readouterr().err
+
+
+def test_huge_record_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "huge.json"
+    path.write_text('{"record_id": "x", "notes": "' + "x" * (9 * 1024 * 1024) + '"}', encoding="utf-8")
+    assert main(["check", str(path), "--rules", DEMO]) == 2
+    assert "limit" in capsys.readouterr().err
+
+
+def test_jsonl_batch_reports_bad_lines_and_keeps_going(tmp_path, capsys):
+    good = json.dumps(demo_record({"annual_output_t": 1, "approved_capacity_t": 10, "max_quarter_output_t": 1, "working_faces": []}))
+    path = tmp_path / "batch.jsonl"
+    path.write_text("\n".join([good, "{broken", good]) + "\n", encoding="utf-8")
+    assert main(["check", str(path), "--rules", DEMO, "--format", "jsonl"]) == 2
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.strip().splitlines()]
+    assert [("error" in line) for line in lines] == [False, True, False]
+    assert lines[1]["source"].endswith("batch.jsonl:2")
+    assert "batch.jsonl:2" in captured.err
