@@ -37,7 +37,7 @@ def test_jurisdiction_argument_selects_the_overlay(demo_rules):
     assert demo_rules.evaluate(record, jurisdiction="CN-XX").outcome_of("demo-capacity-2026.a4.i1") == "matched"
 
 
-@pytest.mark.parametrize("backend", ["native", "interpreter"])
+@pytest.mark.parametrize("backend", ["native", "interpreter", "durable"])
 def test_set_aside_rule_is_not_applicable(demo_rules, backend):
     rules = demo_rules.with_backend(backend)
     facts = dict(FACTS, working_faces=[{"id": "F", "ch4_pct": 2, "electric_work_continued": True}])
@@ -83,3 +83,10 @@ def test_overlay_in_a_national_module_is_refused(tmp_path):
     with pytest.raises(LoadError) as info:
         load_rules(str(pack))
     assert info.value.diagnostics[0].code == "E-OVERLAY"
+
+
+@pytest.mark.parametrize("backend", ["native", "interpreter", "durable"])
+def test_every_backend_applies_the_tightened_rule(demo_rules, backend):
+    rules = demo_rules.with_backend(backend)
+    assert rules.evaluate(in_province(FACTS)).outcome_of("demo-capacity-2026.a4.i1") == "matched"
+    assert rules.evaluate(in_province(FACTS, region="CN-NM")).outcome_of("demo-capacity-2026.a4.i1") == "not_matched"
