@@ -100,7 +100,16 @@ def records(n: int, n_facts: int = 60, seed: int = 11, missing: float = 0.0) -> 
         facts = {}
         for name, _ in nums:
             if rnd.random() >= missing:
-                facts[name] = rnd.choice([rnd.randint(1, 150), round(rnd.uniform(1, 150), 2), 110, 100])
+                # one value in ten is 100 or 110, so that "x > y * 110%" meets exact ties now and then
+                pick = rnd.random()
+                if pick < 0.05:
+                    facts[name] = 100
+                elif pick < 0.1:
+                    facts[name] = 110
+                elif pick < 0.55:
+                    facts[name] = rnd.randint(1, 150)
+                else:
+                    facts[name] = round(rnd.uniform(1, 150), 2)
         for name in enums:
             if rnd.random() >= missing:
                 facts[name] = rnd.choice("abc")

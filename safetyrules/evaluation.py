@@ -157,7 +157,7 @@ def build_report(
             else:
                 lazy = Explanation(compute=lambda: tuple(sorted(checked_verdict(compiled, outcome, scope).needs | scope_needs)))
                 undetermined.append(
-                    UndeterminedRule(rule.id, rule.title.to_json(), rule.citation.to_json(), rule.module_id, lazy)
+                    UndeterminedRule(rule.id, rule.title._json, rule.citation._json, rule.module_id, lazy)
                 )
             return
         if verdict is None:
@@ -175,7 +175,7 @@ def build_report(
             # Matched on some items, undecided on others: the others still need facts.
         undetermined.append(
             UndeterminedRule(
-                rule.id, rule.title.to_json(), rule.citation.to_json(), rule.module_id,
+                rule.id, rule.title._json, rule.citation._json, rule.module_id,
                 Explanation(tuple(sorted(verdict.needs | scope_needs))), tuple(k for k, _ in verdict.undetermined_items),
             )
         )
@@ -238,11 +238,11 @@ def build_report(
 
 def _determination(compiled: CompiledRule, module_json, explanation: Explanation, item=None) -> Determination:
     rule = compiled.rule
-    category = {"id": rule.category.id, "title": rule.category.title.to_json()} if rule.category else None
+    category = {"id": rule.category.id, "title": rule.category.title._json} if rule.category else None
     return Determination(
         rule_id=rule.id,
-        title=rule.title.to_json(),
-        citation=rule.citation.to_json(),
+        title=rule.title._json,
+        citation=rule.citation._json,
         module=module_json,
         category=category,
         severity=rule.severity,

@@ -193,9 +193,48 @@ def _fast_value(spec: FactSpec, value: Any) -> bool:
     return True
 
 
-def fast_kinds(facts: Mapping[str, FactSpec]) -> Dict[str, tuple]:
+class FastKinds(dict):
+    """Per fact, how to accept its commonest values without the general checker (built once per
+    rule set), plus the name sets that let a typical record be checked with set and builtin
+    operations only (numbers, booleans and enum codes, the bulk of a record)."""
+
+    plain_numbers: frozenset
+    booleans: frozenset
+    enums: Dict[str, frozenset]
+    simple: frozenset
+
+
+_INT_FLOAT = frozenset({int, float})
+_BOOL = frozenset({bool})
+
+
+def _all_simple_valid(values: Dict[str, Any], kinds: "FastKinds") -> bool:
+    """True when every value is a plain number in float range, a boolean or an enum code of its fact."""
+    keys = values.keys()
+    if not keys <= kinds.simple:
+        return False
+    get = values.__getitem__
+    nums = list(map(get, keys & kinds.plain_numbers))
+    if nums:
+        if not set(map(type, nums)) <= _INT_FLOAT:
+            return False
+        try:
+            if not (min(nums) > -FAST_NUMBER_LIMIT and max(nums) < FAST_NUMBER_LIMIT and all(map(math.isfinite, nums))):
+                return False
+        except (OverflowError, TypeError):
+            return False
+    bools = keys & kinds.booleans
+    if bools and not set(map(type, map(get, bools))) <= _BOOL:
+        return False
+    for name in keys & kinds.enums.keys():
+        if values[name] not in kinds.enums[name]:
+            return False
+    return True
+
+
+def fast_kinds(facts: Mapping[str, FactSpec]) -> "FastKinds":
     """Per fact, how to accept its commonest values without the general checker (built once per rule set)."""
-    kinds: Dict[str, tuple] = {}
+    kinds = FastKinds()
     for name, spec in facts.items():
         kind = spec.type.kind
         if kind == NUMBER and not spec.type.integer:
@@ -211,6 +250,10 @@ def fast_kinds(facts: Mapping[str, FactSpec]) -> Dict[str, tuple]:
             kinds[name] = (_ENUM, frozenset(v for v, _ in spec.values))
         else:
             kinds[name] = (_OTHER,)
+    kinds.plain_numbers = frozenset(n for n, k in kinds.items() if k[0] == _PLAIN_NUMBER)
+    kinds.booleans = frozenset(n for n, k in kinds.items() if k[0] == _BOOLEAN)
+    kinds.enums = {n: k[1] for n, k in kinds.items() if k[0] == _ENUM}
+    kinds.simple = kinds.plain_numbers | kinds.booleans | frozenset(kinds.enums)
     return kinds
 
 
@@ -284,7 +327,8 @@ def parse_record(
     replacements: Dict[str, Any] = {}
     fast = True
     limit = FAST_NUMBER_LIMIT
-    for name, value in values.items():
+    simple = isinstance(kinds, FastKinds) and _all_simple_valid(values, kinds)
+    for name, value in (() if simple else values.items()):
         # the common cases first, without building a path string
         kind = kinds.get(name)
         if kind is not None:

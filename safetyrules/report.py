@@ -153,6 +153,8 @@ class Explanation:
 class Determination:
     """A matched criterion: a major accident hazard, with its exact citation and evidence."""
 
+    # title, citation, module and category are shared with the compiled rules: read them, do not
+    # change them (to_json() returns copies)
     rule_id: str
     title: Dict[str, str]
     citation: Dict[str, Any]
@@ -178,10 +180,10 @@ class Determination:
     def to_json(self) -> dict:
         out = {
             "rule_id": self.rule_id,
-            "title": self.title,
-            "citation": self.citation,
-            "module": self.module,
-            "category": self.category,
+            "title": dict(self.title),
+            "citation": dict(self.citation),
+            "module": dict(self.module),
+            "category": {"id": self.category["id"], "title": dict(self.category["title"])} if self.category else None,
             "severity": self.severity,
             "facts": _facts_json(self.facts),
             "evidence": [e.to_json() for e in self.evidence],
@@ -212,8 +214,8 @@ class UndeterminedRule:
     def to_json(self) -> dict:
         out = {
             "rule_id": self.rule_id,
-            "title": self.title,
-            "citation": self.citation,
+            "title": dict(self.title),
+            "citation": dict(self.citation),
             "module_id": self.module_id,
             "needs": list(self.needs),
         }
