@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 from . import __version__
 from .backends import backend_class
 from .compiler import CompiledRule, RuleSetIR, load_ir
 from .errors import RecordError
-from .evaluation import Selection, build_report, select_modules
+from .evaluation import build_report, select_modules
 from .model import FactSpec, Module, Pack
 from .records import Record, fast_kinds, parse_record
 from .report import Report
@@ -78,57 +78,6 @@ class RuleSet:
         Raises :class:`RecordError` for a malformed record.
         """
         parsed = self.parse_record(record)
-        selection = self._selection(parsed, as_of, jurisdiction)
-        decisions = self._backend.decide(parsed, selection)
-        return build_report(self._ir, parsed, selection, decisions, self._backend_name, self._engine)
-
-    def evaluate_many(
-        self, records: Iterable[RecordInput], *, as_of: Optional[date] = None, batch_size: int = 2048
-    ) -> Iterator[Union[Report, RecordError]]:
-        """One result per input, in order: a report, or the error that record raised. Nothing is dropped.
-
-        Records are decided in batches (columnar, where the backend can), which is much faster than
-        calling :meth:`evaluate` for each; the reports are the same.
-        """
-        chunk: List[RecordInput] = []
-        for raw in records:
-            chunk.append(raw)
-            if len(chunk) >= batch_size:
-                yield from self.evaluate_batch(chunk, as_of=as_of)
-                chunk = []
-        if chunk:
-            yield from self.evaluate_batch(chunk, as_of=as_of)
-
-    def evaluate_batch(self, records: Sequence[RecordInput], *, as_of: Optional[date] = None) -> List[Union[Report, RecordError]]:
-        """Reports (or record errors) for a list of records, in order."""
-        results: List[Union[Report, RecordError, None]] = [None] * len(records)
-        groups: Dict[tuple, List[Tuple[int, Record, Selection]]] = {}
-        for i, raw in enumerate(records):
-            try:
-                parsed = self.parse_record(raw)
-            except RecordError as exc:
-                results[i] = exc
-                continue
-            selection = self._selection(parsed, as_of, None)
-            groups.setdefault(tuple(cm.key for cm in selection.modules), []).append((i, parsed, selection))
-        decide_batch = getattr(self._backend, "decide_batch", None)
-        for members in groups.values():
-            if decide_batch is not None and len(members) > 1:
-                # one selection per group of the same modules; days may differ, selection.day is per record
-                by_day: Dict[date, List[Tuple[int, Record, Selection]]] = {}
-                for m in members:
-                    by_day.setdefault(m[2].day, []).append(m)
-                for same_day in by_day.values():
-                    decided = decide_batch([m[1] for m in same_day], same_day[0][2])
-                    for (i, parsed, selection), decisions in zip(same_day, decided):
-                        results[i] = build_report(self._ir, parsed, selection, decisions, self._backend_name, self._engine)
-            else:
-                for i, parsed, selection in members:
-                    decisions = self._backend.decide(parsed, selection)
-                    results[i] = build_report(self._ir, parsed, selection, decisions, self._backend_name, self._engine)
-        return results  # type: ignore[return-value]
-
-    def _selection(self, parsed: Record, as_of: Optional[date], jurisdiction: Optional[str]) -> Selection:
         key = (parsed.industry, jurisdiction or parsed.region, as_of or parsed.inspection_date)
         selection = self._selections.get(key)
         if selection is None:
@@ -136,7 +85,18 @@ class RuleSet:
             if len(self._selections) > 4096:
                 self._selections.clear()
             self._selections[key] = selection
-        return selection
+        decisions = self._backend.decide(parsed, selection)
+        return build_report(self._ir, parsed, selection, decisions, self._backend_name, self._engine)
+
+    def evaluate_many(
+        self, records: Iterable[RecordInput], *, as_of: Optional[date] = None
+    ) -> Iterator[Union[Report, RecordError]]:
+        """One result per input, in order: a report, or the error that record raised. Nothing is dropped."""
+        for raw in records:
+            try:
+                yield self.evaluate(raw, as_of=as_of)
+            except RecordError as exc:
+                yield exc
 
     def close(self) -> None:
         self._backend.close()

@@ -27,8 +27,6 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-
 from ..compiler import CompiledModule, CompiledRule, RuleSetIR
 from ..evaluation import Backend, Decisions, ModuleVector, Selection
 from ..expr import ast
@@ -369,7 +367,7 @@ class _ModuleGenerator:
         return "\n".join(lines)
 
     # ----------------------------------------------------------------- the module function
-    def generate(self, only: Optional[frozenset] = None) -> Tuple[str, Tuple[int, ...]]:
+    def generate(self) -> Tuple[str, Tuple[int, ...]]:
         """Source of ``decide(V, day, C, ex, hits, unknown, na)`` and the rules it leaves to the interpreter.
 
         It returns the module scope (True, False or None) and appends rule indices to ``hits``
@@ -386,8 +384,6 @@ class _ModuleGenerator:
         statements: List[str] = []
         slow: List[int] = []
         for index, compiled in enumerate(m.rules):
-            if only is not None and index not in only:
-                continue
             rule = compiled.rule
             saved = (len(self.lines), dict(self.derived_locals), dict(self.fact_locals))
             try:
@@ -476,10 +472,9 @@ class _CompiledModuleCode:
     source: str
 
 
-def _compile_module(ir: RuleSetIR, module: CompiledModule, only: Optional[frozenset] = None) -> _CompiledModuleCode:
-    """Generate and compile a module's decision function (for the rules in ``only``, if given)."""
+def _compile_module(ir: RuleSetIR, module: CompiledModule) -> Optional[_CompiledModuleCode]:
     gen = _ModuleGenerator(ir, module)
-    source, slow = gen.generate(only)
+    source, slow = gen.generate()
     namespace: Dict[str, Any] = {
         "__builtins__": {"abs": abs, "min": min, "max": max, "len": len},
         "_any3": _any3, "_all3": _all3, "_count3": _count3,
@@ -498,21 +493,6 @@ class NativeBackend(Backend):
         super().__init__(ir)
         modules = list(ir.modules) + [v.module for v in ir.variants]
         self._code: Dict[str, _CompiledModuleCode] = {cm.key: _compile_module(ir, cm) for cm in modules}
-        # for batches: numpy programs, and generated code for the rules they leave per record
-        self._columnar: Dict[str, Any] = {}
-        self._scalar_part: Dict[str, _CompiledModuleCode] = {}
-        try:
-            from . import columnar
-        except ImportError:  # numpy missing: batches are evaluated record by record
-            columnar = None
-        if columnar is not None:
-            for cm in modules:
-                try:
-                    program = columnar.compile_module(ir, cm)
-                except columnar.NotColumnar:
-                    continue
-                self._columnar[cm.key] = program
-                self._scalar_part[cm.key] = _compile_module(ir, cm, only=program.scalar_rules)
 
     def generated_source(self, module_id: str) -> str:
         """The generated Python source of one module (for review and debugging)."""
@@ -571,79 +551,3 @@ class NativeBackend(Backend):
                 outcome = "undetermined"
             decisions.outcomes[compiled.id] = outcome
             decisions.verdicts[compiled.id] = verdict
-
-    # ------------------------------------------------------------------ batches
-    def decide_batch(self, records: Sequence[Record], selection: Selection) -> List[Decisions]:
-        """Decide many records judged by the same module selection; columnar where possible."""
-        out: List[Optional[Decisions]] = [None] * len(records)
-        fast = [j for j, r in enumerate(records) if r.fast]
-        for j, r in enumerate(records):
-            if not r.fast:
-                out[j] = self.decide(r, selection)
-        if not fast:
-            return out  # type: ignore[return-value]
-        from . import columnar
-
-        batch_records = [records[j] for j in fast]
-        interps: Dict[int, Interpreter] = {}
-
-        def interp_of(j: int) -> Interpreter:
-            it = interps.get(j)
-            if it is None:
-                it = interps[j] = Interpreter(self.ir, batch_records[j], selection.day)
-            return it
-
-        decisions = [Decisions() for _ in batch_records]
-        days = np.array([float(r.inspection_date.toordinal()) for r in batch_records])
-        for cm in selection.modules:
-            program = self._columnar.get(cm.key)
-            if program is None:
-                for j, record in enumerate(batch_records):
-                    single = self.decide(record, Selection(selection.day, (cm,), ()))
-                    decisions[j].scopes.update(single.scopes)
-                    decisions[j].outcomes.update(single.outcomes)
-                    decisions[j].verdicts.update(single.verdicts)
-                    decisions[j].vectors.update(single.vectors)
-                continue
-
-            def exact(k: int, j: int, program=program) -> Optional[bool]:
-                value = interp_of(j).eval(program.comparisons[k], {}).value
-                return None if value is UNKNOWN else bool(value)
-
-            batch = columnar.Batch(batch_records, days, exact)
-            s_true, s_false, hit, und, na = program.run(batch)
-            indices = np.array([index for index, _, _ in program.rules], dtype=np.int64)
-            per_record = [_rows_by_record(m, indices, len(batch_records)) for m in (hit, und, na)]
-            scalar = self._scalar_part[cm.key]
-            for j, record in enumerate(batch_records):
-                scope = True if s_true[j] else (False if s_false[j] else None)
-                decisions[j].scopes[cm.id] = scope
-                if scope is False:
-                    continue
-                hits, unknown, not_app = per_record[0][j], per_record[1][j], per_record[2][j]
-                interpreted = {}
-                if program.scalar_rules:
-                    h2: List[int] = []
-                    u2: List[int] = []
-                    n2: List[int] = []
-                    result = self._run_fast(scalar, record.values, record.inspection_date, interp_of(j), h2, u2, n2)
-                    if result is None or result == 0:
-                        interpreted.update({i: interp_of(j).rule(cm.rules[i]) for i in program.scalar_rules})
-                    else:
-                        hits, unknown, not_app = sorted(hits + h2), sorted(unknown + u2), sorted(not_app + n2)
-                        interpreted.update({i: interp_of(j).rule(cm.rules[i]) for i in scalar.slow})
-                decisions[j].vectors[cm.id] = ModuleVector(tuple(hits), tuple(unknown), tuple(not_app), interpreted)
-        for j, d in zip(fast, decisions):
-            out[j] = d
-        return out  # type: ignore[return-value]
-
-
-def _rows_by_record(mask: "np.ndarray", indices: "np.ndarray", n: int) -> List[List[int]]:
-    """For a (rules x records) mask, each record's list of rule indices where it is set."""
-    records, rows = np.nonzero(mask.T)
-    out: List[List[int]] = [[] for _ in range(n)]
-    if len(records):
-        rule_ids = indices[rows].tolist()
-        for j, i in zip(records.tolist(), rule_ids):
-            out[j].append(i)
-    return out

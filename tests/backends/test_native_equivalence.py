@@ -92,34 +92,3 @@ def test_native_equals_interpreter_on_random_packs(tmp_path_factory, seed, missi
     reference = native.with_backend("interpreter")
     for raw in records(25, n_facts=24, seed=seed, missing=missing):
         assert comparable(native.evaluate(raw)) == comparable(reference.evaluate(raw))
-
-
-@pytest.mark.parametrize("name", TESTED)
-def test_batches_give_the_same_reports_as_single_records(name):
-    """evaluate_many decides columnar batches; the reports must be exactly evaluate()'s."""
-    rules = load_rules(PACKS[name])
-    for industry in sorted(rules.ir.vocabularies):
-        samples = []
-
-        @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        @given(record_strategy(rules.ir, industry, version_dates(rules.ir, industry)))
-        def collect(raw):
-            samples.append(raw)
-
-        collect()
-        batched = [r.to_json() for r in rules.evaluate_many(samples, batch_size=16)]
-        single = [rules.evaluate(r).to_json() for r in samples]
-        assert batched == single
-
-
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
-@given(seed=__import__("hypothesis").strategies.integers(0, 10**6), missing=__import__("hypothesis").strategies.sampled_from([0.0, 0.1, 0.5]))
-def test_batches_equal_the_interpreter_on_random_packs(tmp_path_factory, seed, missing):
-    from benchmarks.synthetic import records, write_pack
-
-    path = write_pack(str(tmp_path_factory.mktemp("syn")), n_rules=30, n_facts=24, seed=seed)
-    native = load_rules(path)
-    reference = native.with_backend("interpreter")
-    raws = records(60, n_facts=24, seed=seed, missing=missing)
-    batched = [comparable(r) for r in native.evaluate_many(raws, batch_size=25)]
-    assert batched == [comparable(reference.evaluate(r)) for r in raws]
