@@ -428,6 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .checklist import add_docs_parser
 
     add_docs_parser(sub)
+
+    from .audit.cli import add_audit_parser
+
+    add_audit_parser(sub)
     return parser
 
 

@@ -1,0 +1,286 @@
+"""Campaign metrics: counters that merge, and the figures computed from them.
+
+Workers count their own part into an :class:`Aggregate`; the parts' aggregates are added up in input
+order. Everything is a counter keyed by small values (industry, region, month, rule id, closed-loop
+dates), so memory does not grow with the number of records, and the sum does not depend on which
+worker counted what: a Dask run and a local run give the same figures.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any, Dict, List, Optional
+
+from .classify import CLASSES, RECTIFIED_STATUSES
+
+ERROR_EXAMPLES = 20
+DIMENSIONS = ("industry", "region", "month")
+NO_REGION = "(none)"
+
+DEFINITIONS = {
+    "inspections": "input records audited (result rows); error rows are not inspections",
+    "recorded_major_hazards": "findings recorded by inspectors in the audited records (each finding counts once)",
+    "recorded_per_1000": "recorded major hazards × 1000 ÷ inspections",
+    "confirmed_per_1000": "findings classed confirmed × 1000 ÷ inspections (the recorded hazards the facts support)",
+    "determined_per_1000": "criteria the facts match (one per rule and record, recorded or not) × 1000 ÷ inspections",
+    "rectification_rate": "recorded major hazards rectified as of the report date ÷ recorded major hazards. A finding is "
+    "rectified as of D when its status is rectified, verified or closed and the first of its rectified_on, verified_on, "
+    "closed_on dates (if any is given) is on or before D",
+    "overdue_open": "recorded major hazards with a deadline before the report date that are not rectified as of the report date",
+    "report_date": "the as-of date of the closed-loop figures: --report-date, or else the latest inspection date in the input",
+    "month": "the inspection date's calendar month (YYYY-MM)",
+    "classes": "confirmed, unsupported, miscited, missed, undetermined, superseded: see docs/audit.md",
+}
+
+
+def _bump(table: Dict[str, Counter], key: str, field: str, n: int = 1) -> None:
+    c = table.get(key)
+    if c is None:
+        c = table[key] = Counter()
+    c[field] += n
+
+
+class Aggregate:
+    """Counts of one part, or of many parts added together."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.results = 0
+        self.errors = 0
+        self.error_reasons: Counter = Counter()
+        self.statuses: Counter = Counter()
+        self.classes: Counter = Counter()  # "class" and "class/source"
+        self.dims: Dict[str, Dict[str, Counter]] = {d: {} for d in DIMENSIONS}
+        self.criteria: Dict[str, Counter] = {}
+        self.loop: Counter = Counter()  # (status, deadline, done) -> findings
+        self.loop_by_industry: Counter = Counter()  # (industry, status, deadline, done) -> findings
+        self.first_date: Optional[str] = None
+        self.last_date: Optional[str] = None
+        self.error_examples: List[dict] = []
+        self._pending: Dict[tuple, int] = {}
+
+    # ------------------------------------------------------------------ counting
+    def add_error(self, row: dict) -> None:
+        self.records += 1
+        self.errors += 1
+        self.error_reasons[row["error"]["reason"]] += 1
+        if len(self.error_examples) < ERROR_EXAMPLES:
+            self.error_examples.append(row)
+
+    def add_result(self, row: dict) -> None:
+        """Count a result row. Rows are first tallied by what the figures read from them (a signature:
+        industry, region, date, matched and undetermined rules, classed entries), and signatures are
+        expanded into the tables once per part: far fewer dictionary updates than one per row."""
+        self.records += 1
+        self.results += 1
+        sig = (
+            row["industry"],
+            row.get("region") or NO_REGION,
+            row["inspection_date"],
+            row["status"],
+            tuple(row["matched"]),
+            tuple(row["undetermined"]),
+            tuple((e["class"], e["source"], e["rule"]) for e in row["entries"]),
+        )
+        self._pending[sig] = self._pending.get(sig, 0) + 1
+        for e in row["entries"]:
+            if e["source"] == "finding":
+                status = e.get("status", "")
+                done = e.get("rectified_on") or e.get("verified_on") or e.get("closed_on") or ""
+                deadline = e.get("deadline", "")
+                self.loop[(status, deadline, done)] += 1
+                self.loop_by_industry[(row["industry"], status, deadline, done)] += 1
+
+    def _expand(self) -> None:
+        pending, self._pending = self._pending, {}
+        for (industry, region, day, status, matched, undetermined, entries), n in pending.items():
+            if self.first_date is None or day < self.first_date:
+                self.first_date = day
+            if self.last_date is None or day > self.last_date:
+                self.last_date = day
+            self.statuses[status] += n
+            counts: Counter = Counter()
+            counts["inspections"] = n
+            counts["matched"] = len(matched) * n
+            counts["hazard_records"] = n if matched else 0
+            recorded = 0
+            for klass, source, rule in entries:
+                self.classes[klass] += n
+                self.classes[f"{klass}/{source}"] += n
+                counts[klass] += n
+                _bump(self.criteria, rule, klass, n)
+                if source == "finding":
+                    recorded += 1
+                    _bump(self.criteria, rule, "recorded", n)
+            counts["recorded"] = recorded * n
+            counts["with_findings"] = n if recorded else 0
+            for rule in matched:
+                _bump(self.criteria, rule, "matched", n)
+            for rule in undetermined:
+                _bump(self.criteria, rule, "undetermined_rule", n)
+            self.classes["undetermined/rule"] += len(undetermined) * n
+            self.classes["undetermined"] += len(undetermined) * n
+            counts["undetermined_rules"] = len(undetermined) * n
+            for dim, key in (("industry", industry), ("region", region), ("month", day[:7])):
+                table = self.dims[dim]
+                c = table.get(key)
+                if c is None:
+                    table[key] = counts.copy()
+                else:
+                    c.update(counts)
+
+    def __getstate__(self):
+        self._expand()
+        return self.__dict__
+
+    def merge(self, other: "Aggregate") -> "Aggregate":
+        """Add ``other`` (a later part) into this one."""
+        self._expand()
+        other._expand()
+        self.records += other.records
+        self.results += other.results
+        self.errors += other.errors
+        self.error_reasons.update(other.error_reasons)
+        self.statuses.update(other.statuses)
+        self.classes.update(other.classes)
+        for dim in DIMENSIONS:
+            mine = self.dims[dim]
+            for key, c in other.dims[dim].items():
+                if key in mine:
+                    mine[key].update(c)
+                else:
+                    mine[key] = Counter(c)
+        for rule, c in other.criteria.items():
+            if rule in self.criteria:
+                self.criteria[rule].update(c)
+            else:
+                self.criteria[rule] = Counter(c)
+        self.loop.update(other.loop)
+        self.loop_by_industry.update(other.loop_by_industry)
+        for d in (other.first_date,):
+            if d is not None and (self.first_date is None or d < self.first_date):
+                self.first_date = d
+        for d in (other.last_date,):
+            if d is not None and (self.last_date is None or d > self.last_date):
+                self.last_date = d
+        room = ERROR_EXAMPLES - len(self.error_examples)
+        if room > 0:
+            self.error_examples.extend(other.error_examples[:room])
+        return self
+
+
+# ---------------------------------------------------------------------------------- figures
+
+def _rectified_as_of(status: str, done: str, as_of: str) -> bool:
+    return status in RECTIFIED_STATUSES and (not done or done <= as_of)
+
+
+def _per_1000(n: int, inspections: int) -> Optional[float]:
+    return round(n * 1000 / inspections, 3) if inspections else None
+
+
+def _rate(n: int, d: int) -> Optional[float]:
+    return round(n / d, 6) if d else None
+
+
+def closed_loop(loop: Counter, as_of: str) -> Dict[str, Any]:
+    found = sum(loop.values())
+    rectified = sum(n for (status, _, done), n in loop.items() if _rectified_as_of(status, done, as_of))
+    overdue = sum(
+        n for (status, deadline, done), n in loop.items()
+        if deadline and deadline < as_of and not _rectified_as_of(status, done, as_of)
+    )
+    open_ = found - rectified
+    by_status = Counter()
+    for (status, _, _), n in loop.items():
+        by_status[status or "(none)"] += n
+    return {
+        "found": found,
+        "rectified": rectified,
+        "open": open_,
+        "overdue_open": overdue,
+        "rectification_rate": _rate(rectified, found),
+        "by_status": dict(sorted(by_status.items())),
+    }
+
+
+def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: int = 20) -> Dict[str, Any]:
+    """The summary: reconciliation, class counts, metrics with definitions, breakdowns, top criteria."""
+    agg._expand()
+    as_of = report_date.isoformat() if report_date else (agg.last_date or "")
+    inspections = agg.results
+    recorded = sum(c["recorded"] for c in agg.criteria.values())
+    matched = sum(c["matched"] for c in agg.criteria.values())
+    loop = closed_loop(agg.loop, as_of)
+    by_industry_loop: Dict[str, Counter] = {}
+    for (industry, status, deadline, done), n in agg.loop_by_industry.items():
+        by_industry_loop.setdefault(industry, Counter())[(status, deadline, done)] += n
+
+    def dim_rows(dim: str) -> List[dict]:
+        rows = []
+        for key in sorted(agg.dims[dim]):
+            c = agg.dims[dim][key]
+            row = {"key": key, "inspections": c["inspections"], "recorded": c["recorded"], "matched": c["matched"],
+                   "hazard_records": c["hazard_records"], "recorded_per_1000": _per_1000(c["recorded"], c["inspections"]),
+                   "determined_per_1000": _per_1000(c["matched"], c["inspections"])}
+            for k in CLASSES:
+                row[k] = c[k]
+            row["undetermined"] += c["undetermined_rules"]  # findings and rules, as in "classes"
+            if dim == "industry":
+                cl = closed_loop(by_industry_loop.get(key, Counter()), as_of)
+                row.update(rectification_rate=cl["rectification_rate"], overdue_open=cl["overdue_open"])
+            rows.append(row)
+        return rows
+
+    criteria = []
+    for rule in sorted(agg.criteria, key=lambda r: index.order.get(r, 1 << 30)):
+        c = agg.criteria[rule]
+        entry = {"rule": rule, "citation": index.rendered.get(rule, ""), "module": index.module_of[rule].id if rule in index.module_of else "",
+                 "title": index.ir.rules[rule].rule.title.zh if rule in index.ir.rules else "",
+                 "recorded": c["recorded"], "matched": c["matched"], "undetermined_rule": c["undetermined_rule"]}
+        for k in CLASSES:
+            entry[k] = c[k]
+        entry["undetermined"] += c["undetermined_rule"]  # findings and rules, as in "classes"
+        criteria.append(entry)
+
+    def top_by(field: str) -> List[dict]:
+        ranked = sorted((e for e in criteria if e[field]), key=lambda e: (-e[field], e["rule"]))
+        return [{"rule": e["rule"], "citation": e["citation"], "title": e["title"], field: e[field]} for e in ranked[:top]]
+
+    classes = {k: agg.classes[k] for k in CLASSES}
+    return {
+        "reconciliation": {
+            "records_in": agg.records,
+            "results": agg.results,
+            "errors": agg.errors,
+            "reconciles": agg.records == agg.results + agg.errors,
+        },
+        "errors_by_reason": dict(sorted(agg.error_reasons.items())),
+        "statuses": dict(sorted(agg.statuses.items())),
+        "classes": classes,
+        "classes_by_source": {k: agg.classes[k] for k in sorted(agg.classes) if "/" in k},
+        "inspection_dates": {"first": agg.first_date, "last": agg.last_date},
+        "report_date": as_of,
+        "metrics": {
+            "inspections": inspections,
+            "recorded_major_hazards": recorded,
+            "recorded_per_1000": _per_1000(recorded, inspections),
+            "confirmed_per_1000": _per_1000(classes["confirmed"], inspections),
+            "determined_major_hazards": matched,
+            "determined_per_1000": _per_1000(matched, inspections),
+            "rectified": loop["rectified"],
+            "rectification_rate": loop["rectification_rate"],
+            "open": loop["open"],
+            "overdue_open": loop["overdue_open"],
+            "findings_by_status": loop["by_status"],
+        },
+        "definitions": DEFINITIONS,
+        "by_industry": dim_rows("industry"),
+        "by_region": dim_rows("region"),
+        "by_month": dim_rows("month"),
+        "by_criterion": criteria,
+        "top_criteria": {"recorded": top_by("recorded"), "determined": top_by("matched"), "missed": top_by("missed"),
+                         "unsupported": top_by("unsupported")},
+        "error_examples": agg.error_examples,
+    }

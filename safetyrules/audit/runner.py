@@ -1,0 +1,447 @@
+"""The audit itself: parts of the input -> rows and counts -> files written atomically.
+
+One function, :func:`audit_part`, turns a part into its output rows (JSON text, one line per input
+record) and its :class:`~safetyrules.audit.metrics.Aggregate`. The local runner maps it over a process
+pool; the Dask runner (:mod:`safetyrules.audit.dask_runner`) over a cluster. Both consume results in
+input order with a bounded number of parts in flight, so memory stays constant however large the input.
+
+The compiled rule set (the IR) is pickled once to each worker, which binds its own backend: the
+native backend holds generated functions that do not pickle, the IR does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from .. import __version__
+from ..errors import RecordError, SafetyRulesError
+from .classify import CLASSES, CriterionIndex, FindingError, classify
+from .metrics import Aggregate, summarize
+from .readers import (
+    DEFAULT_PART_BYTES,
+    DEFAULT_PART_ROWS,
+    AuditInputError,
+    Part,
+    check_csv_header,
+    detect_format,
+    input_size,
+    iter_parts,
+    part_progress,
+    records_of_part,
+)
+
+RESULTS = "results.jsonl"
+SUMMARY = "summary.json"
+REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+OUTPUT_FILES = (RESULTS, SUMMARY, REPORT_MD, REPORT_HTML)
+
+
+# --------------------------------------------------------------------------------------- per worker
+
+class AuditContext:
+    """What a worker needs: the rule set bound to a backend, and the citation index."""
+
+    def __init__(self, ir, backend: str = "native"):
+        from ..ruleset import RuleSet
+
+        self.rules = RuleSet(ir, backend)
+        self.index = CriterionIndex(ir)
+        self.vocabularies = ir.vocabularies
+
+
+@dataclass
+class PartResult:
+    index: int
+    text: str
+    aggregate: Aggregate
+    progress: int
+
+
+_CONTEXT: Optional[AuditContext] = None
+
+
+def _init_worker(ir_bytes: bytes, backend: str) -> None:
+    global _CONTEXT
+    _CONTEXT = AuditContext(pickle.loads(ir_bytes), backend)
+
+
+def _run_in_worker(part: Part) -> PartResult:
+    assert _CONTEXT is not None
+    return audit_part(part, _CONTEXT)
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def audit_part(part: Part, ctx: AuditContext) -> PartResult:
+    """Rows and counts of one part. Never raises for a bad record: it becomes an error row."""
+    agg = Aggregate()
+    lines: List[str] = []
+    for pos, value, err in records_of_part(part, ctx.vocabularies):
+        row = audit_record(ctx, pos, value, err)
+        if "error" in row:
+            agg.add_error(row)
+        else:
+            agg.add_result(row)
+        lines.append(_dumps(row))
+    lines.append("")
+    return PartResult(part.index, "\n".join(lines) if len(lines) > 1 else "", agg, part_progress(part))
+
+
+def _error_row(base: dict, reason: str, message: str, problems=(), record_id=None) -> dict:
+    err: Dict[str, Any] = {"reason": reason, "message": message}
+    if problems:
+        err["problems"] = [{"path": p, "message": m} for p, m in problems]
+    row = dict(base, error=err)
+    if record_id is not None:
+        row["record_id"] = record_id
+    return row
+
+
+def _raw_id(value: Any) -> Optional[str]:
+    if isinstance(value, dict):
+        rid = value.get("record_id")
+        if isinstance(rid, str) and rid:
+            return rid
+        if isinstance(rid, int) and not isinstance(rid, bool):
+            return str(rid)
+    return None
+
+
+def _prepare(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]):
+    """(error row, None) for a record that cannot be evaluated, else (None, (base, record, findings))."""
+    source, kind, number = pos
+    base = {"source": source, kind: number}
+    if err is not None:
+        return _error_row(base, err[0], err[1]), None
+    try:
+        record = ctx.rules.parse_record(value)
+    except RecordError as exc:
+        return _error_row(base, "invalid_record", str(exc), exc.problems, _raw_id(value)), None
+    try:
+        findings = ctx.index.parse_findings(record.findings)
+    except FindingError as exc:
+        return _error_row(base, exc.reason, str(exc), exc.problems, record.record_id), None
+    return None, (base, record, findings)
+
+
+def _finish(ctx: AuditContext, base: dict, record, findings) -> dict:
+    """Evaluate a valid record and class its findings into a result row."""
+    try:
+        report = ctx.rules.evaluate(record)
+        entries, undetermined = classify(ctx.index, report, findings, record.industry)
+    except SafetyRulesError as exc:
+        return _error_row(base, "evaluation_error", str(exc), (), record.record_id)
+    except Exception as exc:  # noqa: BLE001 - a bug must cost one row, never the batch
+        return _error_row(base, "internal_error", f"{type(exc).__name__}: {exc}", (), record.record_id)
+    counts: Dict[str, int] = {}
+    for e in entries:
+        counts[e["class"]] = counts.get(e["class"], 0) + 1
+    if undetermined:
+        counts["undetermined"] = counts.get("undetermined", 0) + len(undetermined)
+    row = dict(base)
+    row.update(
+        record_id=record.record_id,
+        inspection_date=record.inspection_date.isoformat(),
+        industry=record.industry,
+        region=record.region,
+        status=report.status,
+        matched=list(report.matched_rule_ids),
+        undetermined=undetermined,
+        entries=entries,
+        counts=counts,
+    )
+    return row
+
+
+def audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]) -> dict:
+    """One output row for one input record: a result, or an error with its reason."""
+    row, ready = _prepare(ctx, pos, value, err)
+    if ready is None:
+        return row
+    return _finish(ctx, *ready)
+
+
+# --------------------------------------------------------------------------------------- local runner
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def run_local(parts: Iterable[Part], ir, backend: str = "native", jobs: Optional[int] = None) -> Iterator[PartResult]:
+    """Results of the parts, in order: a process pool of ``jobs`` workers (every core by default)."""
+    jobs = jobs or default_jobs()
+    if jobs <= 1:
+        ctx = AuditContext(ir, backend)
+        for part in parts:
+            yield audit_part(part, ctx)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    mp = multiprocessing.get_context(method) if method else None
+    ir_bytes = pickle.dumps(ir, protocol=pickle.HIGHEST_PROTOCOL)
+    window = jobs * 3
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp, initializer=_init_worker, initargs=(ir_bytes, backend))
+    try:
+        pending: deque = deque()
+        it = iter(parts)
+        for part in it:
+            pending.append(pool.submit(_run_in_worker, part))
+            if len(pending) >= window:
+                break
+        while pending:
+            result = pending.popleft().result()
+            for part in it:
+                pending.append(pool.submit(_run_in_worker, part))
+                break
+            yield result
+    finally:
+        # on an error or an interrupt, do not wait for parts nobody will read
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------------------- progress
+
+class Progress:
+    """A one-line progress bar with rate and ETA on stderr -- only when stderr is a terminal."""
+
+    def __init__(self, total: int, unit: str, enabled: Optional[bool] = None, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.total = max(total, 1)
+        self.unit = unit
+        self.done = 0
+        self.records = 0
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def update(self, progress: int, records: int) -> None:
+        self.done += progress
+        self.records += records
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2 and self.done < self.total:
+            return
+        self.last = now
+        elapsed = max(now - self.start, 1e-9)
+        rate = self.records / elapsed
+        if self.unit == "parts":  # inputs measured in different units: no percentage, no ETA
+            self.stream.write(f"\r  auditing  {self.records:,} records  {rate:,.0f} rec/s  ")
+            self.stream.flush()
+            return
+        frac = min(self.done / self.total, 1.0)
+        eta = elapsed * (1 - frac) / frac if frac > 0 else 0
+        width = 28
+        bar = "█" * int(frac * width) + "·" * (width - int(frac * width))
+        self.stream.write(
+            f"\r  auditing {bar} {frac * 100:5.1f}%  {self.records:,} records  {rate:,.0f} rec/s  ETA {_clock(eta)}  "
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            elapsed = time.monotonic() - self.start
+            self.stream.write(f"\r  audited {self.records:,} records in {_clock(elapsed)} ({self.records / max(elapsed, 1e-9):,.0f} rec/s)" + " " * 30 + "\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds + 0.5)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+# --------------------------------------------------------------------------------------- output
+
+class AtomicFile:
+    """A file written under a temporary name beside its target and moved into place by ``commit``."""
+
+    def __init__(self, path: str, mode: str = "w"):
+        self.path = path
+        directory, name = os.path.split(path)
+        self.tmp = os.path.join(directory or ".", f".{name}.tmp-{os.getpid()}")
+        self.fh = open(self.tmp, mode, encoding="utf-8" if "b" not in mode else None, newline="\n" if "b" not in mode else None)
+
+    def write(self, text) -> None:
+        self.fh.write(text)
+
+    def close(self) -> None:
+        if not self.fh.closed:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+
+    def commit(self) -> None:
+        self.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+        try:
+            os.unlink(self.tmp)
+        except FileNotFoundError:
+            pass
+
+
+def write_atomic(path: str, text: str) -> AtomicFile:
+    f = AtomicFile(path)
+    f.write(text)
+    f.close()
+    return f
+
+
+# --------------------------------------------------------------------------------------- the audit
+
+@dataclass(frozen=True)
+class AuditOptions:
+    report_date: Optional[date] = None
+    fmt: Optional[str] = None
+    jobs: Optional[int] = None
+    backend: Optional[str] = None  # default: the backend of the rule set given, else native
+    engine: str = "local"  # local | dask
+    scheduler: Optional[str] = None  # a Dask scheduler address, e.g. tcp://10.0.0.5:8786
+    dask_client: Any = None
+    progress: Optional[bool] = None  # None: on a terminal only
+    part_bytes: int = DEFAULT_PART_BYTES
+    part_rows: int = DEFAULT_PART_ROWS
+    parquet_rows: Optional[int] = None  # rows per Parquet part; default: by file size and workers
+    top: int = 20
+    title: str = "safetyrules audit"
+
+
+def plan_inputs(inputs: Sequence[str], fmt: Optional[str]) -> List[Tuple[str, str, str, int]]:
+    """(path, format, progress unit, total) for each input; fails before anything is written."""
+    planned = []
+    for path in inputs:
+        f = detect_format(path, fmt)
+        if not os.path.isfile(path):
+            raise AuditInputError(f"{path}: cannot read: no such file")
+        unit, total = input_size(path, f)
+        if f == "csv":
+            check_csv_header(path)
+        planned.append((path, f, unit, total))
+    return planned
+
+
+def _all_parts(planned, options: AuditOptions) -> Iterator[Part]:
+    from dataclasses import replace
+
+    seq = 0
+    for path, f, unit, total in planned:
+        parquet_rows = options.parquet_rows
+        if parquet_rows is None:
+            # enough parts to keep every worker busy, few enough that a part's setup (decoding its row
+            # group up to the part) stays small next to evaluating it
+            parquet_rows = max(2000, min(50_000, -(-total // (4 * (options.jobs or default_jobs()))))) if unit == "rows" else 50_000
+        for part in iter_parts(path, f, options.part_bytes, options.part_rows, parquet_rows):
+            yield replace(part, index=seq)
+            seq += 1
+
+
+def run_audit(inputs: Sequence[str], outdir: str, rules=None, options: Optional[AuditOptions] = None,
+              rule_specs: Sequence[str] = ()) -> Dict[str, Any]:
+    """Audit the input files into ``outdir``: results.jsonl, summary.json, report.md, report.html.
+
+    Every file is written under a temporary name and moved into place only when the whole audit
+    succeeded; a failed run leaves the previous output as it was. Returns the summary.
+    Raises :class:`AuditInputError` for an input that cannot be read at all.
+    """
+    from .report_html import render_html
+    from .report_md import render_markdown
+
+    options = options or AuditOptions()
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    planned = plan_inputs(inputs, options.fmt)
+    if rules is None:
+        from ..ruleset import load_rules
+
+        if not rule_specs:
+            from ..cli import default_packs
+
+            rule_specs = default_packs()
+        rules = load_rules(list(rule_specs), backend=options.backend or "native")
+    ir = rules.ir
+    backend = options.backend or rules.backend
+    index = CriterionIndex(ir)
+    os.makedirs(outdir, exist_ok=True)
+    units = {u for _, _, u, _ in planned}
+    unit = units.pop() if len(units) == 1 else "parts"
+    total = sum(t for _, _, _, t in planned) if unit != "parts" else 0
+    progress = Progress(total, unit, options.progress)
+    parts = _all_parts(planned, options)
+    if options.engine == "dask":
+        from .dask_runner import run_dask
+
+        results = run_dask(parts, ir, backend, client=options.dask_client, address=options.scheduler, jobs=options.jobs)
+    elif options.engine == "local":
+        results = run_local(parts, ir, backend, options.jobs)
+    else:
+        raise SafetyRulesError(f"unknown engine {options.engine!r}; choose local or dask")
+    out = AtomicFile(os.path.join(outdir, RESULTS))
+    staged: List[AtomicFile] = [out]
+    try:
+        agg = Aggregate()
+        for result in results:
+            out.write(result.text)
+            agg.merge(result.aggregate)
+            progress.update(result.progress, result.aggregate.records)
+        progress.close()
+        summary = summarize(agg, index, options.report_date, options.top)
+        summary = {
+            "audit": {
+                "inputs": [{"path": p, "format": f} for p, f, _, _ in planned],
+                "rules": [{"name": p.name, "version": p.version} for p in ir.packs],
+                "library_version": __version__,
+                "report_date_given": options.report_date is not None,
+            },
+            **summary,
+        }
+        staged.append(write_atomic(os.path.join(outdir, SUMMARY), json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n"))
+        staged.append(write_atomic(os.path.join(outdir, REPORT_MD), render_markdown(summary, options.title)))
+        staged.append(write_atomic(os.path.join(outdir, REPORT_HTML), render_html(summary, options.title)))
+        out.close()
+    except BaseException:
+        for f in staged:
+            f.discard()
+        raise
+    # Results first, summary and reports after: a reader that sees the new summary sees the new rows.
+    for f in staged:
+        f.commit()
+    return summary
+
+
+def exit_code(summary: Dict[str, Any]) -> int:
+    """0 every record audited; 1 some records are error rows (see results.jsonl)."""
+    return 1 if summary["reconciliation"]["errors"] else 0
+
+
+__all__ = [
+    "AuditContext",
+    "AuditOptions",
+    "AtomicFile",
+    "OUTPUT_FILES",
+    "PartResult",
+    "Progress",
+    "audit_part",
+    "audit_record",
+    "exit_code",
+    "run_audit",
+    "run_local",
+    "CLASSES",
+]

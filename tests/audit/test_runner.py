@@ -1,0 +1,199 @@
+"""End to end: nothing lost, counts reconcile, output atomic and byte-identical across runs and pools."""
+
+import io
+import json
+import os
+
+import pytest
+
+from safetyrules.audit import AuditOptions, run_audit
+from safetyrules.audit.readers import AuditInputError
+from safetyrules.audit.runner import OUTPUT_FILES, Progress
+from tests.audit.conftest import demo, demo_batch, write_jsonl
+
+
+def read_rows(outdir):
+    with open(os.path.join(outdir, "results.jsonl"), encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def read_bytes(outdir):
+    out = {}
+    for name in OUTPUT_FILES:
+        with open(os.path.join(outdir, name), "rb") as fh:
+            out[name] = fh.read()
+    return out
+
+
+def test_one_percent_corrupt_batch_reconciles(tmp_path, demo_rules):
+    path = write_jsonl(tmp_path / "batch.jsonl", demo_batch(1000, corrupt_every=100))
+    summary = run_audit([path], str(tmp_path / "out"), demo_rules, AuditOptions(jobs=1))
+    rec = summary["reconciliation"]
+    assert rec == {"records_in": 1000, "results": 990, "errors": 10, "reconciles": True}
+    rows = read_rows(tmp_path / "out")
+    assert len(rows) == 1000
+    assert [r["line"] for r in rows] == list(range(1, 1001))  # one row per record, in input order
+    errors = [r for r in rows if "error" in r]
+    assert [r["line"] for r in errors] == list(range(100, 1001, 100))
+    assert {r["error"]["reason"] for r in errors} == {"malformed_json"}
+    assert summary["errors_by_reason"] == {"malformed_json": 10}
+
+
+def test_bad_records_become_error_rows(tmp_path, demo_rules):
+    no_date = demo(record_id="NO-DATE")
+    del no_date["inspection_date"]
+    records = [
+        demo(record_id="OK"),
+        demo(record_id="WRONG-TYPE", output="7150"),
+        {**demo(record_id="UNKNOWN-FACT"), "facts": {"anual_output_t": 1}},
+        no_date,
+        demo(record_id="BAD-FINDING", findings=[{"rule": "demo-capacity-2031.a4.i1"}]),
+        [1, 2, 3],
+        "null",
+        demo(record_id="OTHER-INDUSTRY", site={"industry": "coal_mine"}),
+    ]
+    path = write_jsonl(tmp_path / "bad.jsonl", [r if not isinstance(r, list) else json.dumps(r) for r in records])
+    summary = run_audit([path], str(tmp_path / "out"), demo_rules, AuditOptions(jobs=1))
+    rows = read_rows(tmp_path / "out")
+    assert len(rows) == 8
+    assert "error" not in rows[0]
+    by_id = {r.get("record_id"): r for r in rows[1:]}
+    assert by_id["WRONG-TYPE"]["error"]["problems"][0] == {
+        "path": "$.facts.annual_output_t", "message": "expected a number in t, got a string (write numbers without quotes)"}
+    assert "did you mean 'annual_output_t'" in by_id["UNKNOWN-FACT"]["error"]["problems"][0]["message"]
+    assert by_id["NO-DATE"]["error"]["problems"][0]["path"] == "$.inspection_date"
+    assert by_id["BAD-FINDING"]["error"]["reason"] == "unknown_criterion"
+    assert by_id["OTHER-INDUSTRY"]["error"]["problems"][0]["path"] == "$.site.industry"
+    assert rows[5]["error"]["reason"] == "invalid_record" and rows[5]["line"] == 6
+    assert rows[6]["error"]["reason"] == "invalid_record"
+    assert summary["reconciliation"] == {"records_in": 8, "results": 1, "errors": 7, "reconciles": True}
+
+
+def test_reruns_are_byte_identical_across_pools_and_part_sizes(tmp_path, demo_rules):
+    path = write_jsonl(tmp_path / "batch.jsonl", demo_batch(600))
+    first = run_audit([path], str(tmp_path / "a"), demo_rules, AuditOptions(jobs=1))
+    run_audit([path], str(tmp_path / "a"), demo_rules, AuditOptions(jobs=1))
+    run_audit([path], str(tmp_path / "b"), demo_rules, AuditOptions(jobs=2, part_bytes=2000))
+    run_audit([path], str(tmp_path / "c"), demo_rules, AuditOptions(jobs=2, part_bytes=1 << 20))
+    a, b, c = read_bytes(tmp_path / "a"), read_bytes(tmp_path / "b"), read_bytes(tmp_path / "c")
+    assert a == b == c
+    assert first["reconciliation"]["reconciles"]
+    assert b"20" in a["summary.json"]  # (sanity: there is data)
+
+
+def test_formats_agree(tmp_path, demo_rules):
+    """The same records as JSON Lines, CSV and Parquet give the same rows (apart from where they came from)."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    records = [r for r in demo_batch(120, corrupt_every=0)]
+    write_jsonl(tmp_path / "r.jsonl", records)
+    header = ["record_id", "inspection_date", "site.industry", "site.region", "site.attributes.mine_type",
+              "facts.annual_output_t", "facts.approved_capacity_t", "facts.max_quarter_output_t", "facts.working_faces", "findings"]
+    flat = []
+    for r in records:
+        f = r["facts"]
+        flat.append({
+            "record_id": r["record_id"], "inspection_date": r["inspection_date"], "site.industry": "demo",
+            "site.region": r["site"]["region"], "site.attributes.mine_type": "underground",
+            "facts.annual_output_t": f.get("annual_output_t"), "facts.approved_capacity_t": f["approved_capacity_t"],
+            "facts.max_quarter_output_t": f.get("max_quarter_output_t"), "facts.working_faces": json.dumps(f["working_faces"]),
+            "findings": json.dumps(r["findings"]) if r.get("findings") else None,
+        })
+    with open(tmp_path / "r.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for row in flat:
+            w.writerow(["" if row[h] is None else row[h] for h in header])
+    pq.write_table(pa.Table.from_pylist(flat), str(tmp_path / "r.parquet"), row_group_size=50)
+    outs = {}
+    for name in ("r.jsonl", "r.csv", "r.parquet"):
+        run_audit([str(tmp_path / name)], str(tmp_path / ("o-" + name)), demo_rules, AuditOptions(jobs=1))
+        outs[name] = [{k: v for k, v in row.items() if k not in ("source", "line", "row")} for row in read_rows(tmp_path / ("o-" + name))]
+    assert outs["r.jsonl"] == outs["r.csv"] == outs["r.parquet"]
+    assert len(outs["r.jsonl"]) == 120
+
+
+def test_several_inputs_in_order(tmp_path, demo_rules):
+    a = write_jsonl(tmp_path / "a.jsonl", [demo(record_id="A1"), demo(record_id="A2")])
+    b = write_jsonl(tmp_path / "b.jsonl", [demo(record_id="B1")])
+    summary = run_audit([a, b], str(tmp_path / "out"), demo_rules, AuditOptions(jobs=2))
+    assert [(r["source"], r["record_id"]) for r in read_rows(tmp_path / "out")] == [(a, "A1"), (a, "A2"), (b, "B1")]
+    assert summary["reconciliation"]["records_in"] == 3
+
+
+def test_failed_run_leaves_previous_output(tmp_path, demo_rules, monkeypatch):
+    path = write_jsonl(tmp_path / "a.jsonl", demo_batch(50))
+    out = str(tmp_path / "out")
+    run_audit([path], out, demo_rules, AuditOptions(jobs=1))
+    before = read_bytes(out)
+    write_jsonl(tmp_path / "a.jsonl", [demo(record_id="NEW")])
+
+    import safetyrules.audit.report_html as rh
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rh, "render_html", boom)
+    with pytest.raises(RuntimeError):
+        run_audit([path], out, demo_rules, AuditOptions(jobs=1))
+    assert read_bytes(out) == before
+    assert sorted(os.listdir(out)) == sorted(OUTPUT_FILES)  # no temporary files left behind
+
+
+def test_unreadable_input_writes_nothing(tmp_path, demo_rules):
+    out = str(tmp_path / "out")
+    with pytest.raises(AuditInputError):
+        run_audit([str(tmp_path / "missing.jsonl")], out, demo_rules)
+    assert not os.path.exists(out) or os.listdir(out) == []
+
+
+def test_truncated_parquet_audit_fails_cleanly(tmp_path, demo_rules):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(pa.Table.from_pylist([{"record_id": "x", "inspection_date": "2026-01-01", "site.industry": "demo"}] * 50), path)
+    with open(path, "r+b") as fh:
+        fh.truncate(os.path.getsize(path) - 20)
+    with pytest.raises(AuditInputError, match="truncated or corrupt"):
+        run_audit([path], str(tmp_path / "out"), demo_rules)
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_progress_quiet_unless_terminal():
+    stream = io.StringIO()
+    p = Progress(100, "bytes", stream=stream)
+    p.update(50, 10)
+    p.close()
+    assert stream.getvalue() == ""
+    p = Progress(100, "bytes", enabled=True, stream=stream)
+    p.update(50, 10)
+    p.update(50, 10)
+    p.close()
+    text = stream.getvalue()
+    assert "rec/s" in text and "ETA" in text and "100.0%" in text and "audited 20 records" in text
+
+
+def test_bad_csv_header_writes_nothing(tmp_path, demo_rules):
+    path = tmp_path / "h.csv"
+    path.write_text("record_id,site.industry,facts.annual_output_t\nA,demo,1\n", encoding="utf-8")
+    with pytest.raises(AuditInputError, match="inspection_date"):
+        run_audit([str(path)], str(tmp_path / "out"), demo_rules)
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_progress_mixed_units_shows_rate_only():
+    stream = io.StringIO()
+    p = Progress(0, "parts", enabled=True, stream=stream)
+    p.update(5, 10)
+    assert "rec/s" in stream.getvalue() and "ETA" not in stream.getvalue()
+
+
+def test_backends_agree(tmp_path, demo_rules):
+    path = write_jsonl(tmp_path / "batch.jsonl", demo_batch(300))
+    run_audit([path], str(tmp_path / "native"), demo_rules, AuditOptions(jobs=1))
+    run_audit([path], str(tmp_path / "interp"), demo_rules.with_backend("interpreter"), AuditOptions(jobs=2))
+    assert read_bytes(tmp_path / "native") == read_bytes(tmp_path / "interp")
