@@ -57,6 +57,11 @@ def exact(value: Any) -> Fraction:
 
 
 def _is_number(value: Any) -> bool:
+    t = type(value)
+    if t is int:
+        return True
+    if t is float:
+        return math.isfinite(value)
     if isinstance(value, bool):
         return False
     if isinstance(value, (int, Fraction)):
@@ -103,13 +108,16 @@ def check_value(spec: FactSpec, value: Any, path: str, problems: List[Tuple[str,
             hint = " (write numbers without quotes)" if isinstance(value, str) else ""
             problems.append((path, f"expected a number{f' in {spec.unit}' if spec.unit else ''}, got {_type_name(value)}{hint}"))
             return None
-        if spec.type.integer and exact(value).denominator != 1:
+        # ints and floats compare exactly with the (int or float) bounds; other numbers as fractions
+        plain = type(value) in (int, float)
+        if spec.type.integer and not (type(value) is int or (type(value) is float and value.is_integer())
+                                      or (not plain and exact(value).denominator == 1)):
             problems.append((path, f"expected a whole number, got {value}"))
             return None
-        if spec.minimum is not None and exact(value) < exact(spec.minimum):
+        if spec.minimum is not None and (value < spec.minimum if plain else exact(value) < exact(spec.minimum)):
             problems.append((path, f"{value} is below the minimum {spec.minimum}"))
             return None
-        if spec.maximum is not None and exact(value) > exact(spec.maximum):
+        if spec.maximum is not None and (value > spec.maximum if plain else exact(value) > exact(spec.maximum)):
             problems.append((path, f"{value} is above the maximum {spec.maximum}"))
             return None
         if isinstance(value, float) and spec.type.integer:
