@@ -56,6 +56,44 @@ class Positions:
             p = p[:-1]
 
 
+#: libyaml's parser when PyYAML was built with it (about ten times faster), else the pure-Python one.
+_LOADER = getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
+_LOADER = _LOADER or yaml.SafeLoader
+
+MAX_INDENT = 2000
+
+
+class _BracketsOnly(dict):
+    """str.translate table that keeps [ ] { } and drops every other character."""
+
+    def __missing__(self, key):
+        return None
+
+
+_KEEP_BRACKETS = _BracketsOnly({ord(c): c for c in "[]{}"})
+MAX_FLOW_DEPTH = 500
+
+
+def _nesting_beyond_limits(text: str) -> str:
+    """A reason when the text nests absurdly deep, checked before parsing: the C parser recurses
+    natively, and a hostile document must get an error, not a crash."""
+    depth = deepest = 0
+    brackets = text.translate(_KEEP_BRACKETS) if (text.count("[") + text.count("{")) > MAX_FLOW_DEPTH else ""
+    for ch in brackets:
+        if ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif ch in "]}":
+            depth -= 1
+    if deepest > MAX_FLOW_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels ({deepest} open brackets)"
+    widest = max((len(line) - len(line.lstrip(" ")) for line in text.splitlines()), default=0)
+    if widest > MAX_INDENT:
+        return f"nested deeper than {MAX_DEPTH} levels (a line indented {widest} spaces)"
+    return ""
+
+
 class YamlError(Exception):
     """The document is not acceptable YAML; carries one diagnostic."""
 
@@ -83,8 +121,11 @@ def load_yaml_text(text: str, path: str) -> Tuple[Any, Positions]:
     if len(text) > MAX_BYTES:
         raise YamlError(Diagnostic("E-TOO-LARGE", f"document is {len(text)} characters; the limit is {MAX_BYTES}", Location(path)))
     positions = Positions(path)
+    too_deep = _nesting_beyond_limits(text)
+    if too_deep:
+        raise YamlError(Diagnostic("E-TOO-DEEP", too_deep, Location(path)))
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _LOADER(text)
         try:
             node = loader.get_single_node()
         finally:

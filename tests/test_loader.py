@@ -112,6 +112,12 @@ def test_bad_documents(tmp_path, content, code):
     assert diags[0].location.path.endswith("m.yaml")
 
 
+@pytest.mark.parametrize("content", ["x: " + "[" * 100000 + "]" * 100000 + "\n", "a:\n" + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(3000))])
+def test_absurd_nesting_is_refused_before_parsing(tmp_path, content):
+    diags = load_errors(write(tmp_path, content))
+    assert diags[0].code == "E-TOO-DEEP"
+
+
 def test_alias_expansion_is_bounded(tmp_path):
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 9):
