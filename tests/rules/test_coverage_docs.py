@@ -1,0 +1,55 @@
+"""The coverage documents list every rule of their pack, and the examples' determinations match them."""
+
+import json
+import os
+import re
+
+import pytest
+
+from safetyrules import load_rules
+from safetyrules.loader import discover_packs
+from tests.conftest import EXAMPLES, ROOT
+
+COVERAGE = {"mining": "mining.md", "hazchem": "hazchem.md", "construction": "construction.md"}
+
+
+def _text(pack):
+    with open(os.path.join(ROOT, "docs", "coverage", COVERAGE[pack]), encoding="utf-8") as fh:
+        return fh.read()
+
+
+@pytest.fixture(scope="module", params=sorted(COVERAGE))
+def pack(request):
+    return request.param, load_rules(discover_packs()[request.param])
+
+
+def test_every_rule_is_in_the_coverage_document(pack):
+    name, rules = pack
+    text = _text(name)
+    listed = set(re.findall(r"[a-z0-9-]+(?:\.[A-Za-z0-9_]+)+", text))
+    missing = sorted(rid for rid in rules.ir.rules if rid not in listed)
+    assert missing == []
+
+
+def test_example_determinations_are_in_the_coverage_documents():
+    all_rules = {name: load_rules(discover_packs()[name]) for name in COVERAGE}
+    checked = 0
+    for file in sorted(os.listdir(EXAMPLES)):
+        with open(os.path.join(EXAMPLES, file), encoding="utf-8") as fh:
+            record = json.load(fh)
+        for name, rules in all_rules.items():
+            if record["site"]["industry"] not in rules.ir.vocabularies:
+                continue
+            report = rules.evaluate(record)
+            text = _text(name)
+            for d in report.determinations:
+                assert f"`{d.rule_id}`" in text, (file, d.rule_id)
+                checked += 1
+    assert checked > 20
+
+
+def test_the_coverage_document_names_no_rule_that_does_not_exist(pack):
+    name, rules = pack
+    modules = {m.id for m in rules.modules}
+    cited = {tok for tok in re.findall(r"`([a-z0-9-]+\.[A-Za-z0-9_.]+)`", _text(name)) if tok.split(".")[0] in modules and not tok.endswith(".yaml")}
+    assert sorted(cited - set(rules.ir.rules)) == []
