@@ -275,22 +275,27 @@ def _evidence(atoms) -> Tuple[Evidence, ...]:
     )
 
 
+def interpret_module(cm: CompiledModule, interp: Interpreter, decisions: Decisions) -> None:
+    """Decide one module's rules with the reference interpreter, keeping the explanations."""
+    scope = interp.scope(cm)
+    tri = None if scope.value is UNKNOWN else bool(scope.value)
+    decisions.scopes[cm.id] = tri
+    for compiled in cm.rules:
+        if tri is False:
+            decisions.outcomes[compiled.id] = "not_applicable"
+            continue
+        verdict = interp.rule(compiled)
+        outcome = verdict.outcome
+        if tri is None and outcome == "matched":
+            outcome = "undetermined"
+        decisions.outcomes[compiled.id] = outcome
+        decisions.verdicts[compiled.id] = verdict
+
+
 def interpret_all(ir: RuleSetIR, record: Record, selection: Selection) -> Decisions:
-    """Decide every selected rule with the reference interpreter (keeping the explanations)."""
+    """Decide every selected rule with the reference interpreter."""
     interp = Interpreter(ir, record, selection.day)
     decisions = Decisions()
     for cm in selection.modules:
-        scope = interp.scope(cm)
-        tri = None if scope.value is UNKNOWN else bool(scope.value)
-        decisions.scopes[cm.id] = tri
-        for compiled in cm.rules:
-            if tri is False:
-                decisions.outcomes[compiled.id] = "not_applicable"
-                continue
-            verdict = interp.rule(compiled)
-            outcome = verdict.outcome
-            if tri is None and outcome in ("matched", "not_applicable"):
-                outcome = "undetermined" if outcome == "matched" else "not_applicable"
-            decisions.outcomes[compiled.id] = outcome
-            decisions.verdicts[compiled.id] = verdict
+        interpret_module(cm, interp, decisions)
     return decisions

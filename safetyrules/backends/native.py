@@ -28,7 +28,7 @@ from fractions import Fraction
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..compiler import CompiledModule, CompiledRule, RuleSetIR
-from ..evaluation import Backend, Decisions, ModuleVector, Selection
+from ..evaluation import Backend, Decisions, ModuleVector, Selection, interpret_module
 from ..expr import ast
 from ..expr.types import BOOLEAN, DATE, NUMBER
 from ..interpreter import UNKNOWN, Interpreter, ItemBinding
@@ -517,7 +517,7 @@ class NativeBackend(Backend):
                         interpreted = {index: interp.rule(cm.rules[index]) for index in code.slow}
                         decisions.vectors[cm.id] = ModuleVector(tuple(hits), tuple(unknown), tuple(na), interpreted)
                     continue
-            self._interpret_module(cm, interp, decisions)
+            interpret_module(cm, interp, decisions)
         return decisions
 
     @staticmethod
@@ -536,18 +536,3 @@ class NativeBackend(Backend):
         except (_Fallback, ZeroDivisionError, OverflowError):
             return 0
 
-    @staticmethod
-    def _interpret_module(cm: CompiledModule, interp: Interpreter, decisions: Decisions) -> None:
-        scope = interp.scope(cm)
-        tri = None if scope.value is UNKNOWN else bool(scope.value)
-        decisions.scopes[cm.id] = tri
-        for compiled in cm.rules:
-            if tri is False:
-                decisions.outcomes[compiled.id] = "not_applicable"
-                continue
-            verdict = interp.rule(compiled)
-            outcome = verdict.outcome
-            if tri is None and outcome == "matched":
-                outcome = "undetermined"
-            decisions.outcomes[compiled.id] = outcome
-            decisions.verdicts[compiled.id] = verdict
