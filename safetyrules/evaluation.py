@@ -97,6 +97,9 @@ def select_modules(ir: RuleSetIR, record: Record, as_of: Optional[date] = None, 
     for m in candidates:
         by_series.setdefault(m.module.series, []).append(m)
     for series, versions in sorted(by_series.items()):
+        not_started = all(day < v.module.effective_from for v in versions)
+        if not_started and chosen:
+            continue  # a standard that does not exist yet is no gap, while others judge the record
         if not any(v.module.in_force(day) for v in versions):
             spans = ", ".join(
                 f"{v.id} {v.module.effective_from.isoformat()}–{v.module.effective_until.isoformat() if v.module.effective_until else ''}"

@@ -53,3 +53,16 @@ def test_the_coverage_document_names_no_rule_that_does_not_exist(pack):
     modules = {m.id for m in rules.modules}
     cited = {tok for tok in re.findall(r"`([a-z0-9-]+\.[A-Za-z0-9_.]+)`", _text(name)) if tok.split(".")[0] in modules and not tok.endswith(".yaml")}
     assert sorted(cited - set(rules.ir.rules)) == []
+
+
+def test_partly_encoded_standard_is_announced_from_its_effective_date():
+    """AQ 3067—2026 is encoded as metadata only: records judged on or after 2026-09-30 say so."""
+    rules = load_rules(discover_packs()["hazchem"])
+    with open(os.path.join(EXAMPLES, "chemical-plant.json"), encoding="utf-8") as fh:
+        record = json.load(fh)
+    before = rules.evaluate(dict(record, inspection_date="2026-09-29"))
+    after = rules.evaluate(dict(record, inspection_date="2026-09-30"))
+    assert [n.code for n in before.notices] == []
+    notice = next(n for n in after.notices if n.code == "PARTIALLY-ENCODED")
+    assert "AQ 3067—2026" in notice.message
+    assert [m["id"] for m in after.modules_applied] == ["hazchem-2017", "hazchem-aq3067-2026"]
