@@ -46,6 +46,10 @@ class _NotFast(Exception):
     """This expression is outside the generated fast path; its rule is left to the interpreter."""
 
 
+class _NotTwoValued(Exception):
+    """This expression has no two-valued shortcut (lists, division); the three-valued code decides it."""
+
+
 class _Fallback(Exception):
     """Raised inside generated code when an exact re-check finds something only the interpreter can decide."""
 
@@ -321,6 +325,113 @@ class _ModuleGenerator:
             return _Slot(self.guarded(args, lambda n: f"({n[1]} - {n[0]}).days"), None, args[0].nullable or args[1].nullable)
         raise _NotFast()
 
+    # ----------------------------------------------------------------- two-valued fast path
+    def with_two_valued_path(self, rule, index: int, three: str) -> str:
+        """Put a plain two-valued test in front of the three-valued one, for records that have every
+        value the rule reads (the common case): it skips the None checks and short-circuits."""
+        used: set = set()
+        try:
+            when, _ = self.expr2(rule.when, used)
+            applies = self.expr2(rule.applies_if, used)[0] if rule.applies_if is not None else None
+        except _NotTwoValued:
+            return three
+        if not used:
+            return three
+        guard = " and ".join(f"{local} is not None" for local in sorted(used))
+        if applies is None:
+            body = f"        if {when}:\n            hits.append({index})"
+        else:
+            body = f"        if not {applies}:\n            na.append({index})\n        elif {when}:\n            hits.append({index})"
+        nested = "\n".join("    " + line for line in three.split("\n"))
+        return f"    if {guard}:\n{body}\n    else:\n{nested}"
+
+    def expr2(self, node: ast.Node, used: set) -> Tuple[str, int]:
+        """Two-valued code for ``node``, valid when every local in ``used`` is known (not None).
+
+        Returns (code, cost); ``and``/``or`` operands are ordered cheapest first so that Python's
+        short-circuit skips the costly ones (arithmetic with tie checks) most of the time.
+        """
+        if isinstance(node, (ast.Number, ast.String, ast.DateLiteral, ast.Boolean, ast.InspectionDate)):
+            return self.expr(node).code, 0
+        if isinstance(node, ast.Name):
+            if node.ty.kind == "list":
+                raise _NotTwoValued()
+            slot = self.derived(node.name) if node.name in self.ir.derived else _Slot(self.fact(node.name))
+            used.add(slot.code)
+            return slot.code, 1
+        if isinstance(node, ast.Negate):
+            code, cost = self.expr2(node.operand, used)
+            return f"(-{code})", cost + 1
+        if isinstance(node, ast.Not):
+            code, cost = self.expr2(node.operand, used)
+            return f"(not {code})", cost + 1
+        if isinstance(node, (ast.And, ast.Or)):
+            parts = sorted((self.expr2(o, used) for o in node.operands), key=lambda p: p[1])
+            word = " and " if isinstance(node, ast.And) else " or "
+            return "(" + word.join(c for c, _ in parts) + ")", sum(c for _, c in parts) + 1
+        if isinstance(node, ast.Member):
+            code, cost = self.expr2(node.operand, used)
+            options = ", ".join(self.expr(o).code for o in node.options)
+            return f"({code} {'not in' if node.negated else 'in'} ({options},))", cost + 2
+        if isinstance(node, ast.Compare):
+            before = len(self.comparisons)
+            self.expr(node)  # registers the comparison for an exact re-check when it is inexact
+            left, lc = self.expr2(node.left, used)
+            right, rc = self.expr2(node.right, used)
+            if len(self.comparisons) == before:  # exact in floats: no arithmetic on either side
+                return f"({left} {node.op} {right})", lc + rc + 1
+            k = len(self.comparisons) - 1
+            lv, rv = self.temp(), self.temp()
+            lm = self._mag2(node.left)
+            rm = self._mag2(node.right)
+            items = self.bindings_arg()
+            return (
+                f"(ex({k}{items}) if abs(({lv} := {left}) - ({rv} := {right})) <= {TIE_TOLERANCE!r} * ({lm} + {rm}) "
+                f"else {lv} {node.op} {rv})",
+                lc + rc + 8,
+            )
+        if isinstance(node, ast.Arith):
+            if node.op == "/":
+                raise _NotTwoValued()  # a zero divisor is unknown: the three-valued code handles it
+            left, lc = self.expr2(node.left, used)
+            right, rc = self.expr2(node.right, used)
+            return f"({left} {node.op} {right})", lc + rc + 1
+        if isinstance(node, ast.Call):
+            if node.func == "known":
+                return "True", 0  # the guard makes every fact the rule reads known
+            if node.func == "if":
+                c, cc = self.expr2(node.args[0], used)
+                a, ac = self.expr2(node.args[1], used)
+                b, bc = self.expr2(node.args[2], used)
+                return f"({a} if {c} else {b})", cc + ac + bc + 1
+            args = [self.expr2(a, used) for a in node.args]
+            cost = sum(c for _, c in args) + 1
+            if node.func in ("min", "max"):
+                return f"{node.func}({args[0][0]}, {args[1][0]})", cost
+            if node.func == "abs":
+                return f"abs({args[0][0]})", cost
+            if node.func == "days_between":
+                return f"({args[1][0]} - {args[0][0]}).days", cost
+        raise _NotTwoValued()
+
+    def _mag2(self, node: ast.Node) -> str:
+        """Rounding-error magnitude of a (known) numeric expression, constants folded."""
+        if isinstance(node, ast.Number):
+            return repr(abs(float(node.value)))
+        if isinstance(node, ast.Arith):
+            lm, rm = self._mag2(node.left), self._mag2(node.right)
+            if node.op in "+-":
+                return f"({lm} + {rm})"
+            if node.op == "*":
+                return f"({lm} * {rm})"
+        if isinstance(node, ast.Name) and node.name in self.ir.derived:
+            slot = self.derived(node.name)
+            if slot.mag is not None:
+                return slot.mag
+        if isinstance(node, ast.Negate):
+            return self._mag2(node.operand)
+        return f"abs({self.expr2(node, set())[0]})"
+
     def for_each_statement(self, index: int, rule) -> str:
         """A rule decided per item, as the interpreter does: matched if an item matches, undetermined
         if none does but some cannot be decided, not applicable when no item applies."""
@@ -393,7 +504,7 @@ class _ModuleGenerator:
                 when = self.expr(rule.when)
                 if rule.applies_if is not None:
                     applies = self.expr(rule.applies_if)
-                    statements.append(
+                    three = (
                         f"    _a = {applies.code}\n"
                         f"    if _a is False:\n        na.append({index})\n"
                         f"    else:\n"
@@ -402,13 +513,14 @@ class _ModuleGenerator:
                         f"        elif _w is None:\n            unknown.append({index})"
                     )
                 elif when.nullable:
-                    statements.append(
+                    three = (
                         f"    _w = {when.code}\n"
                         f"    if _w:\n        hits.append({index})\n"
                         f"    elif _w is None:\n        unknown.append({index})"
                     )
                 else:
-                    statements.append(f"    if {when.code}:\n        hits.append({index})")
+                    three = f"    if {when.code}:\n        hits.append({index})"
+                statements.append(self.with_two_valued_path(rule, index, three))
             except _NotFast:
                 del self.lines[saved[0]:]
                 self.derived_locals, self.fact_locals = saved[1], saved[2]
