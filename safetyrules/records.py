@@ -9,7 +9,9 @@ ignoring it would turn a recorded hazard into "undetermined" or, worse, into not
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -22,6 +24,8 @@ from .model import FactSpec
 MAX_LIST_ITEMS = 10_000
 _RECORD_KEYS = ("record_id", "inspection_date", "site", "facts", "findings", "inspector", "notes", "source")
 _SITE_KEYS = ("id", "name", "industry", "region", "attributes", "address")
+_RECORD_KEY_SET = frozenset(_RECORD_KEYS)
+_SITE_KEY_SET = frozenset(_SITE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,26 @@ def _is_number(value: Any) -> bool:
     return False
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@lru_cache(maxsize=4096)
+def _date_from_text(value: str) -> Optional[date]:
+    """YYYY-MM-DD only (Python would also take week dates and other ISO forms); memoised, as a
+    campaign's records share few dates."""
+    if not _ISO_DATE.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _parse_date(value: Any) -> Optional[date]:
     if isinstance(value, date):
         return value
     if isinstance(value, str) and len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
+        return _date_from_text(value)
     return None
 
 
@@ -285,9 +301,10 @@ def parse_record(
     if not isinstance(record_id, str) or not record_id:
         problems.append(("$.record_id", "required: a non-empty string"))
         record_id = None
-    for key in raw:
-        if key not in _RECORD_KEYS:
-            problems.append((f"$.{key}", f"unknown key{did_you_mean(str(key), _RECORD_KEYS)}"))
+    if not raw.keys() <= _RECORD_KEY_SET:
+        for key in raw:
+            if key not in _RECORD_KEY_SET:
+                problems.append((f"$.{key}", f"unknown key{did_you_mean(str(key), _RECORD_KEYS)}"))
     day = _parse_date(raw.get("inspection_date"))
     if "inspection_date" not in raw:
         problems.append(("$.inspection_date", "required: the inspection date YYYY-MM-DD"))
@@ -300,9 +317,10 @@ def parse_record(
         problems.append(("$.site", "required: an object with at least 'industry'"))
         site = {}
     else:
-        for key in site:
-            if key not in _SITE_KEYS:
-                problems.append((f"$.site.{key}", f"unknown key{did_you_mean(str(key), _SITE_KEYS)}"))
+        if not site.keys() <= _SITE_KEY_SET:
+            for key in site:
+                if key not in _SITE_KEY_SET:
+                    problems.append((f"$.site.{key}", f"unknown key{did_you_mean(str(key), _SITE_KEYS)}"))
         industry = site.get("industry")
         if not isinstance(industry, str) or not industry:
             problems.append(("$.site.industry", "required: the site's industry, e.g. coal_mine"))

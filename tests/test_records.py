@@ -45,6 +45,7 @@ def test_bad_enum_value_suggests(demo_rules):
         ({"inspection_date": "2026-08-01", "site": {"industry": "demo"}}, "$.record_id", "required"),
         ({"record_id": "a", "inspection_date": "2026-02-30", "site": {"industry": "demo"}}, "$.inspection_date", "expected a date"),
         ({"record_id": "a", "inspection_date": 20260801, "site": {"industry": "demo"}}, "$.inspection_date", "expected a date"),
+        ({"record_id": "a", "inspection_date": "2026-W31-6", "site": {"industry": "demo"}}, "$.inspection_date", "expected a date"),
         ({"record_id": "a", "site": {"industry": "demo"}}, "$.inspection_date", "required"),
         ({"record_id": "a", "inspection_date": "2026-08-01", "site": {}}, "$.site.industry", "required"),
         ({"record_id": "a", "inspection_date": "2026-08-01", "site": {"industry": "demo"}, "fact": {}}, "$.fact", "did you mean 'facts'"),
