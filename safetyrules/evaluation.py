@@ -194,6 +194,9 @@ def build_report(
         scope_needs = frozenset() if scope is not None else interp.scope(cm).needs
         module_json = cm.module_json
         vector = decisions.vectors.get(cm.id)
+        if vector is not None and not (vector.hits or vector.undetermined or vector.not_applicable or vector.interpreted):
+            not_matched.add_all(cm.rule_ids)  # the common case: nothing in this module applies to the site
+            continue
         if vector is not None:
             interpreted_nm = {i for i, v in vector.interpreted.items() if v.outcome == "not_matched"}
             interpreted_na = {i for i, v in vector.interpreted.items() if v.outcome == "not_applicable"}
