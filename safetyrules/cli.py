@@ -57,7 +57,8 @@ def _load(specs: Sequence[str], backend: str = "native"):
     return load_rules(list(specs) or default_packs(), backend=backend)
 
 
-def _rules_specs(args) -> List[str]:
+def rules_specs(args) -> List[str]:
+    """The --rules options, each possibly comma-separated, as one list."""
     specs: List[str] = []
     for item in args.rules or []:
         specs.extend(s for s in item.split(",") if s)
@@ -69,7 +70,7 @@ def _rules_specs(args) -> List[str]:
 def cmd_check(args) -> int:
     from .inputs import InputError, read_records
 
-    rules = _load(_rules_specs(args), args.backend)
+    rules = _load(rules_specs(args), args.backend)
     worst = EXIT_OK
     outputs = []
     try:
@@ -180,7 +181,7 @@ def cmd_lint(args) -> int:
 
 
 def cmd_list(args) -> int:
-    rules = _load(args.packs or _rules_specs(args))
+    rules = _load(args.packs or rules_specs(args))
     modules = []
     for cm in rules.ir.modules:
         m = cm.module
@@ -313,7 +314,7 @@ def cmd_explain(args) -> int:
     from .explain import explain, render_text
     from .inputs import read_records
 
-    rules = _load(_rules_specs(args))
+    rules = _load(rules_specs(args))
     records = list(read_records(args.record))
     if len(records) != 1 or records[0].error:
         print(f"safetyrules: {args.record}: explain takes a file with exactly one record", file=sys.stderr)
@@ -351,7 +352,7 @@ def cmd_schema(args) -> int:
         return EXIT_OK
     from .schemas import record_schema
 
-    rules = _load(_rules_specs(args))
+    rules = _load(rules_specs(args))
     _print_json(record_schema(rules.ir, args.as_of, args.industry))
     return EXIT_OK
 

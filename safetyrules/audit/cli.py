@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
-from typing import List
 
 EXIT_OK, EXIT_ERROR_ROWS, EXIT_ERROR = 0, 1, 2
 
@@ -63,14 +62,8 @@ def add_audit_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _rules_specs(args) -> List[str]:
-    specs: List[str] = []
-    for item in args.rules or []:
-        specs.extend(s for s in item.split(",") if s)
-    return specs
-
-
 def cmd_audit(args) -> int:
+    from ..cli import rules_specs
     from .readers import DEFAULT_PART_BYTES, AuditInputError
     from .runner import AuditOptions, exit_code, run_audit
 
@@ -87,7 +80,7 @@ def cmd_audit(args) -> int:
         title=args.title,
     )
     try:
-        summary = run_audit(args.inputs, args.output, options=options, rule_specs=_rules_specs(args))
+        summary = run_audit(args.inputs, args.output, options=options, rule_specs=rules_specs(args))
     except AuditInputError as exc:
         print(f"safetyrules: {exc}", file=sys.stderr)
         return EXIT_ERROR
