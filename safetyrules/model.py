@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date
-from typing import Mapping, Optional, Tuple, Union
+from typing import Dict, Mapping, Optional, Tuple, Union
 
 from .errors import Location
 from .expr.ast import Expr
@@ -168,10 +168,11 @@ class FactSpec:
         )
 
     def field(self, name: str) -> Optional["FactSpec"]:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        return None
+        return self._fields_by_name.get(name)
+
+    @cached_property
+    def _fields_by_name(self) -> Dict[str, "FactSpec"]:
+        return {f.name: f for f in self.fields}
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,7 @@ def check_value(spec: FactSpec, value: Any, path: str, problems: List[Tuple[str,
                 continue
             out = {}
             for fname, fvalue in item.items():
-                fspec = spec.field(fname) if isinstance(fname, str) else None
+                fspec = spec.field(fname)
                 if fspec is None:
                     problems.append((f"{ipath}.{fname}", f"unknown field{did_you_mean(str(fname), field_names)}"))
                     continue
@@ -232,13 +232,11 @@ _INT_FLOAT = frozenset({int, float})
 _BOOL = frozenset({bool})
 
 
-def _all_simple_valid(values: Dict[str, Any], kinds: "FastKinds") -> bool:
-    """True when every value is a plain number in float range, a boolean or an enum code of its fact."""
-    keys = values.keys()
-    if not keys <= kinds.simple:
-        return False
+def _simple_values_valid(values: Dict[str, Any], names, kinds: "FastKinds") -> bool:
+    """True when the values of ``names`` (all plain-number, boolean or enum facts) are a number in
+    float range, a boolean or an enum code of their fact: checked with set and builtin operations."""
     get = values.__getitem__
-    nums = list(map(get, keys & kinds.plain_numbers))
+    nums = list(map(get, names & kinds.plain_numbers))
     if nums:
         if not set(map(type, nums)) <= _INT_FLOAT:
             return False
@@ -247,10 +245,10 @@ def _all_simple_valid(values: Dict[str, Any], kinds: "FastKinds") -> bool:
                 return False
         except (OverflowError, TypeError):
             return False
-    bools = keys & kinds.booleans
+    bools = names & kinds.booleans
     if bools and not set(map(type, map(get, bools))) <= _BOOL:
         return False
-    for name in keys & kinds.enums.keys():
+    for name in names & kinds.enums.keys():
         if values[name] not in kinds.enums[name]:
             return False
     return True
@@ -353,8 +351,15 @@ def parse_record(
     replacements: Dict[str, Any] = {}
     fast = True
     limit = FAST_NUMBER_LIMIT
-    simple = isinstance(kinds, FastKinds) and _all_simple_valid(values, kinds)
-    for name, value in (() if simple else values.items()):
+    # Plain numbers, booleans and enum codes are checked all at once; only the other values (lists,
+    # dates, texts, bounded numbers, unknown names) -- or every value, when that check fails -- one by one.
+    to_check: Any = values
+    if isinstance(kinds, FastKinds):
+        simple = values.keys() & kinds.simple
+        if _simple_values_valid(values, simple, kinds):
+            to_check = [] if len(simple) == len(values) else [n for n in values if n not in simple]  # record order
+    for name in list(to_check):
+        value = values[name]
         # the common cases first, without building a path string
         kind = kinds.get(name)
         if kind is not None:
