@@ -123,9 +123,16 @@ def load_ir(specs: Sequence[str]) -> RuleSetIR:
     if not diagnostics and not sources:
         diagnostics.append(Diagnostic("E-NO-MODULES", "nothing to load", Location(", ".join(map(str, specs)) or "(none)")))
     errors = [d for d in diagnostics if d.severity == "error"]
+    if errors and not sources:
+        raise LoadError(errors)
+    # Modules with only syntax errors still go through the second pass: every error in one report.
+    try:
+        ir = compile_modules(sources, tuple(packs.values()))
+    except LoadError as exc:
+        raise LoadError(errors + list(exc.diagnostics)) from None
     if errors:
         raise LoadError(errors)
-    return compile_modules(sources, tuple(packs.values()))
+    return ir
 
 
 class _Compilation:
@@ -136,9 +143,16 @@ class _Compilation:
         self.vocabularies: Dict[str, Dict[str, FactSpec]] = {}
         self.derived_raw: Dict[str, DerivedFact] = {}
         self.modules: Dict[str, ModuleSource] = {}
+        self.broken = frozenset().union(*(src.broken_names for src in sources)) if sources else frozenset()
 
     def error(self, code: str, message: str, location: Location) -> None:
         self.diagnostics.append(Diagnostic(code, message, location))
+
+    def type_error(self, exc: ExprTypeError, message: str, location: Location) -> None:
+        """Report a type error, unless it only names a derived fact whose own expression did not parse."""
+        if exc.code == "E-UNKNOWN-FACT" and exc.name in self.broken:
+            return
+        self.error(exc.code, message, location)
 
 
 def _syntactic_refs(node: ast.Node) -> set:
@@ -267,7 +281,7 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
         try:
             typed, refs = check(d.expr, vocab)
         except ExprTypeError as exc:
-            c.error(exc.code, f"in derived fact {name!r}: {exc.message}", _expr_location(src, ("derived", name, "expr"), exc.pos))
+            c.type_error(exc, f"in derived fact {name!r}: {exc.message}", _expr_location(src, ("derived", name, "expr"), exc.pos))
             continue
         derived_types[name] = typed.ty
         derived_typed[name] = replace(d, expr=typed, reads=frozenset(refs))
@@ -304,7 +318,7 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
             try:
                 scope, scope_refs = check_condition(m.scope, vocab)
             except ExprTypeError as exc:
-                c.error(exc.code, f"in module scope: {exc.message}", _expr_location(src, ("module", "scope"), exc.pos))
+                c.type_error(exc, f"in module scope: {exc.message}", _expr_location(src, ("module", "scope"), exc.pos))
         scope_base, scope_derived = closure_of(scope_refs)
         compiled_rules: List[CompiledRule] = []
         for index, rule in enumerate(m.rules):
@@ -332,15 +346,15 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
                 refs |= when_refs
             except ExprTypeError as exc:
                 ok = False
-                c.error(exc.code, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", index, "when"), exc.pos))
+                c.type_error(exc, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", rule.source_index, "when"), exc.pos))
             if rule.applies_if is not None:
                 try:
                     typed_applies, applies_refs = check_condition(rule.applies_if, vocab, bound)
                     refs |= applies_refs
                 except ExprTypeError as exc:
                     ok = False
-                    c.error(
-                        exc.code, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", index, "applies_if"), exc.pos)
+                    c.type_error(
+                        exc, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", rule.source_index, "applies_if"), exc.pos)
                     )
             for t in rule.thresholds:
                 if t.fact not in vocab.types and not _is_item_field(t.fact, rule, module_facts[mid]):
@@ -418,7 +432,7 @@ def _overlay_variants(c, compiled_modules, visible, module_facts, derived_types,
             try:
                 typed, refs = check_condition(change.when, vocab, bound)
             except ExprTypeError as exc:
-                c.error(exc.code, f"in overlay of {rule.id!r}: {exc.message}", _expr_location(src, ("overlay", index, "when"), exc.pos))
+                c.type_error(exc, f"in overlay of {rule.id!r}: {exc.message}", _expr_location(src, ("overlay", index, "when"), exc.pos))
                 continue
             refs = set(refs) | (set(_syntactic_refs(rule.applies_if)) if rule.applies_if is not None else set())
             if rule.for_each:

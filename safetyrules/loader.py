@@ -126,6 +126,8 @@ class ModuleSource:
     module: Module
     positions: Positions
     raw: dict
+    #: derived facts and rules whose expression did not parse (reported already; left out of the module)
+    broken_names: frozenset = frozenset()
 
 
 class _Collector:
@@ -356,6 +358,7 @@ def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleS
                 ),
                 severity=raw["severity"],
                 notes=str(raw.get("notes", "")).strip(),
+                source_index=i,
             )
         )
     overlay = []
@@ -436,9 +439,12 @@ def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleS
     )
     if module.effective_until is not None and module.effective_until < module.effective_from:
         collector.add("E-DATES", "effective_until is before effective_from", positions.at(("module", "effective_until")))
-    if collector.diagnostics:
+    if any(d.code != "E-SYNTAX" for d in collector.diagnostics):
         return None, collector.diagnostics
-    return ModuleSource(module, positions, doc), collector.diagnostics
+    # Only syntax errors: the rest of the module is still type-checked, so that one pass reports all.
+    parsed_derived = {d.name for d in derived}
+    broken = frozenset(n for n in (doc.get("derived") or {}) if n not in parsed_derived)
+    return ModuleSource(module, positions, doc, broken), collector.diagnostics
 
 
 # --------------------------------------------------------------------------------------------- packs

@@ -255,6 +255,8 @@ class Rule:
     reads: frozenset = frozenset()  # facts and derived facts read directly
     #: set on the variant of a national rule that a provincial supplement changed
     overlay: Optional[OverlayChange] = None
+    #: position of the rule in its module file's ``rules:`` list (for locating errors)
+    source_index: int = 0
 
 
 @dataclass(frozen=True)

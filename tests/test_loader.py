@@ -42,11 +42,16 @@ def test_all_errors_reported_in_one_pass(tmp_path):
         [("r1", "outpt_t > 1"), ("r2", "output_t > 5%"), ("r3", "output_t >")],
     )
     diags = load_errors(write(tmp_path, text))
-    assert len(diags) == 1 and diags[0].code == "E-SYNTAX"  # syntax is pass one
+    codes = sorted(d.code for d in diags)
+    assert codes == ["E-SYNTAX", "E-UNIT", "E-UNKNOWN-FACT"]  # syntax and type errors together
+    syntax = next(d for d in diags if d.code == "E-SYNTAX")
+    assert text.splitlines()[syntax.location.line - 1].count('"output_t >"') == 1
     text = text.replace('"output_t >"', '"output_t > 2"')
     diags = load_errors(write(tmp_path, text))
     codes = sorted(d.code for d in diags)
     assert codes == ["E-UNIT", "E-UNKNOWN-FACT"]
+    unit = next(d for d in diags if d.code == "E-UNIT")
+    assert "5%" in text.splitlines()[unit.location.line - 1]
     unknown = next(d for d in diags if d.code == "E-UNKNOWN-FACT")
     assert "did you mean 'output_t'" in unknown.message
     assert str(unknown).startswith(f"{unknown.location.path}:{unknown.location.line}:")
@@ -69,6 +74,18 @@ def test_expression_error_points_inside_a_folded_block(tmp_path):
     lines = text.splitlines()
     assert lines[d.location.line - 1].strip() == "and bb > 2"
     assert lines[d.location.line - 1][d.location.column - 1:].startswith("bb")
+
+
+def test_a_derived_fact_that_does_not_parse_is_reported_once(tmp_path):
+    path = write_module(
+        tmp_path,
+        facts={"a": {"type": "number"}},
+        derived={"ratio": "a /"},
+        rules=[("r1", "ratio > 1"), ("r2", "b > 1")],
+    )
+    diags = load_errors(path)
+    assert sorted(d.code for d in diags) == ["E-SYNTAX", "E-UNKNOWN-FACT"]
+    assert "'b'" in next(d for d in diags if d.code == "E-UNKNOWN-FACT").message
 
 
 def test_cyclic_derived_facts(tmp_path):

@@ -35,10 +35,11 @@ from .types import (
 
 
 class ExprTypeError(Exception):
-    def __init__(self, message: str, pos: int, code: str = "E-TYPE"):
+    def __init__(self, message: str, pos: int, code: str = "E-TYPE", name: Optional[str] = None):
         self.message = message
         self.pos = pos
         self.code = code
+        self.name = name  # the unknown name, for E-UNKNOWN-FACT
         super().__init__(message)
 
 
@@ -114,7 +115,7 @@ def _name(node: ast.Name, s: _Scope):
     ty = s.vocabulary.types.get(node.name)
     if ty is None:
         hint = did_you_mean(node.name, list(s.vocabulary.types) + list(s.bound))
-        raise ExprTypeError(f"unknown fact {node.name!r}{hint}", node.pos, code="E-UNKNOWN-FACT")
+        raise ExprTypeError(f"unknown fact {node.name!r}{hint}", node.pos, code="E-UNKNOWN-FACT", name=node.name)
     s.refs.add(node.name)
     return replace(node, ty=ty)
 
