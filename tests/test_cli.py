@@ -166,3 +166,30 @@ def test_jsonl_batch_reports_bad_lines_and_keeps_going(tmp_path, capsys):
     assert [("error" in line) for line in lines] == [False, True, False]
     assert lines[1]["source"].endswith("batch.jsonl:2")
     assert "batch.jsonl:2" in captured.err
+
+
+def test_schema_commands(capsys):
+    assert main(["schema", "module"]) == 0
+    module_schema = json.loads(capsys.readouterr().out)
+    assert module_schema["$schema"].endswith("2020-12/schema") and "rules" in module_schema["properties"]
+    assert main(["schema", "record", "--rules", DEMO, "--industry", "demo"]) == 0
+    record_schema = json.loads(capsys.readouterr().out)
+    assert "annual_output_t" in record_schema["properties"]["facts"]["properties"]
+
+
+def test_overlay_report_command(capsys):
+    assert main(["overlay-report", DEMO, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["supplements"][0]["module_id"] == "demo-province-supplement-2026"
+    assert main(["overlay-report", DEMO]) == 0
+    assert "TIGHTEN" in capsys.readouterr().out
+
+
+def test_check_durable_backend_matches_native(capsys):
+    record = os.path.join(EXAMPLES, "demo-underground.json")
+    assert main(["check", record, "--rules", DEMO, "--format", "json"]) == 1
+    native = json.loads(capsys.readouterr().out)
+    assert main(["check", record, "--rules", DEMO, "--format", "json", "--backend", "durable"]) == 1
+    durable = json.loads(capsys.readouterr().out)
+    native["engine"].pop("backend"), durable["engine"].pop("backend")
+    assert native == durable
