@@ -16,7 +16,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .compiler import CompiledModule, CompiledRule, RuleSetIR
 from .errors import EvaluationError
-from .interpreter import UNKNOWN, Interpreter, RuleVerdict
+from .interpreter import UNKNOWN, Interpreter, ItemBinding, RuleVerdict
 from .records import Record
 from .report import Determination, Evidence, Explanation, Notice, Report, RuleIds, UndeterminedRule
 
@@ -39,6 +39,8 @@ class ModuleVector:
     undetermined: Tuple[int, ...]
     not_applicable: Tuple[int, ...]
     interpreted: Mapping[int, RuleVerdict]
+    #: for a rule over a list: positions of its matched and of its undetermined items
+    items: Mapping[int, Tuple[Sequence[int], Sequence[int]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -150,6 +152,41 @@ def build_report(
             )
         return verdict
 
+    def explain_items(compiled: CompiledRule, outcome: str, positions, scope, scope_needs, module_json):
+        """A rule over a list decided by the backend with its items' positions: one determination per
+        matched item, each explained on first use, and the undetermined items' missing facts likewise."""
+        rule = compiled.rule
+        matched, unknown_items = positions
+        entries = record.values[rule.for_each.list_name]
+        key_field = interp.vocabulary[rule.for_each.list_name].key
+
+        def binding(j: int) -> ItemBinding:
+            return ItemBinding(rule.for_each.list_name, str(entries[j].get(key_field)), entries[j])
+
+        if outcome == "matched":
+            for j in matched:
+                b = binding(j)
+
+                def item_evidence(b=b):
+                    verdict = interp._decide(rule, {rule.for_each.var: b})
+                    if verdict.outcome != "matched":
+                        raise EvaluationError(
+                            f"backend {backend!r} matched rule {compiled.id} on item {b.key} of record "
+                            f"{record.record_id}, but the reference semantics give {verdict.outcome}"
+                        )
+                    return _evidence_and_facts(verdict)
+
+                determinations.append(_determination(compiled, module_json, Explanation(compute=item_evidence), item=b.key))
+            if not unknown_items:
+                return
+        lazy = Explanation(compute=lambda: tuple(sorted(checked_verdict(compiled, outcome, scope).needs | scope_needs)))
+        undetermined.append(
+            UndeterminedRule(
+                rule.id, rule.title._json, rule.citation._json, rule.module_id, lazy,
+                tuple(binding(j).key for j in unknown_items),
+            )
+        )
+
     def explain(compiled: CompiledRule, outcome: str, verdict: Optional[RuleVerdict], scope, scope_needs, module_json):
         rule = compiled.rule
         if verdict is None and rule.for_each is None:
@@ -214,7 +251,11 @@ def build_report(
                     outcome = "undetermined" if index in undetermined_set else "matched"
                 if scope is None and outcome == "matched":
                     outcome = "undetermined"
-                explain(compiled, outcome, verdict, scope, scope_needs, module_json)
+                positions = vector.items.get(index) if verdict is None else None
+                if positions is not None and not (scope is None and positions[0]):
+                    explain_items(compiled, outcome, positions, scope, scope_needs, module_json)
+                else:
+                    explain(compiled, outcome, verdict, scope, scope_needs, module_json)
             continue
         for compiled in cm.rules:
             outcome = decisions.outcomes.get(compiled.id)

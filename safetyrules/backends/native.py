@@ -449,7 +449,7 @@ class _ModuleGenerator:
             lines.append(f"        unknown.append({index})")
         local = self.bind_item(fe.var, fe.list_name)
         try:
-            lines += ["    else:", "        _m = _u = False", "        _n = 0", f"        for {local} in _L:"]
+            lines += ["    else:", "        _mk = []", "        _uk = []", "        _n = 0", f"        for _j, {local} in enumerate(_L):"]
             if rule.applies_if is not None:
                 applies = self.expr(rule.applies_if)
                 lines += [f"            _a = {applies.code}", "            if _a is False:", "                continue"]
@@ -461,15 +461,17 @@ class _ModuleGenerator:
                 f"            _w = {when.code}",
                 "            if _w is True:",
                 "                if _a is True:",
-                "                    _m = True",
+                "                    _mk.append(_j)",
                 "                else:",
-                "                    _u = True",
+                "                    _uk.append(_j)",
                 "            elif _w is None:",
-                "                _u = True",
-                "        if _m:",
+                "                _uk.append(_j)",
+                "        if _mk:",
                 f"            hits.append({index})",
-                "        elif _u:",
+                f"            items[{index}] = (_mk, _uk)",
+                "        elif _uk:",
                 f"            unknown.append({index})",
+                f"            items[{index}] = (_mk, _uk)",
                 "        elif _n == 0:",
                 f"            na.append({index})",
             ]
@@ -479,10 +481,11 @@ class _ModuleGenerator:
 
     # ----------------------------------------------------------------- the module function
     def generate(self) -> Tuple[str, Tuple[int, ...]]:
-        """Source of ``decide(V, day, C, ex, hits, unknown, na)`` and the rules it leaves to the interpreter.
+        """Source of ``decide(V, day, C, ex, hits, unknown, na, items)`` and the rules it leaves to the interpreter.
 
         It returns the module scope (True, False or None) and appends rule indices to ``hits``
-        (matched), ``unknown`` (undetermined) and ``na`` (applies_if false); every other rule it
+        (matched), ``unknown`` (undetermined) and ``na`` (applies_if false), and for a rule over a list
+        the positions of its matched and undetermined items to ``items``; every other rule it
         decides is not matched. A rule that does not match costs one test.
         """
         m = self.module
@@ -530,7 +533,7 @@ class _ModuleGenerator:
             if not _IDENTIFIER.match(name):  # the schema guarantees it; never emit anything else
                 raise ValueError(f"fact name {name!r} is not an identifier")
         loads = [f"    {local} = V.get({name!r})" for name, local in self.fact_locals.items()]
-        body = ["def decide(V, day, C, ex, hits, unknown, na):"] + loads + self.lines
+        body = ["def decide(V, day, C, ex, hits, unknown, na, items):"] + loads + self.lines
         if scope_code is None:
             body.append("    return 0")
         else:
@@ -588,7 +591,7 @@ def _compile_module(ir: RuleSetIR, module: CompiledModule) -> Optional[_Compiled
     gen = _ModuleGenerator(ir, module)
     source, slow = gen.generate()
     namespace: Dict[str, Any] = {
-        "__builtins__": {"abs": abs, "min": min, "max": max, "len": len},
+        "__builtins__": {"abs": abs, "min": min, "max": max, "len": len, "enumerate": enumerate},
         "_any3": _any3, "_all3": _all3, "_count3": _count3,
     }
     code = compile(source, f"<safetyrules native: {module.id}>", "exec")
@@ -622,18 +625,19 @@ class NativeBackend(Backend):
                 hits: List[int] = []
                 unknown: List[int] = []
                 na: List[int] = []
-                scope = self._run_fast(code, values, record.inspection_date, interp, hits, unknown, na)
+                items: Dict[int, Tuple[List[int], List[int]]] = {}
+                scope = self._run_fast(code, values, record.inspection_date, interp, hits, unknown, na, items)
                 if scope is not None and scope != 0:
                     decisions.scopes[cm.id] = scope
                     if scope is not False:
                         interpreted = {index: interp.rule(cm.rules[index]) for index in code.slow}
-                        decisions.vectors[cm.id] = ModuleVector(tuple(hits), tuple(unknown), tuple(na), interpreted)
+                        decisions.vectors[cm.id] = ModuleVector(tuple(hits), tuple(unknown), tuple(na), interpreted, items)
                     continue
             interpret_module(cm, interp, decisions)
         return decisions
 
     @staticmethod
-    def _run_fast(code: _CompiledModuleCode, values, day: date, interp: Interpreter, hits, unknown, na):
+    def _run_fast(code: _CompiledModuleCode, values, day: date, interp: Interpreter, hits, unknown, na, items):
         def exact(k: int, names=(), items=()) -> bool:
             bindings = {
                 var: ItemBinding(list_name, str(item.get(key)), item) for (var, list_name, key), item in zip(names, items)
@@ -644,7 +648,7 @@ class NativeBackend(Backend):
             return value
 
         try:
-            return code.function(values, day, code.constants, exact, hits, unknown, na)
+            return code.function(values, day, code.constants, exact, hits, unknown, na, items)
         except (_Fallback, ZeroDivisionError, OverflowError):
             return 0
 
