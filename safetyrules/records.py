@@ -116,6 +116,25 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
+def _item_kinds(spec: FactSpec) -> "FastKinds":
+    """The fast checks of a list fact's item fields (kept on the immutable spec after first use)."""
+    kinds = spec.__dict__.get("_item_kinds")
+    if kinds is None:
+        kinds = fast_kinds({f.name: f for f in spec.fields})
+        kinds.strings = frozenset(f.name for f in spec.fields if f.type.kind == STRING)
+        object.__setattr__(spec, "_item_kinds", kinds)
+    return kinds
+
+
+def _item_valid(item: Dict[str, Any], kinds: "FastKinds") -> bool:
+    """A list item whose fields are all known, recorded, and plain numbers, booleans, enum codes or text."""
+    names = item.keys()
+    simple = names & kinds.simple
+    if len(simple) + len(names & kinds.strings) != len(names) or None in item.values():
+        return False
+    return _simple_values_valid(item, simple, kinds) and all(type(item[n]) is str for n in names & kinds.strings)
+
+
 def check_value(spec: FactSpec, value: Any, path: str, problems: List[Tuple[str, str]]) -> Any:
     """Validate one value against its declaration; returns the normalised value (or None when bad)."""
     kind = spec.type.kind
@@ -172,7 +191,14 @@ def check_value(spec: FactSpec, value: Any, path: str, problems: List[Tuple[str,
         items = []
         keys = set()
         field_names = [f.name for f in spec.fields]
+        fast = _item_kinds(spec)
         for i, item in enumerate(value):
+            if type(item) is dict and _item_valid(item, fast):
+                key = item.get(spec.key)
+                if key is not None and key not in keys:
+                    keys.add(key)
+                    items.append(item)
+                    continue
             ipath = f"{path}[{i}]"
             if not isinstance(item, dict):
                 problems.append((ipath, f"expected an object, got {_type_name(item)}"))
@@ -223,6 +249,7 @@ class FastKinds(dict):
     operations only (numbers, booleans and enum codes, the bulk of a record)."""
 
     plain_numbers: frozenset
+    bounded: Dict[str, Tuple[float, float]]  # numbers with a declared minimum or maximum
     booleans: frozenset
     enums: Dict[str, frozenset]
     simple: frozenset
@@ -233,10 +260,12 @@ _BOOL = frozenset({bool})
 
 
 def _simple_values_valid(values: Dict[str, Any], names, kinds: "FastKinds") -> bool:
-    """True when the values of ``names`` (all plain-number, boolean or enum facts) are a number in
-    float range, a boolean or an enum code of their fact: checked with set and builtin operations."""
+    """True when the values of ``names`` (number, boolean or enum facts) are a number in float range
+    (and within the fact's bounds), a boolean or an enum code of their fact: checked with set and
+    builtin operations, one loop only for the (few) bounded numbers and enums."""
     get = values.__getitem__
-    nums = list(map(get, names & kinds.plain_numbers))
+    bounded = names & kinds.bounded.keys()
+    nums = list(map(get, (names & kinds.plain_numbers) | bounded))
     if nums:
         if not set(map(type, nums)) <= _INT_FLOAT:
             return False
@@ -244,6 +273,10 @@ def _simple_values_valid(values: Dict[str, Any], names, kinds: "FastKinds") -> b
             if not (min(nums) > -FAST_NUMBER_LIMIT and max(nums) < FAST_NUMBER_LIMIT and all(map(math.isfinite, nums))):
                 return False
         except (OverflowError, TypeError):
+            return False
+    for name in bounded:
+        lo, hi = kinds.bounded[name]
+        if not lo <= values[name] <= hi:
             return False
     bools = names & kinds.booleans
     if bools and not set(map(type, map(get, bools))) <= _BOOL:
@@ -275,7 +308,8 @@ def fast_kinds(facts: Mapping[str, FactSpec]) -> "FastKinds":
     kinds.plain_numbers = frozenset(n for n, k in kinds.items() if k[0] == _PLAIN_NUMBER)
     kinds.booleans = frozenset(n for n, k in kinds.items() if k[0] == _BOOLEAN)
     kinds.enums = {n: k[1] for n, k in kinds.items() if k[0] == _ENUM}
-    kinds.simple = kinds.plain_numbers | kinds.booleans | frozenset(kinds.enums)
+    kinds.bounded = {n: (k[1], k[2]) for n, k in kinds.items() if k[0] == _BOUNDED}
+    kinds.simple = kinds.plain_numbers | kinds.booleans | frozenset(kinds.enums) | frozenset(kinds.bounded)
     return kinds
 
 
