@@ -9,6 +9,8 @@ evaluators need to explain an undetermined rule.
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import date
@@ -107,8 +109,6 @@ def load_ir(specs: Sequence[str]) -> RuleSetIR:
     sources: List[ModuleSource] = []
     packs: Dict[str, Pack] = {}
     seen_files = set()
-    import os
-
     for pack, path in pairs:
         real = os.path.realpath(path)
         if real in seen_files:

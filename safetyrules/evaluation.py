@@ -16,7 +16,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .compiler import CompiledModule, CompiledRule, RuleSetIR
 from .errors import EvaluationError
-from .interpreter import UNKNOWN, Interpreter, ItemBinding, RuleVerdict
+from .interpreter import UNKNOWN, Interpreter, ItemBinding, RuleVerdict, _display
 from .records import Record
 from .report import Determination, Evidence, Explanation, Notice, Report, RuleIds, UndeterminedRule
 
@@ -52,6 +52,8 @@ class Decisions:
     outcomes: Dict[str, str] = field(default_factory=dict)
     verdicts: Dict[str, RuleVerdict] = field(default_factory=dict)
     vectors: Dict[str, ModuleVector] = field(default_factory=dict)
+    #: the reference interpreter the backend used for this record, if any (the report reuses it)
+    interpreter: Optional[Interpreter] = None
 
 
 class Backend(ABC):
@@ -133,15 +135,16 @@ def build_report(
     backend: str,
     engine_info: Mapping[str, object],
 ) -> Report:
-    interp = Interpreter(ir, record, selection.day)
+    interp = decisions.interpreter or Interpreter(ir, record, selection.day)
     determinations: List[Determination] = []
     undetermined: List[UndeterminedRule] = []
     not_matched = RuleIds()
     not_applicable = RuleIds()
     applied, skipped = [], []
 
-    def checked_verdict(compiled: CompiledRule, outcome: str, scope) -> RuleVerdict:
-        verdict = interp.rule(compiled)
+    def checked_verdict(compiled: CompiledRule, outcome: str, scope, verdict: Optional[RuleVerdict] = None) -> RuleVerdict:
+        """The interpreter's verdict (given, or worked out now), which must agree with the backend."""
+        verdict = verdict or interp.rule(compiled)
         expected = verdict.outcome
         if scope is None and expected == "matched":
             expected = "undetermined"
@@ -200,14 +203,7 @@ def build_report(
                     UndeterminedRule(rule.id, rule.title._json, rule.citation._json, rule.module_id, lazy)
                 )
             return
-        if verdict is None:
-            verdict = checked_verdict(compiled, outcome, scope)
-        else:
-            expected = verdict.outcome
-            if scope is None and expected == "matched":
-                expected = "undetermined"
-            if expected != outcome:
-                raise EvaluationError(f"rule {compiled.id}: decided {outcome}, explained as {expected}")
+        verdict = checked_verdict(compiled, outcome, scope, verdict)
         if outcome == "matched":
             determinations.extend(_determinations(compiled, verdict, module_json))
             if not verdict.undetermined_items:
@@ -274,8 +270,8 @@ def build_report(
         backend=backend,
         determinations=tuple(determinations),
         undetermined=tuple(undetermined),
-        not_matched=not_matched.freeze(),
-        not_applicable=not_applicable.freeze(),
+        not_matched=not_matched,
+        not_applicable=not_applicable,
         modules_applied=tuple(applied),
         modules_not_applicable=tuple(skipped),
         notices=selection.notices,
@@ -314,8 +310,6 @@ def _determinations(compiled: CompiledRule, verdict: RuleVerdict, module_json) -
 
 
 def _evidence(atoms) -> Tuple[Evidence, ...]:
-    from .interpreter import _display
-
     return tuple(
         Evidence(a.expr, a.result, tuple((n, _display(v) if not isinstance(v, (str, bool, int, float)) else v) for n, v in a.reads), a.item)
         for a in atoms
@@ -341,8 +335,7 @@ def interpret_module(cm: CompiledModule, interp: Interpreter, decisions: Decisio
 
 def interpret_all(ir: RuleSetIR, record: Record, selection: Selection) -> Decisions:
     """Decide every selected rule with the reference interpreter."""
-    interp = Interpreter(ir, record, selection.day)
-    decisions = Decisions()
+    decisions = Decisions(interpreter=Interpreter(ir, record, selection.day))
     for cm in selection.modules:
-        interpret_module(cm, interp, decisions)
+        interpret_module(cm, decisions.interpreter, decisions)
     return decisions

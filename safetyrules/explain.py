@@ -8,7 +8,7 @@ decides.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict
 
 from .errors import SafetyRulesError, did_you_mean
 from .evaluation import select_modules

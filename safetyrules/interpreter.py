@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
 from .compiler import CompiledModule, CompiledRule, RuleSetIR
 from .expr import ast
@@ -385,9 +385,8 @@ def _display(value: Any) -> Any:
 
 
 def number_json(value: Fraction):
+    """An int when whole, else the nearest float: a recorded decimal shows as written, a repeating
+    fraction (a ratio) rounded. Decisions were made on the exact value."""
     if value.denominator == 1:
         return int(value.numerator)
-    as_float = float(value)
-    if Fraction(repr(as_float)) == value:
-        return as_float
-    return as_float  # a repeating fraction: shown rounded (decisions were made exactly)
+    return float(value)

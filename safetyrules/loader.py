@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 
 from . import expr as expr_lang
 from .errors import Diagnostic, Location, did_you_mean
-from .expr.types import ANY_UNIT, BOOLEAN, DATE, DIMENSIONLESS, ENUM, LIST, NUMBER, STRING, Type
+from .expr.types import BOOLEAN, DATE, DIMENSIONLESS, ENUM, LIST, NUMBER, STRING, Type
 from .model import (
     Category,
     Citation,

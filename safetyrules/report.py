@@ -48,9 +48,6 @@ class RuleIds(Sequence):
     def add_indices(self, ids: Tuple[str, ...], indices) -> None:
         self._parts.append(("idx", ids, tuple(indices)))
 
-    def freeze(self) -> "RuleIds":
-        return self
-
     def _materialise(self) -> Tuple[str, ...]:
         if self._items is None:
             out: List[str] = []

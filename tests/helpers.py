@@ -2,7 +2,6 @@
 
 import json
 import os
-import textwrap
 
 from safetyrules import load_rules
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Type
+from typing import Type
 
 from ..errors import SafetyRulesError
 from ..evaluation import Backend

@@ -35,7 +35,7 @@ How a rule is represented (see docs/durable.md for the full argument):
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 

@@ -27,19 +27,17 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..compiler import CompiledModule, CompiledRule, RuleSetIR
+from ..compiler import CompiledModule, RuleSetIR
 from ..evaluation import Backend, Decisions, ModuleVector, Selection, interpret_module
 from ..expr import ast
-from ..expr.types import BOOLEAN, DATE, NUMBER
+from ..expr.types import NUMBER
 from ..interpreter import UNKNOWN, Interpreter, ItemBinding
-from ..records import Record
+from ..records import FAST_NUMBER_LIMIT, Record
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: relative tolerance below which a float comparison is re-decided exactly (float error is ~1e-16)
 TIE_TOLERANCE = 1e-9
-#: recorded numbers beyond this magnitude go to the exact interpreter (floats are exact integers below 2**53)
-FAST_NUMBER_LIMIT = 2**53
 
 
 class _NotFast(Exception):
@@ -614,13 +612,11 @@ class NativeBackend(Backend):
         return self._code[module_id].source  # a provincial variant is "<module id>@<supplement id>"
 
     def decide(self, record: Record, selection: Selection) -> Decisions:
-        decisions = Decisions()
+        interp = Interpreter(self.ir, record, selection.day)  # exact re-checks, and the report's explanations
+        decisions = Decisions(interpreter=interp)
         values = record.values
-        interp: Optional[Interpreter] = None
         for cm in selection.modules:
             code = self._code[cm.key]
-            if interp is None:
-                interp = Interpreter(self.ir, record, selection.day)
             if record.fast:
                 hits: List[int] = []
                 unknown: List[int] = []

@@ -14,7 +14,6 @@ from typing import Callable, Dict, Mapping, Optional, Set, Tuple
 from ..errors import did_you_mean
 from . import ast
 from .types import (
-    ANY_UNIT,
     BOOL_T,
     BOOLEAN,
     DATE,

@@ -21,7 +21,6 @@ from tests.strategies import record_strategy, version_dates
 
 durable_rules_engine = pytest.importorskip("durable_rules_engine")
 
-from safetyrules.backends import durable as durable_backend  # noqa: E402
 from safetyrules.backends import durable_compile as dc  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
