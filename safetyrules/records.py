@@ -92,7 +92,7 @@ def _date_from_text(value: str) -> Optional[date]:
         return None
 
 
-def _parse_date(value: Any) -> Optional[date]:
+def parse_date(value: Any) -> Optional[date]:
     if isinstance(value, date):
         return value
     if isinstance(value, str) and len(value) == 10:
@@ -177,7 +177,7 @@ def check_value(spec: FactSpec, value: Any, path: str, problems: List[Tuple[str,
             return None
         return value
     if kind == DATE:
-        parsed = _parse_date(value)
+        parsed = parse_date(value)
         if parsed is None:
             problems.append((path, f"expected a date YYYY-MM-DD, got {value!r}"))
         return parsed
@@ -337,7 +337,7 @@ def parse_record(
         for key in raw:
             if key not in _RECORD_KEY_SET:
                 problems.append((f"$.{key}", f"unknown key{did_you_mean(str(key), _RECORD_KEYS)}"))
-    day = _parse_date(raw.get("inspection_date"))
+    day = parse_date(raw.get("inspection_date"))
     if "inspection_date" not in raw:
         problems.append(("$.inspection_date", "required: the inspection date YYYY-MM-DD"))
     elif day is None:

@@ -234,26 +234,110 @@ class Notice:
         return out
 
 
-@dataclass(frozen=True)
-class Report:
-    """The result of evaluating one inspection record."""
+_FIELDS = (
+    "record_id", "inspection_date", "as_of", "backend", "determinations", "undetermined", "not_matched",
+    "not_applicable", "modules_applied", "modules_not_applicable", "notices", "engine",
+)
 
-    record_id: str
-    inspection_date: date
-    as_of: date
-    backend: str
-    determinations: Tuple[Determination, ...]
-    undetermined: Tuple[UndeterminedRule, ...]
-    not_matched: Sequence[str]
-    not_applicable: Sequence[str]
-    modules_applied: Tuple[Dict[str, Any], ...]
-    modules_not_applicable: Tuple[Dict[str, Any], ...]
-    notices: Tuple[Notice, ...]
-    engine: Dict[str, Any] = field(default_factory=dict)
+
+class Report:
+    """The result of evaluating one inspection record. Immutable.
+
+    Its verdict is known when it is made; its lists (determinations, undetermined rules, the rules
+    not matched...) may be built on first use from the backend's compact decisions, and the
+    evidence in them on first use again, so that an application that only asks for the status of a
+    hundred thousand records does not pay for a hundred thousand explanations.
+    """
+
+    # Fields are read-only properties over three private slots, so that a deferred report is made
+    # with three stores: (record_id, inspection_date, as_of, backend, notices, engine), the lists
+    # (None until built), and what builds them: (builder, *arguments) with builder.status(pending)
+    # and builder.build(pending) -> the lists.
+    __slots__ = ("_head", "_body", "_pending")
+
+    def __init__(
+        self,
+        record_id: str,
+        inspection_date: date,
+        as_of: date,
+        backend: str,
+        determinations: Tuple[Determination, ...],
+        undetermined: Tuple[UndeterminedRule, ...],
+        not_matched: Sequence[str],
+        not_applicable: Sequence[str],
+        modules_applied: Tuple[Dict[str, Any], ...],
+        modules_not_applicable: Tuple[Dict[str, Any], ...],
+        notices: Tuple[Notice, ...],
+        engine: Optional[Dict[str, Any]] = None,
+    ):
+        self._head = (record_id, inspection_date, as_of, backend, notices, dict(engine or {}))
+        self._body = (determinations, undetermined, not_matched, not_applicable, modules_applied, modules_not_applicable)
+        self._pending = None
+
+    @property
+    def record_id(self) -> str:
+        return self._head[0]
+
+    @property
+    def inspection_date(self) -> date:
+        return self._head[1]
+
+    @property
+    def as_of(self) -> date:
+        """The date the module versions were chosen by."""
+        return self._head[2]
+
+    @property
+    def backend(self) -> str:
+        return self._head[3]
+
+    @property
+    def notices(self) -> Tuple[Notice, ...]:
+        return self._head[4]
+
+    def _materialise(self) -> tuple:
+        body = self._body
+        if body is None:
+            pending = self._pending
+            body = self._body = pending[0].build(pending)
+            self._pending = None
+        return body
+
+    @property
+    def determinations(self) -> Tuple[Determination, ...]:
+        return self._materialise()[0]
+
+    @property
+    def undetermined(self) -> Tuple[UndeterminedRule, ...]:
+        return self._materialise()[1]
+
+    @property
+    def not_matched(self) -> Sequence[str]:
+        return self._materialise()[2]
+
+    @property
+    def not_applicable(self) -> Sequence[str]:
+        return self._materialise()[3]
+
+    @property
+    def modules_applied(self) -> Tuple[Dict[str, Any], ...]:
+        return self._materialise()[4]
+
+    @property
+    def modules_not_applicable(self) -> Tuple[Dict[str, Any], ...]:
+        return self._materialise()[5]
+
+    @property
+    def engine(self) -> Dict[str, Any]:
+        """Library and pack versions (a copy)."""
+        return dict(self._head[5])
 
     @property
     def status(self) -> str:
         """major_hazard_found | undetermined | no_major_hazard_found | no_applicable_criteria."""
+        if self._body is None:
+            pending = self._pending
+            return pending[0].status(pending)
         if not self.modules_applied and not self.determinations:
             return NO_APPLICABLE_CRITERIA
         if self.determinations:
@@ -278,6 +362,22 @@ class Report:
             return "not_applicable"
         return "not_evaluated"
 
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts, as the dataclass it replaces did
+
+    def __repr__(self) -> str:
+        return "Report(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS) + ")"
+
+    def __reduce__(self):
+        return (Report, self._fields())
+
     def to_json(self) -> dict:
         return {
             "schema_version": RESULT_SCHEMA_VERSION,
@@ -299,7 +399,7 @@ class Report:
             "modules_applied": [dict(m) for m in self.modules_applied],
             "modules_not_applicable": list(self.modules_not_applicable),
             "notices": [n.to_json() for n in self.notices],
-            "engine": dict(self.engine, backend=self.backend),
+            "engine": dict(self._head[5], backend=self.backend),
         }
 
 

@@ -7,6 +7,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, 
 
 from . import __version__
 from .backends import backend_class
+from .backends import compiled as compiled_backend
 from .compiler import CompiledRule, RuleSetIR, load_ir
 from .errors import RecordError
 from .evaluation import build_report, select_modules
@@ -23,7 +24,7 @@ class RuleSet:
     Evaluation keeps no state between records, so one RuleSet may serve many threads at once.
     """
 
-    def __init__(self, ir: RuleSetIR, backend: str = "native"):
+    def __init__(self, ir: RuleSetIR, backend: str = "native", *, compiled: bool = True):
         self._ir = ir
         self._backend_name = backend
         self._backend = backend_class(backend)(ir)
@@ -35,6 +36,10 @@ class RuleSet:
             "library_version": __version__,
             "packs": [{"name": p.name, "version": p.version} for p in ir.packs],
         }
+        # The native backend's fast lane: plain records on the compiled (C) evaluator.
+        self._lane = None
+        if backend == "native" and compiled and compiled_backend.AVAILABLE:
+            self._lane = compiled_backend.CompiledLane(ir, self.parse_record, self._engine)
 
     # -------------------------------------------------------------- what is loaded
     @property
@@ -61,9 +66,15 @@ class RuleSet:
     def facts(self) -> Mapping[str, FactSpec]:
         return self._ir.facts
 
-    def with_backend(self, backend: str) -> "RuleSet":
-        """The same compiled rules on another backend (no reloading)."""
-        return RuleSet(self._ir, backend)
+    @property
+    def compiled(self) -> bool:
+        """Whether plain records are decided by the compiled (C) evaluator (native backend only)."""
+        return self._lane is not None
+
+    def with_backend(self, backend: str, *, compiled: bool = True) -> "RuleSet":
+        """The same compiled rules on another backend (no reloading); ``compiled=False`` keeps the
+        native backend off the C evaluator (generated Python only)."""
+        return RuleSet(self._ir, backend, compiled=compiled)
 
     # -------------------------------------------------------------- evaluation
     def parse_record(self, raw: RecordInput) -> Record:
@@ -77,6 +88,10 @@ class RuleSet:
 
         Raises :class:`RecordError` for a malformed record.
         """
+        if self._lane is not None and type(record) is dict:
+            report = self._lane.evaluate(record, as_of, jurisdiction)
+            if report is not None:
+                return report
         parsed = self.parse_record(record)
         key = (parsed.industry, jurisdiction or parsed.region, as_of or parsed.inspection_date)
         selection = self._selections.get(key)
@@ -108,7 +123,7 @@ class RuleSet:
         self.close()
 
 
-def load_rules(*specs: Union[str, Sequence[str]], backend: str = "native") -> RuleSet:
+def load_rules(*specs: Union[str, Sequence[str]], backend: str = "native", compiled: bool = True) -> RuleSet:
     """Load pack names, pack folders or module files, compile them and bind a backend.
 
     >>> rules = load_rules("mining")                      # a shipped pack, by name
@@ -122,4 +137,4 @@ def load_rules(*specs: Union[str, Sequence[str]], backend: str = "native") -> Ru
             flat.extend(spec)
         else:
             flat.append(spec)
-    return RuleSet(load_ir([str(s) for s in flat]), backend)
+    return RuleSet(load_ir([str(s) for s in flat]), backend, compiled=compiled)

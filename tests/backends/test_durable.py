@@ -271,7 +271,7 @@ from safetyrules.backends import durable_compile as dc
 from safetyrules.backends.durable import DurableBackend
 from safetyrules.ruleset import RuleSet
 native = load_rules({path!r})
-durable = RuleSet(native.ir)
+durable = RuleSet(native.ir, compiled=False)
 durable._backend, durable._backend_name = DurableBackend(native.ir, budget={budget}), "durable"
 sizes = [n for g in durable._backend.ruleset_sizes().values() for n in g]
 assert max(sizes) <= {budget} and len(sizes) >= 4, sizes

@@ -1,0 +1,915 @@
+/* The compiled evaluator: decides a lowered rule program on one record's facts, in C.
+ *
+ * safetyrules/backends/compiled.py lowers the compiler's typed IR into a flat array of nodes (a
+ * tree stored as indices) plus a table of fact slots; this file only executes that form. It holds
+ * no rule text and no Python code from rules: every node is an opcode with integer and number
+ * operands made by the lowering from validated IR values.
+ *
+ * What it decides, and how:
+ * - Three-valued (Kleene) logic: a fact not recorded (absent or null) is unknown; unknown
+ *   propagates through arithmetic and comparisons; `false and unknown` is false, `true or unknown`
+ *   is true.
+ * - Numbers are doubles with a flag saying whether the double is order-faithful to the exact value
+ *   (recorded values and literals that are their own shortest repr are: their order is the order of
+ *   the decimals written). Arithmetic results carry a bound on their rounding error; a comparison
+ *   whose sides are closer than that bound (a possible tie, such as 7150 > 6500 * 110%) is decided
+ *   again in exact rational arithmetic (64-bit numerators and denominators, overflow-checked).
+ * - Anything outside this fast path sends the whole record back to the general Python path, which
+ *   gives the same answer or the proper error: an unknown fact name, a value of the wrong type or
+ *   outside its enum or bounds, a number beyond 2**53, a list, an exact computation that overflows.
+ *   run() then returns None. The fast path never has to be right about the hard cases, only about
+ *   the common ones, and property tests compare it with the reference interpreter.
+ *
+ * The result is one byte per module (its scope: 0 false, 1 true, 2 unknown) followed by one byte
+ * per rule (0 not matched, 1 matched, 2 undetermined, 3 not applicable).
+ *
+ * Thread safety: a Program is immutable after construction; run() keeps its per-record state on
+ * the C stack (or a heap block of its own) and holds the GIL throughout.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Bumped whenever the lowered form changes, so that a stale build is not used. */
+#define ABI_VERSION 1
+
+#define FAST_NUMBER_LIMIT 9007199254740992.0 /* 2**53 */
+
+enum { K_NUM = 0, K_BOOL = 1, K_ENUM = 2, K_DATE = 3, K_REJECT = 4, K_IGNORE = 5 };
+#define SF_INTEGER 1
+#define SF_LO 2
+#define SF_HI 4
+
+enum {
+    /* numbers */
+    N_LIT = 0, N_FACT, N_DERIVED, N_NEG, N_ADD, N_SUB, N_MUL, N_DIV, N_MIN, N_MAX, N_ABS, N_IF, N_DAYS,
+    /* truth values */
+    B_LIT = 20, B_FACT, B_DERIVED, B_NOT, B_AND, B_OR, B_CMP_NUM, B_CMP_CODE, B_CMP_BOOL, B_MEMBER,
+    B_KNOWN_FACT, B_KNOWN_DERIVED, B_IF,
+    /* codes: enum values and dates (ordinals) */
+    C_LIT = 40, C_FACT, C_DERIVED, C_TODAY, C_IF,
+};
+
+enum { CMP_LT = 0, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE };
+enum { T_FALSE = 0, T_TRUE = 1, T_UNKNOWN = 2 };
+enum { O_NOT_MATCHED = 0, O_MATCHED = 1, O_UNDETERMINED = 2, O_NOT_APPLICABLE = 3 };
+
+#define NO_CODE INT64_MIN
+
+typedef struct {
+    int32_t op, a, b, c;
+    double d;        /* number literal */
+    int64_t num, den; /* its exact value, when den > 0 */
+    int32_t exact;   /* literal: its double is order-faithful (its own shortest repr) */
+} Node;
+
+typedef struct {
+    int kind, flags;
+    double lo, hi;
+    PyObject *codes; /* enum facts: dict value -> code (owned) */
+} SlotSpec;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *slotmap; /* dict fact name -> slot index (owned) */
+    Py_ssize_t n_slots, n_nodes, n_kids, n_derived, n_modules, n_rules;
+    SlotSpec *slots;
+    Node *nodes;
+    int32_t *kids;
+    int32_t *derived_roots;
+    int32_t *module_scope, *module_first, *module_count;
+    int32_t *rule_applies, *rule_when;
+    double tie_tolerance;
+} Program;
+
+/* One record's facts and memoised derived values. */
+typedef struct {
+    double num;
+    int64_t code;
+    unsigned char known, seen, integral;
+} SlotValue;
+
+typedef struct {
+    double v, m;      /* value; rounding-error magnitude when !exact */
+    int known, exact; /* exact: the double is order-faithful to the exact value */
+    int integral;     /* the double is exactly an integer below 2**53 (arithmetic on it is exact) */
+} Num;
+
+typedef struct {
+    int state; /* 0 not computed, 1 computing/computed */
+    Num num;
+    int tri;
+    int64_t code;
+} DerivedValue;
+
+typedef struct {
+    const Program *p;
+    SlotValue *slots;
+    DerivedValue *derived;
+    int64_t today;
+    int bail; /* the record must go to the general path */
+} Ctx;
+
+typedef struct {
+    int64_t n, d; /* d > 0 */
+    int known, ok;
+} Rat;
+
+static Num eval_num(Ctx *x, int32_t i);
+static int eval_bool(Ctx *x, int32_t i);
+static int64_t eval_code(Ctx *x, int32_t i);
+static Rat eval_rat(Ctx *x, int32_t i);
+
+/* ------------------------------------------------------------------ exact rationals */
+
+static int64_t gcd64(int64_t a, int64_t b) {
+    if (a < 0) a = -a;
+    if (b < 0) b = -b;
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static Rat rat_fail(void) { Rat r = {0, 1, 1, 0}; return r; }
+static Rat rat_unknown(void) { Rat r = {0, 1, 0, 1}; return r; }
+
+static Rat rat_make(__int128 n, __int128 d) {
+    if (d == 0) return rat_fail();
+    if (d < 0) { n = -n; d = -d; }
+    __int128 a = n < 0 ? -n : n, b = d;
+    while (b) { __int128 t = a % b; a = b; b = t; }
+    if (a > 1) { n /= a; d /= a; }
+    if (n > INT64_MAX || n < -INT64_MAX || d > INT64_MAX) return rat_fail();
+    Rat r = {(int64_t)n, (int64_t)d, 1, 1};
+    return r;
+}
+
+static int rat_cmp(Rat a, Rat b) {
+    __int128 l = (__int128)a.n * b.d, r = (__int128)b.n * a.d;
+    return (l > r) - (l < r);
+}
+
+/* The exact value of a recorded double: its shortest decimal representation. */
+static Rat rat_of_double(double v, int integral) {
+    if (integral) { Rat r = {(int64_t)v, 1, 1, 1}; return r; }
+    char *s = PyOS_double_to_string(v, 'r', 0, 0, NULL);
+    if (s == NULL) { PyErr_Clear(); return rat_fail(); }
+    const char *c = s;
+    int neg = 0, digits = 0;
+    int64_t mant = 0;
+    int exp10 = 0, ok = 1;
+    if (*c == '-') { neg = 1; c++; }
+    for (; *c >= '0' && *c <= '9'; c++) {
+        if (++digits > 18) { ok = 0; break; }
+        mant = mant * 10 + (*c - '0');
+    }
+    if (ok && *c == '.') {
+        for (c++; *c >= '0' && *c <= '9'; c++) {
+            if (++digits > 18) { ok = 0; break; }
+            mant = mant * 10 + (*c - '0');
+            exp10--;
+        }
+    }
+    if (ok && (*c == 'e' || *c == 'E')) {
+        c++;
+        int eneg = 0, e = 0;
+        if (*c == '+' || *c == '-') { eneg = *c == '-'; c++; }
+        for (; *c >= '0' && *c <= '9'; c++) { e = e * 10 + (*c - '0'); if (e > 400) { ok = 0; break; } }
+        exp10 += eneg ? -e : e;
+    }
+    if (ok && *c != '\0') ok = 0;
+    PyMem_Free(s);
+    if (!ok) return rat_fail();
+    __int128 n = neg ? -(__int128)mant : (__int128)mant, d = 1;
+    while (exp10 > 0) { n *= 10; exp10--; if (n > INT64_MAX || n < -INT64_MAX) return rat_fail(); }
+    while (exp10 < 0) { d *= 10; exp10++; if (d > INT64_MAX) return rat_fail(); }
+    return rat_make(n, d);
+}
+
+static Rat eval_rat(Ctx *x, int32_t i) {
+    const Node *nd = &x->p->nodes[i];
+    Rat a, b;
+    switch (nd->op) {
+    case N_LIT:
+        if (nd->den <= 0) return rat_fail();
+        a.n = nd->num; a.d = nd->den; a.known = 1; a.ok = 1;
+        return a;
+    case N_FACT: {
+        const SlotValue *s = &x->slots[nd->a];
+        if (!s->known) return rat_unknown();
+        return rat_of_double(s->num, s->integral);
+    }
+    case N_DERIVED:
+        return eval_rat(x, x->p->derived_roots[nd->a]);
+    case N_NEG: case N_ABS:
+        a = eval_rat(x, nd->a);
+        if (!a.ok || !a.known) return a;
+        if (nd->op == N_NEG || a.n < 0) a.n = -a.n;
+        return a;
+    case N_ADD: case N_SUB: case N_MUL: case N_DIV: case N_MIN: case N_MAX:
+        a = eval_rat(x, nd->a);
+        b = eval_rat(x, nd->b);
+        if (!a.ok) return a;
+        if (!b.ok) return b;
+        if (!a.known || !b.known) return rat_unknown();
+        switch (nd->op) {
+        case N_ADD: return rat_make((__int128)a.n * b.d + (__int128)b.n * a.d, (__int128)a.d * b.d);
+        case N_SUB: return rat_make((__int128)a.n * b.d - (__int128)b.n * a.d, (__int128)a.d * b.d);
+        case N_MUL: {
+            /* cross-reduce first so that products stay in range */
+            int64_t g1 = gcd64(a.n, b.d), g2 = gcd64(b.n, a.d);
+            if (g1 == 0) g1 = 1;
+            if (g2 == 0) g2 = 1;
+            return rat_make((__int128)(a.n / g1) * (b.n / g2), (__int128)(a.d / g2) * (b.d / g1));
+        }
+        case N_DIV:
+            if (b.n == 0) return rat_unknown();
+            return rat_make((__int128)a.n * b.d, (__int128)a.d * b.n);
+        case N_MIN: return rat_cmp(a, b) <= 0 ? a : b;
+        default: return rat_cmp(a, b) >= 0 ? a : b;
+        }
+    case N_IF: {
+        int c = eval_bool(x, nd->a);
+        if (c == T_TRUE) return eval_rat(x, nd->b);
+        if (c == T_FALSE) return eval_rat(x, nd->c);
+        a = eval_rat(x, nd->b);
+        b = eval_rat(x, nd->c);
+        if (!a.ok) return a;
+        if (!b.ok) return b;
+        if (a.known && b.known && rat_cmp(a, b) == 0) return a;
+        return rat_unknown();
+    }
+    case N_DAYS: {
+        int64_t d0 = eval_code(x, nd->a), d1 = eval_code(x, nd->b);
+        if (d0 == NO_CODE || d1 == NO_CODE) return rat_unknown();
+        a.n = d1 - d0; a.d = 1; a.known = 1; a.ok = 1;
+        return a;
+    }
+    default:
+        return rat_fail();
+    }
+}
+
+/* ------------------------------------------------------------------ numbers */
+
+static inline double mag(const Num *n) { return n->exact ? fabs(n->v) : n->m; }
+
+static Num num_unknown(void) { Num n = {0.0, 0.0, 0, 1, 0}; return n; }
+
+static Num eval_num(Ctx *x, int32_t i) {
+    const Node *nd = &x->p->nodes[i];
+    Num r, a, b;
+    switch (nd->op) {
+    case N_LIT:
+        r.v = nd->d; r.known = 1; r.exact = nd->exact; r.m = fabs(nd->d);
+        r.integral = nd->exact && nd->den == 1;
+        return r;
+    case N_FACT: {
+        const SlotValue *s = &x->slots[nd->a];
+        if (!s->known) return num_unknown();
+        r.v = s->num; r.known = 1; r.exact = 1; r.m = 0.0; r.integral = s->integral;
+        return r;
+    }
+    case N_DERIVED: {
+        DerivedValue *dv = &x->derived[nd->a];
+        if (!dv->state) {
+            dv->state = 1;
+            dv->num = eval_num(x, x->p->derived_roots[nd->a]);
+        }
+        return dv->num;
+    }
+    case N_NEG: case N_ABS:
+        a = eval_num(x, nd->a);
+        if (a.known && (nd->op == N_NEG || a.v < 0)) a.v = -a.v;
+        return a;
+    case N_ADD: case N_SUB: case N_MUL: case N_DIV: {
+        a = eval_num(x, nd->a);
+        b = eval_num(x, nd->b);
+        if (!a.known || !b.known) return num_unknown();
+        r.known = 1; r.exact = 0; r.integral = 0;
+        double ma = mag(&a), mb = mag(&b);
+        switch (nd->op) {
+        case N_ADD: r.v = a.v + b.v; r.m = ma + mb; break;
+        case N_SUB: r.v = a.v - b.v; r.m = ma + mb; break;
+        case N_MUL: r.v = a.v * b.v; r.m = ma * mb; break;
+        default:
+            if (!b.exact && fabs(b.v) <= x->p->tie_tolerance * b.m) {
+                /* a divisor that may be zero in exact arithmetic and not in floats, or the reverse */
+                Rat rb = eval_rat(x, nd->b);
+                if (!rb.ok || !rb.known) { x->bail = 1; return num_unknown(); }
+                if (rb.n == 0) return num_unknown();
+                if (b.v == 0.0) { x->bail = 1; return num_unknown(); }
+            }
+            if (b.v == 0.0) return num_unknown(); /* division undefined: unknown, as in the interpreter */
+            r.v = a.v / b.v;
+            r.m = (ma + fabs(a.v / b.v) * mb) / fabs(b.v);
+        }
+        /* integer arithmetic below 2**53 is exact in doubles */
+        if (a.integral && b.integral && nd->op != N_DIV && fabs(r.v) < FAST_NUMBER_LIMIT) {
+            r.exact = 1; r.integral = 1; r.m = 0.0;
+        }
+        return r;
+    }
+    case N_MIN: case N_MAX:
+        a = eval_num(x, nd->a);
+        b = eval_num(x, nd->b);
+        if (!a.known || !b.known) return num_unknown();
+        if (a.exact && b.exact) return (nd->op == N_MIN) == (a.v <= b.v) ? a : b;
+        r = (nd->op == N_MIN) == (a.v <= b.v) ? a : b;
+        r.m = fmax(mag(&a), mag(&b)); r.exact = 0; r.integral = 0;
+        return r;
+    case N_IF: {
+        int c = eval_bool(x, nd->a);
+        if (c == T_TRUE) return eval_num(x, nd->b);
+        if (c == T_FALSE) return eval_num(x, nd->c);
+        a = eval_num(x, nd->b);
+        b = eval_num(x, nd->c);
+        if (!a.known || !b.known) return num_unknown();
+        if (a.exact && b.exact) return a.v == b.v ? a : num_unknown();
+        if (fabs(a.v - b.v) <= x->p->tie_tolerance * (mag(&a) + mag(&b))) {
+            Rat ra = eval_rat(x, nd->b), rb = eval_rat(x, nd->c);
+            if (!ra.ok || !rb.ok || !ra.known || !rb.known) { x->bail = 1; return num_unknown(); }
+            if (rat_cmp(ra, rb) == 0) { a.m = fmax(mag(&a), mag(&b)); a.exact = 0; a.integral = 0; return a; }
+        }
+        return num_unknown();
+    }
+    case N_DAYS: {
+        int64_t d0 = eval_code(x, nd->a), d1 = eval_code(x, nd->b);
+        if (d0 == NO_CODE || d1 == NO_CODE) return num_unknown();
+        r.v = (double)(d1 - d0); r.known = 1; r.exact = 1; r.integral = 1; r.m = 0.0;
+        return r;
+    }
+    default:
+        x->bail = 1;
+        return num_unknown();
+    }
+}
+
+/* ------------------------------------------------------------------ codes (enum values, dates) */
+
+static int64_t eval_code(Ctx *x, int32_t i) {
+    const Node *nd = &x->p->nodes[i];
+    switch (nd->op) {
+    case C_LIT:
+        return nd->num;
+    case C_FACT: {
+        const SlotValue *s = &x->slots[nd->a];
+        return s->known ? s->code : NO_CODE;
+    }
+    case C_DERIVED: {
+        DerivedValue *dv = &x->derived[nd->a];
+        if (!dv->state) {
+            dv->state = 1;
+            dv->code = eval_code(x, x->p->derived_roots[nd->a]);
+        }
+        return dv->code;
+    }
+    case C_TODAY:
+        return x->today;
+    case C_IF: {
+        int c = eval_bool(x, nd->a);
+        if (c == T_TRUE) return eval_code(x, nd->b);
+        if (c == T_FALSE) return eval_code(x, nd->c);
+        int64_t a = eval_code(x, nd->b), b = eval_code(x, nd->c);
+        return (a != NO_CODE && a == b) ? a : NO_CODE;
+    }
+    default:
+        x->bail = 1;
+        return NO_CODE;
+    }
+}
+
+/* ------------------------------------------------------------------ truth values */
+
+static inline int cmp_result(int op, int c) {
+    switch (op) {
+    case CMP_LT: return c < 0;
+    case CMP_LE: return c <= 0;
+    case CMP_GT: return c > 0;
+    case CMP_GE: return c >= 0;
+    case CMP_EQ: return c == 0;
+    default: return c != 0;
+    }
+}
+
+static int compare_numbers(Ctx *x, const Node *nd) {
+    Num a = eval_num(x, nd->a), b = eval_num(x, nd->b);
+    if (!a.known || !b.known) return T_UNKNOWN;
+    if (!(a.exact && b.exact) && fabs(a.v - b.v) <= x->p->tie_tolerance * (mag(&a) + mag(&b))) {
+        /* a possible tie: decide it exactly */
+        Rat ra = eval_rat(x, nd->a), rb = eval_rat(x, nd->b);
+        if (!ra.ok || !rb.ok || !ra.known || !rb.known) { x->bail = 1; return T_UNKNOWN; }
+        return cmp_result(nd->c, rat_cmp(ra, rb));
+    }
+    return cmp_result(nd->c, (a.v > b.v) - (a.v < b.v));
+}
+
+static int eval_bool(Ctx *x, int32_t i) {
+    const Node *nd = &x->p->nodes[i];
+    switch (nd->op) {
+    case B_LIT:
+        return nd->a ? T_TRUE : T_FALSE;
+    case B_FACT: {
+        const SlotValue *s = &x->slots[nd->a];
+        return s->known ? (int)s->code : T_UNKNOWN;
+    }
+    case B_DERIVED: {
+        DerivedValue *dv = &x->derived[nd->a];
+        if (!dv->state) {
+            dv->state = 1;
+            dv->tri = eval_bool(x, x->p->derived_roots[nd->a]);
+        }
+        return dv->tri;
+    }
+    case B_NOT: {
+        int v = eval_bool(x, nd->a);
+        return v == T_UNKNOWN ? T_UNKNOWN : !v;
+    }
+    case B_AND: case B_OR: {
+        /* Kleene: one decisive operand settles it, else an unknown one makes it unknown */
+        int decisive = nd->op == B_OR ? T_TRUE : T_FALSE, unknown = 0;
+        const int32_t *k = x->p->kids + nd->a;
+        for (int32_t j = 0; j < nd->b; j++) {
+            int v = eval_bool(x, k[j]);
+            if (v == decisive) return decisive;
+            if (v == T_UNKNOWN) unknown = 1;
+        }
+        return unknown ? T_UNKNOWN : !decisive;
+    }
+    case B_CMP_NUM:
+        return compare_numbers(x, nd);
+    case B_CMP_CODE: {
+        int64_t a = eval_code(x, nd->a), b = eval_code(x, nd->b);
+        if (a == NO_CODE || b == NO_CODE) return T_UNKNOWN;
+        return cmp_result(nd->c, (a > b) - (a < b));
+    }
+    case B_CMP_BOOL: {
+        int a = eval_bool(x, nd->a), b = eval_bool(x, nd->b);
+        if (a == T_UNKNOWN || b == T_UNKNOWN) return T_UNKNOWN;
+        return cmp_result(nd->c, (a > b) - (a < b));
+    }
+    case B_MEMBER: {
+        /* a: operand (a code); kids[b .. b+c) the options' codes; d != 0: negated */
+        int64_t v = eval_code(x, nd->a);
+        if (v == NO_CODE) return T_UNKNOWN;
+        const int32_t *k = x->p->kids + nd->b;
+        int found = 0;
+        for (int32_t j = 0; j < nd->c; j++) {
+            if ((int64_t)k[j] == v) { found = 1; break; }
+        }
+        return nd->d != 0.0 ? !found : found;
+    }
+    case B_KNOWN_FACT:
+        return x->slots[nd->a].known ? T_TRUE : T_FALSE;
+    case B_KNOWN_DERIVED: {
+        /* a: the node reading the derived fact; b: its value kind (0 number, 1 truth value, 2 code) */
+        int32_t root = nd->a;
+        if (nd->b == 0) return eval_num(x, root).known ? T_TRUE : T_FALSE;
+        if (nd->b == 1) return eval_bool(x, root) != T_UNKNOWN ? T_TRUE : T_FALSE;
+        return eval_code(x, root) != NO_CODE ? T_TRUE : T_FALSE;
+    }
+    case B_IF: {
+        int c = eval_bool(x, nd->a);
+        if (c == T_TRUE) return eval_bool(x, nd->b);
+        if (c == T_FALSE) return eval_bool(x, nd->c);
+        int a = eval_bool(x, nd->b), b = eval_bool(x, nd->c);
+        return (a != T_UNKNOWN && a == b) ? a : T_UNKNOWN;
+    }
+    default:
+        x->bail = 1;
+        return T_UNKNOWN;
+    }
+}
+
+/* ------------------------------------------------------------------ loading a record's facts */
+
+/* days since 0001-01-01 plus one, as Python's date.toordinal(); -1 when not a valid YYYY-MM-DD */
+static int64_t date_ordinal(PyObject *value) {
+    if (!PyUnicode_CheckExact(value) || PyUnicode_GET_LENGTH(value) != 10 || PyUnicode_KIND(value) != PyUnicode_1BYTE_KIND)
+        return -1;
+    const unsigned char *s = PyUnicode_1BYTE_DATA(value);
+    for (int j = 0; j < 10; j++) {
+        if (j == 4 || j == 7) { if (s[j] != '-') return -1; }
+        else if (s[j] < '0' || s[j] > '9') return -1;
+    }
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0');
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap)) return -1;
+    int64_t yy = y - 1;
+    int64_t days = yy * 365 + yy / 4 - yy / 100 + yy / 400;
+    static const int before[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    days += before[m - 1] + (m > 2 && leap) + d;
+    return days;
+}
+
+/* Returns 0 when accepted, 1 when the record must take the general path, -1 on a Python error. */
+static int load_facts(const Program *p, SlotValue *slots, PyObject *facts) {
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(facts, &pos, &key, &value)) {
+        PyObject *index = PyDict_GetItemWithError(p->slotmap, key);
+        if (index == NULL) return PyErr_Occurred() ? -1 : 1; /* unknown fact: the general path names it */
+        Py_ssize_t k = PyLong_AsSsize_t(index);
+        const SlotSpec *spec = &p->slots[k];
+        SlotValue *s = &slots[k];
+        if (s->seen) return 1; /* given both as a site attribute and as a fact */
+        s->seen = 1;
+        if (value == Py_None) continue; /* recorded as null: not recorded */
+        switch (spec->kind) {
+        case K_NUM: {
+            double v;
+            if (PyLong_CheckExact(value)) {
+                int overflow = 0;
+                long long n = PyLong_AsLongLongAndOverflow(value, &overflow);
+                if (overflow || n <= -9007199254740992LL || n >= 9007199254740992LL) return 1;
+                v = (double)n;
+                s->integral = 1;
+            } else if (PyFloat_CheckExact(value)) {
+                v = PyFloat_AS_DOUBLE(value);
+                if (!(v > -FAST_NUMBER_LIMIT && v < FAST_NUMBER_LIMIT)) return 1; /* also NaN */
+                s->integral = floor(v) == v;
+                if ((spec->flags & SF_INTEGER) && !s->integral) return 1;
+            } else {
+                return 1;
+            }
+            if ((spec->flags & SF_LO) && v < spec->lo) return 1;
+            if ((spec->flags & SF_HI) && v > spec->hi) return 1;
+            s->num = v;
+            break;
+        }
+        case K_BOOL:
+            if (value == Py_True) s->code = T_TRUE;
+            else if (value == Py_False) s->code = T_FALSE;
+            else return 1;
+            break;
+        case K_ENUM: {
+            if (!PyUnicode_CheckExact(value)) return 1;
+            PyObject *code = PyDict_GetItemWithError(spec->codes, value);
+            if (code == NULL) return PyErr_Occurred() ? -1 : 1;
+            s->code = PyLong_AsLongLong(code);
+            break;
+        }
+        case K_DATE: {
+            int64_t ord = date_ordinal(value);
+            if (ord < 0) return 1;
+            s->code = ord;
+            break;
+        }
+        case K_IGNORE: /* not read by these rules (text): only its type is checked */
+            if (!PyUnicode_CheckExact(value)) return 1;
+            continue;
+        default: /* lists and other kinds are for the general path */
+            return 1;
+        }
+        s->known = 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ Program */
+
+static void Program_dealloc(Program *self) {
+    if (self->slots) {
+        for (Py_ssize_t i = 0; i < self->n_slots; i++) Py_XDECREF(self->slots[i].codes);
+    }
+    Py_XDECREF(self->slotmap);
+    PyMem_Free(self->slots);
+    PyMem_Free(self->nodes);
+    PyMem_Free(self->kids);
+    PyMem_Free(self->derived_roots);
+    PyMem_Free(self->module_scope);
+    PyMem_Free(self->module_first);
+    PyMem_Free(self->module_count);
+    PyMem_Free(self->rule_applies);
+    PyMem_Free(self->rule_when);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int32_t *int_array(PyObject *seq, Py_ssize_t *n, const char *what) {
+    PyObject *fast = PySequence_Fast(seq, what);
+    if (fast == NULL) return NULL;
+    *n = PySequence_Fast_GET_SIZE(fast);
+    int32_t *out = PyMem_Calloc(*n ? *n : 1, sizeof(int32_t));
+    if (out == NULL) { Py_DECREF(fast); PyErr_NoMemory(); return NULL; }
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        long v = PyLong_AsLong(PySequence_Fast_GET_ITEM(fast, i));
+        if (v == -1 && PyErr_Occurred()) { PyMem_Free(out); Py_DECREF(fast); return NULL; }
+        out[i] = (int32_t)v;
+    }
+    Py_DECREF(fast);
+    return out;
+}
+
+static int check_index(int32_t v, Py_ssize_t limit, int allow_none, const char *what) {
+    if ((allow_none && v == -1) || (v >= 0 && v < limit)) return 0;
+    PyErr_Format(PyExc_ValueError, "%s index %d out of range", what, (int)v);
+    return -1;
+}
+
+/* Program(slotmap, slots, nodes, kids, derived_roots, module_scope, module_first, module_count,
+ *         rule_applies, rule_when, tie_tolerance)
+ * slots: [(kind, flags, lo, hi, codes-or-None)]; nodes: [(op, a, b, c, d, num, den, exact)] */
+static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
+    (void)kwds;
+    PyObject *slotmap, *slots, *nodes, *kids, *droots, *mscope, *mfirst, *mcount, *rapplies, *rwhen;
+    double tol;
+    if (!PyArg_ParseTuple(args, "O!OOOOOOOOOd", &PyDict_Type, &slotmap, &slots, &nodes, &kids, &droots,
+                          &mscope, &mfirst, &mcount, &rapplies, &rwhen, &tol))
+        return -1;
+    if (self->slotmap != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a Program is initialised once");
+        return -1;
+    }
+    /* private copies: the caller's dicts may change afterwards, the program may not */
+    self->slotmap = PyDict_Copy(slotmap);
+    if (self->slotmap == NULL) return -1;
+    self->tie_tolerance = tol;
+
+    PyObject *fast = PySequence_Fast(slots, "slots must be a sequence");
+    if (fast == NULL) return -1;
+    self->n_slots = PySequence_Fast_GET_SIZE(fast);
+    self->slots = PyMem_Calloc(self->n_slots ? self->n_slots : 1, sizeof(SlotSpec));
+    if (self->slots == NULL) { Py_DECREF(fast); PyErr_NoMemory(); return -1; }
+    for (Py_ssize_t i = 0; i < self->n_slots; i++) {
+        SlotSpec *s = &self->slots[i];
+        PyObject *codes;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, i), "iiddO", &s->kind, &s->flags, &s->lo, &s->hi, &codes)) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        if (s->kind == K_ENUM && !PyDict_Check(codes)) {
+            Py_DECREF(fast);
+            PyErr_SetString(PyExc_TypeError, "an enum slot needs a dict of codes");
+            return -1;
+        }
+        if (s->kind == K_ENUM && (s->codes = PyDict_Copy(codes)) == NULL) {
+            Py_DECREF(fast);
+            return -1;
+        }
+    }
+    Py_DECREF(fast);
+    {
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (PyDict_Next(slotmap, &pos, &k, &v)) {
+            Py_ssize_t idx = PyLong_AsSsize_t(v);
+            if (idx == -1 && PyErr_Occurred()) return -1;
+            if (idx < 0 || idx >= self->n_slots) { PyErr_SetString(PyExc_ValueError, "slot index out of range"); return -1; }
+        }
+    }
+
+    fast = PySequence_Fast(nodes, "nodes must be a sequence");
+    if (fast == NULL) return -1;
+    self->n_nodes = PySequence_Fast_GET_SIZE(fast);
+    self->nodes = PyMem_Calloc(self->n_nodes ? self->n_nodes : 1, sizeof(Node));
+    if (self->nodes == NULL) { Py_DECREF(fast); PyErr_NoMemory(); return -1; }
+    for (Py_ssize_t i = 0; i < self->n_nodes; i++) {
+        Node *nd = &self->nodes[i];
+        long long num, den;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, i), "iiiidLLi", &nd->op, &nd->a, &nd->b, &nd->c, &nd->d,
+                              &num, &den, &nd->exact)) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        nd->num = num;
+        nd->den = den;
+    }
+    Py_DECREF(fast);
+
+    if (!(self->kids = int_array(kids, &self->n_kids, "kids must be a sequence"))) return -1;
+    if (!(self->derived_roots = int_array(droots, &self->n_derived, "derived roots must be a sequence"))) return -1;
+    Py_ssize_t n1, n2, n3, r1, r2;
+    if (!(self->module_scope = int_array(mscope, &n1, "module scopes"))) return -1;
+    if (!(self->module_first = int_array(mfirst, &n2, "module first rules"))) return -1;
+    if (!(self->module_count = int_array(mcount, &n3, "module rule counts"))) return -1;
+    if (!(self->rule_applies = int_array(rapplies, &r1, "rule applies_if nodes"))) return -1;
+    if (!(self->rule_when = int_array(rwhen, &r2, "rule when nodes"))) return -1;
+    if (n1 != n2 || n1 != n3 || r1 != r2) {
+        PyErr_SetString(PyExc_ValueError, "module and rule tables differ in length");
+        return -1;
+    }
+    self->n_modules = n1;
+    self->n_rules = r1;
+
+    /* Validate every index once, so that run() never reads out of bounds, and require every node
+     * (and every derived fact's expression) to come before the nodes that use it: no cycles, and
+     * recursion as deep as the expression only. */
+    for (Py_ssize_t i = 0; i < self->n_nodes; i++) {
+        Node *nd = &self->nodes[i];
+        int32_t refs[3];
+        int n_refs = 0;
+        switch (nd->op) {
+        case N_LIT: case B_LIT: case C_LIT: case C_TODAY: break;
+        case N_FACT: case B_FACT: case C_FACT: case B_KNOWN_FACT:
+            if (check_index(nd->a, self->n_slots, 0, "slot")) return -1;
+            break;
+        case N_DERIVED: case B_DERIVED: case C_DERIVED:
+            if (check_index(nd->a, self->n_derived, 0, "derived")) return -1;
+            refs[n_refs++] = self->derived_roots[nd->a];
+            break;
+        case B_KNOWN_DERIVED: case N_NEG: case N_ABS: case B_NOT:
+            refs[n_refs++] = nd->a;
+            break;
+        case N_ADD: case N_SUB: case N_MUL: case N_DIV: case N_MIN: case N_MAX: case N_DAYS:
+        case B_CMP_NUM: case B_CMP_CODE: case B_CMP_BOOL:
+            refs[n_refs++] = nd->a;
+            refs[n_refs++] = nd->b;
+            break;
+        case N_IF: case B_IF: case C_IF:
+            refs[n_refs++] = nd->a;
+            refs[n_refs++] = nd->b;
+            refs[n_refs++] = nd->c;
+            break;
+        case B_AND: case B_OR:
+            if (nd->a < 0 || nd->b < 0 || nd->a + nd->b > self->n_kids) {
+                PyErr_SetString(PyExc_ValueError, "operand list out of range");
+                return -1;
+            }
+            for (int32_t j = 0; j < nd->b; j++)
+                if (self->kids[nd->a + j] < 0 || self->kids[nd->a + j] >= i) {
+                    PyErr_SetString(PyExc_ValueError, "an operand is not an earlier node");
+                    return -1;
+                }
+            break;
+        case B_MEMBER:
+            refs[n_refs++] = nd->a;
+            if (nd->b < 0 || nd->c < 0 || nd->b + nd->c > self->n_kids) {
+                PyErr_SetString(PyExc_ValueError, "option list out of range");
+                return -1;
+            }
+            break;
+        default:
+            PyErr_Format(PyExc_ValueError, "unknown opcode %d", (int)nd->op);
+            return -1;
+        }
+        for (int j = 0; j < n_refs; j++)
+            if (refs[j] < 0 || refs[j] >= i) {
+                PyErr_SetString(PyExc_ValueError, "a node refers to a node that is not before it");
+                return -1;
+            }
+    }
+    for (Py_ssize_t i = 0; i < self->n_derived; i++)
+        if (check_index(self->derived_roots[i], self->n_nodes, 0, "derived root")) return -1;
+    for (Py_ssize_t i = 0; i < self->n_modules; i++) {
+        if (check_index(self->module_scope[i], self->n_nodes, 1, "scope")) return -1;
+        if (self->module_first[i] < 0 || self->module_count[i] < 0 || self->module_first[i] + self->module_count[i] > self->n_rules) {
+            PyErr_SetString(PyExc_ValueError, "module rule range out of range");
+            return -1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < self->n_rules; i++) {
+        if (check_index(self->rule_applies[i], self->n_nodes, 1, "applies_if")) return -1;
+        if (check_index(self->rule_when[i], self->n_nodes, 0, "when")) return -1;
+    }
+    return 0;
+}
+
+#define STACK_SLOTS 256
+#define STACK_DERIVED 64
+
+static int decide_rule(Ctx *x, Py_ssize_t r) {
+    const Program *p = x->p;
+    int32_t applies = p->rule_applies[r];
+    if (applies >= 0) {
+        int a = eval_bool(x, applies);
+        if (a == T_FALSE) return O_NOT_APPLICABLE;
+        if (a == T_UNKNOWN) {
+            /* whether or not it applies, a hazard that is absent is absent */
+            return eval_bool(x, p->rule_when[r]) == T_FALSE ? O_NOT_MATCHED : O_UNDETERMINED;
+        }
+    }
+    int w = eval_bool(x, p->rule_when[r]);
+    return w == T_TRUE ? O_MATCHED : (w == T_FALSE ? O_NOT_MATCHED : O_UNDETERMINED);
+}
+
+/* run(facts, attributes, today) -> bytes (scopes, then outcomes) or None for the general path */
+static PyObject *Program_run(Program *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "run(facts, attributes, today)");
+        return NULL;
+    }
+    PyObject *facts = args[0], *attributes = args[1];
+    long long today = PyLong_AsLongLong(args[2]);
+    if (today == -1 && PyErr_Occurred()) return NULL;
+    if (!PyDict_Check(facts) || (attributes != Py_None && !PyDict_Check(attributes))) Py_RETURN_NONE;
+
+    SlotValue stack_slots[STACK_SLOTS];
+    DerivedValue stack_derived[STACK_DERIVED];
+    SlotValue *slots = stack_slots;
+    DerivedValue *derived = stack_derived;
+    if (self->n_slots > STACK_SLOTS) {
+        slots = PyMem_Malloc(self->n_slots * sizeof(SlotValue));
+        if (slots == NULL) return PyErr_NoMemory();
+    }
+    if (self->n_derived > STACK_DERIVED) {
+        derived = PyMem_Malloc(self->n_derived * sizeof(DerivedValue));
+        if (derived == NULL) {
+            if (slots != stack_slots) PyMem_Free(slots);
+            return PyErr_NoMemory();
+        }
+    }
+    memset(slots, 0, (self->n_slots ? self->n_slots : 1) * sizeof(SlotValue));
+    memset(derived, 0, (self->n_derived ? self->n_derived : 1) * sizeof(DerivedValue));
+
+    PyObject *result = NULL;
+    int status = load_facts(self, slots, facts);
+    if (status == 0 && attributes != Py_None) status = load_facts(self, slots, attributes);
+    if (status < 0) goto done;
+    if (status > 0) { result = Py_NewRef(Py_None); goto done; }
+
+    result = PyBytes_FromStringAndSize(NULL, self->n_modules + self->n_rules);
+    if (result == NULL) goto done;
+    {
+        unsigned char *out = (unsigned char *)PyBytes_AS_STRING(result);
+        unsigned char *outcomes = out + self->n_modules;
+        Ctx x = {self, slots, derived, (int64_t)today, 0};
+        for (Py_ssize_t m = 0; m < self->n_modules; m++) {
+            int scope = self->module_scope[m] < 0 ? T_TRUE : eval_bool(&x, self->module_scope[m]);
+            out[m] = (unsigned char)scope;
+            int32_t first = self->module_first[m], end = first + self->module_count[m];
+            for (int32_t r = first; r < end; r++) {
+                if (scope == T_FALSE) { outcomes[r] = O_NOT_APPLICABLE; continue; }
+                int o = decide_rule(&x, r);
+                if (scope == T_UNKNOWN && o == O_MATCHED) o = O_UNDETERMINED;
+                outcomes[r] = (unsigned char)o;
+            }
+        }
+        if (x.bail) {
+            Py_DECREF(result);
+            result = Py_NewRef(Py_None);
+        }
+    }
+done:
+    if (slots != stack_slots) PyMem_Free(slots);
+    if (derived != stack_derived) PyMem_Free(derived);
+    return result;
+}
+
+static PyObject *Program_date_ordinal(PyObject *cls, PyObject *value) {
+    (void)cls;
+    int64_t ord = date_ordinal(value);
+    if (ord < 0) Py_RETURN_NONE;
+    return PyLong_FromLongLong(ord);
+}
+
+static PyObject *Program_rational(PyObject *cls, PyObject *value) {
+    (void)cls;
+    double v = PyFloat_AsDouble(value);
+    if (v == -1.0 && PyErr_Occurred()) return NULL;
+    Rat r = rat_of_double(v, floor(v) == v && fabs(v) < FAST_NUMBER_LIMIT);
+    if (!r.ok) Py_RETURN_NONE;
+    return Py_BuildValue("LL", (long long)r.n, (long long)r.d);
+}
+
+static PyMethodDef Program_methods[] = {
+    {"run", (PyCFunction)(void (*)(void))Program_run, METH_FASTCALL,
+     "run(facts, attributes, today) -> bytes of module scopes then rule outcomes, or None for the general path"},
+    {"date_ordinal", (PyCFunction)Program_date_ordinal, METH_O | METH_STATIC,
+     "The ordinal of a YYYY-MM-DD text as the evaluator reads it (None when invalid); for tests."},
+    {"rational", (PyCFunction)Program_rational, METH_O | METH_STATIC,
+     "(numerator, denominator) of a float's shortest decimal, as ties are decided (None on overflow); for tests."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ProgramType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "safetyrules._evaluator.Program",
+    .tp_doc = "A lowered rule program (see safetyrules/backends/compiled.py).",
+    .tp_basicsize = sizeof(Program),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Program_init,
+    .tp_dealloc = (destructor)Program_dealloc,
+    .tp_methods = Program_methods,
+};
+
+static struct PyModuleDef evaluator_module = {
+    PyModuleDef_HEAD_INIT, "safetyrules._evaluator",
+    "The compiled evaluator of lowered rule programs (see safetyrules/backends/compiled.py).", -1, NULL,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__evaluator(void) {
+    if (PyType_Ready(&ProgramType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&evaluator_module);
+    if (m == NULL) return NULL;
+    Py_INCREF(&ProgramType);
+    if (PyModule_AddObject(m, "Program", (PyObject *)&ProgramType) < 0) {
+        Py_DECREF(&ProgramType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(m, "ABI_VERSION", ABI_VERSION) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,458 @@
+"""The compiled evaluator: the IR lowered to a flat program that C code decides.
+
+This is the native backend's fast lane. For the modules that judge a record (one industry, the
+versions in force on one day), the typed IR is lowered once into a table of fact slots and an array
+of nodes -- a tree stored as indices, children before parents -- which ``safetyrules._evaluator``
+(C, built with the package) evaluates with three-valued logic and exact tie-breaking. Lowering
+emits opcodes and validated numbers only: no rule or record text becomes code.
+
+A module that uses what the lowered form does not have -- rules over lists of items, text facts
+read by a rule -- is not lowered, and records judged by it take the general path (the generated
+Python of :mod:`.native` and the reference interpreter), which is also where every record goes that
+the C code declines: an unknown fact, a wrong type, a value outside its enum or bounds, a number
+beyond float precision. Property tests check that both paths give identical reports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..compiler import CompiledModule, RuleSetIR
+from ..evaluation import Decisions, ModuleVector, Selection, build_report, select_modules
+from ..expr import ast
+from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
+from ..model import FactSpec
+from ..records import FAST_NUMBER_LIMIT, Record, parse_date
+from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD_FOUND, UNDETERMINED, Report
+from .native import TIE_TOLERANCE
+
+#: the lowered form this module emits; the C module must report the same number
+ABI_VERSION = 1
+
+
+def _load_evaluator():
+    try:
+        _evaluator = importlib.import_module("safetyrules._evaluator")
+    except ImportError as exc:
+        return None, f"the compiled evaluator is not built ({exc}); install with a C compiler"
+    if getattr(_evaluator, "ABI_VERSION", None) != ABI_VERSION:
+        return None, (
+            f"the compiled evaluator is stale (ABI {getattr(_evaluator, 'ABI_VERSION', None)}, expected "
+            f"{ABI_VERSION}); rebuild it with pip install -e ."
+        )
+    return _evaluator, None
+
+
+_evaluator, UNAVAILABLE_REASON = _load_evaluator()
+#: whether the C evaluator is importable and current
+AVAILABLE = _evaluator is not None
+
+# slot kinds, node opcodes and comparison codes: as in _evaluator.c
+K_NUM, K_BOOL, K_ENUM, K_DATE, K_REJECT, K_IGNORE = range(6)
+SF_INTEGER, SF_LO, SF_HI = 1, 2, 4
+(N_LIT, N_FACT, N_DERIVED, N_NEG, N_ADD, N_SUB, N_MUL, N_DIV, N_MIN, N_MAX, N_ABS, N_IF, N_DAYS) = range(13)
+(B_LIT, B_FACT, B_DERIVED, B_NOT, B_AND, B_OR, B_CMP_NUM, B_CMP_CODE, B_CMP_BOOL, B_MEMBER,
+ B_KNOWN_FACT, B_KNOWN_DERIVED, B_IF) = range(20, 33)
+C_LIT, C_FACT, C_DERIVED, C_TODAY, C_IF = range(40, 45)
+_COMPARE = {"<": 0, "<=": 1, ">": 2, ">=": 3, "==": 4, "!=": 5}
+_ARITH = {"+": N_ADD, "-": N_SUB, "*": N_MUL, "/": N_DIV}
+_INT64 = 2**63 - 1
+
+#: outcome bytes as run() returns them
+OUTCOMES = ("not_matched", "matched", "undetermined", "not_applicable")
+SCOPES = (False, True, None)
+
+
+class NotLowerable(Exception):
+    """The module uses something the lowered form does not have; its records take the general path."""
+
+
+def _value_kind(kind: str) -> int:
+    """0 number, 1 truth value, 2 code (enum value or date)."""
+    if kind == NUMBER:
+        return 0
+    if kind == BOOLEAN:
+        return 1
+    if kind in (ENUM, DATE):
+        return 2
+    raise NotLowerable(f"values of type {kind}")
+
+
+class _Lowering:
+    """Lowers the modules that judge one industry's records into one program's tables."""
+
+    def __init__(self, ir: RuleSetIR, industry: str):
+        self.ir = ir
+        self.vocabulary: Mapping[str, FactSpec] = ir.vocabularies[industry]
+        self.slotmap = {name: i for i, name in enumerate(self.vocabulary)}
+        self.codes: Dict[str, int] = {}
+        self.nodes: List[tuple] = []
+        self.kids: List[int] = []
+        self.derived_index: Dict[str, int] = {}
+        self.derived_roots: List[int] = []
+        self.read_slots: set = set()
+
+    # ----------------------------------------------------------------- tables
+    def code_of(self, text: str) -> int:
+        return self.codes.setdefault(text, len(self.codes))
+
+    def emit(self, op: int, a: int = 0, b: int = 0, c: int = 0, d: float = 0.0, num: int = 0, den: int = 0, exact: int = 0) -> int:
+        self.nodes.append((op, a, b, c, d, num, den, exact))
+        return len(self.nodes) - 1
+
+    def slots(self) -> List[tuple]:
+        out = []
+        for name, spec in self.vocabulary.items():
+            kind = spec.type.kind
+            if kind == NUMBER:
+                flags, lo, hi = (SF_INTEGER if spec.type.integer else 0), 0.0, 0.0
+                if spec.minimum is not None:
+                    flags, lo = flags | SF_LO, _exact_float(spec.minimum)
+                if spec.maximum is not None:
+                    flags, hi = flags | SF_HI, _exact_float(spec.maximum)
+                out.append((K_NUM, flags, lo, hi, None))
+            elif kind == BOOLEAN:
+                out.append((K_BOOL, 0, 0.0, 0.0, None))
+            elif kind == ENUM:
+                out.append((K_ENUM, 0, 0.0, 0.0, {v: self.code_of(v) for v, _ in spec.values}))
+            elif kind == DATE:
+                out.append((K_DATE, 0, 0.0, 0.0, None))
+            elif kind == STRING and self.slotmap[name] not in self.read_slots:
+                out.append((K_IGNORE, 0, 0.0, 0.0, None))
+            else:
+                out.append((K_REJECT, 0, 0.0, 0.0, None))
+        return out
+
+    # ----------------------------------------------------------------- expressions
+    def fact_slot(self, name: str, kind: str) -> int:
+        if kind in (STRING, LIST):
+            raise NotLowerable(f"fact {name!r} of type {kind}")
+        slot = self.slotmap.get(name)
+        if slot is None:
+            raise NotLowerable(f"fact {name!r} is not in this industry's vocabulary")
+        self.read_slots.add(slot)
+        return slot
+
+    def derived(self, name: str) -> int:
+        index = self.derived_index.get(name)
+        if index is None:
+            expr = self.ir.derived[name].expr
+            root = self.lower(expr)
+            index = len(self.derived_roots)
+            self.derived_roots.append(root)
+            self.derived_index[name] = index
+        return index
+
+    def lower(self, node: ast.Node) -> int:
+        kind = node.ty.kind if node.ty is not None else None
+        if isinstance(node, ast.Number):
+            return self.number(node.value)
+        if isinstance(node, ast.String):
+            return self.emit(C_LIT, num=self.code_of(node.value))
+        if isinstance(node, ast.Boolean):
+            return self.emit(B_LIT, a=1 if node.value else 0)
+        if isinstance(node, ast.DateLiteral):
+            return self.emit(C_LIT, num=node.value.toordinal())
+        if isinstance(node, ast.InspectionDate):
+            return self.emit(C_TODAY)
+        if isinstance(node, ast.Name):
+            if node.name in self.ir.derived:
+                index = self.derived(node.name)
+                return self.emit((N_DERIVED, B_DERIVED, C_DERIVED)[_value_kind(kind)], a=index)
+            slot = self.fact_slot(node.name, kind)
+            return self.emit((N_FACT, B_FACT, C_FACT)[_value_kind(kind)], a=slot)
+        if isinstance(node, ast.Negate):
+            return self.emit(N_NEG, a=self.lower(node.operand))
+        if isinstance(node, ast.Not):
+            return self.emit(B_NOT, a=self.lower(node.operand))
+        if isinstance(node, (ast.And, ast.Or)):
+            operands = [self.lower(o) for o in node.operands]
+            start = len(self.kids)
+            self.kids.extend(operands)
+            return self.emit(B_AND if isinstance(node, ast.And) else B_OR, a=start, b=len(operands))
+        if isinstance(node, ast.Arith):
+            if node.left.ty.kind != NUMBER or node.right.ty.kind != NUMBER:
+                raise NotLowerable(f"arithmetic on {node.left.ty.kind}")
+            left, right = self.lower(node.left), self.lower(node.right)
+            return self.emit(_ARITH[node.op], a=left, b=right)
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.Member):
+            return self.member(node)
+        if isinstance(node, ast.Call):
+            return self.call(node, kind)
+        raise NotLowerable(type(node).__name__)  # lists: ItemField, Quantifier
+
+    def number(self, value: Fraction) -> int:
+        as_float = float(value)
+        if not math.isfinite(as_float):
+            raise NotLowerable(f"number {value}")
+        # order-faithful when the literal is its double's shortest repr (as recorded values are)
+        exact = Fraction(repr(as_float)) == value and abs(value) < FAST_NUMBER_LIMIT
+        fits = abs(value.numerator) <= _INT64 and value.denominator <= _INT64
+        return self.emit(
+            N_LIT, d=as_float, num=value.numerator if fits else 0, den=value.denominator if fits else 0, exact=int(exact)
+        )
+
+    def compare(self, node: ast.Compare) -> int:
+        kind = node.left.ty.kind
+        op = _COMPARE[node.op]
+        if kind == NUMBER:
+            return self.emit(B_CMP_NUM, a=self.lower(node.left), b=self.lower(node.right), c=op)
+        if kind == BOOLEAN and node.op in ("==", "!="):
+            return self.emit(B_CMP_BOOL, a=self.lower(node.left), b=self.lower(node.right), c=op)
+        if kind == DATE or (kind == ENUM and node.op in ("==", "!=")):
+            return self.emit(B_CMP_CODE, a=self.lower(node.left), b=self.lower(node.right), c=op)
+        raise NotLowerable(f"comparison of {kind} with {node.op}")
+
+    def member(self, node: ast.Member) -> int:
+        kind = node.operand.ty.kind
+        if kind not in (ENUM, DATE) or not all(isinstance(o, (ast.String, ast.DateLiteral)) for o in node.options):
+            # options that are facts read as "not found" when unknown, not as unknown: general path
+            raise NotLowerable(f"membership of {kind} in non-literal options")
+        operand = self.lower(node.operand)
+        codes = [self.code_of(o.value) if isinstance(o, ast.String) else o.value.toordinal() for o in node.options]
+        start = len(self.kids)
+        self.kids.extend(codes)
+        return self.emit(B_MEMBER, a=operand, b=start, c=len(codes), d=1.0 if node.negated else 0.0)
+
+    def call(self, node: ast.Call, kind: str) -> int:
+        func = node.func
+        if func == "known":
+            arg = node.args[0]
+            if not isinstance(arg, ast.Name):
+                raise NotLowerable("known() of an item field")
+            if arg.name in self.ir.derived:
+                reader = self.lower(arg)
+                return self.emit(B_KNOWN_DERIVED, a=reader, b=_value_kind(arg.ty.kind))
+            return self.emit(B_KNOWN_FACT, a=self.fact_slot(arg.name, arg.ty.kind))
+        args = [self.lower(a) for a in node.args]
+        if func == "if":
+            op = (N_IF, B_IF, C_IF)[_value_kind(kind)]
+            return self.emit(op, a=args[0], b=args[1], c=args[2])
+        if func in ("min", "max"):
+            return self.emit(N_MIN if func == "min" else N_MAX, a=args[0], b=args[1])
+        if func == "abs":
+            return self.emit(N_ABS, a=args[0])
+        if func == "days_between":
+            return self.emit(N_DAYS, a=args[0], b=args[1])
+        raise NotLowerable(f"function {func}")
+
+
+def _exact_float(bound: Any) -> float:
+    """A declared bound as a double, when the double is exactly that bound (bounds are compared in C)."""
+    as_float = float(bound)
+    if Fraction(as_float) != Fraction(bound):
+        raise NotLowerable(f"bound {bound} is not a double")
+    return as_float
+
+
+@dataclass(frozen=True)
+class CompiledProgram:
+    """One industry's modules in force, lowered: ``run(facts, attributes, today)`` decides them."""
+
+    modules: Tuple[CompiledModule, ...]
+    program: Any  # safetyrules._evaluator.Program
+    #: offset of each module's first rule outcome in run()'s result (after the module scope bytes)
+    offsets: Tuple[int, ...]
+
+    def run(self, facts: dict, attributes: Optional[dict], today: int) -> Optional[bytes]:
+        return self.program.run(facts, attributes, today)
+
+
+def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule]) -> CompiledProgram:
+    """Lower ``modules`` (all judging ``industry``); raises :class:`NotLowerable`."""
+    if not AVAILABLE:
+        raise NotLowerable(UNAVAILABLE_REASON)
+    lowering = _Lowering(ir, industry)
+    scopes, firsts, counts, applies, whens, offsets = [], [], [], [], [], []
+    for cm in modules:
+        scopes.append(lowering.lower(cm.module.scope) if cm.module.scope is not None else -1)
+        firsts.append(len(whens))
+        counts.append(len(cm.rules))
+        offsets.append(len(modules) + len(whens))
+        for compiled in cm.rules:
+            rule = compiled.rule
+            if rule.for_each is not None:
+                raise NotLowerable(f"rule {rule.id} is over a list of items")
+            applies.append(lowering.lower(rule.applies_if) if rule.applies_if is not None else -1)
+            whens.append(lowering.lower(rule.when))
+    program = _evaluator.Program(
+        lowering.slotmap, lowering.slots(), lowering.nodes, lowering.kids, lowering.derived_roots,
+        scopes, firsts, counts, applies, whens, TIE_TOLERANCE,
+    )
+    return CompiledProgram(tuple(modules), program, tuple(offsets))
+
+
+# --------------------------------------------------------------------------- the fast lane
+
+_RECORD_KEYS = frozenset(("record_id", "inspection_date", "site", "facts", "findings", "inspector", "notes", "source"))
+_SITE_KEYS = frozenset(("id", "name", "industry", "region", "attributes", "address"))
+_EMPTY: dict = {}
+_new_report = object.__new__
+
+
+class _Plan:
+    """How records of one industry, region and date are judged: the selection and its program."""
+
+    __slots__ = ("day", "as_of", "notices", "selection", "program", "run", "today", "n_modules", "all_out_of_scope")
+
+    def __init__(self, day: date, selection: Selection, program: CompiledProgram):
+        self.day = day
+        self.as_of = selection.day
+        self.notices = selection.notices
+        self.selection = selection
+        self.program = program
+        self.run = program.program.run
+        self.today = day.toordinal()  # the inspection date that rules read (as_of only chooses versions)
+        self.n_modules = len(selection.modules)
+        #: the scope bytes of a record that no module applies to
+        self.all_out_of_scope = bytes(self.n_modules)
+
+
+class CompiledLane:
+    """Evaluates plain records (dicts from JSON) on the compiled evaluator, or declines (None).
+
+    Declining is the rule for anything unusual -- a malformed envelope, a fact the C code does not
+    accept, a module it cannot run -- and the caller then takes the general path, which gives the
+    same report or the proper error.
+    """
+
+    def __init__(self, ir: RuleSetIR, parse: Callable[[dict], Record], engine: Dict[str, Any]):
+        self._ir = ir
+        self._parse = parse
+        self._engine = engine
+        self._plans: Dict[tuple, Optional[_Plan]] = {}
+        self._programs: Dict[tuple, Optional[CompiledProgram]] = {}
+
+    def program_for(self, industry: str, modules: Sequence[CompiledModule]) -> Optional[CompiledProgram]:
+        key = (industry, tuple(cm.key for cm in modules))
+        if key not in self._programs:
+            try:
+                self._programs[key] = lower_modules(self._ir, industry, modules)
+            except NotLowerable:
+                self._programs[key] = None
+        return self._programs[key]
+
+    def _plan(self, industry: Any, region: Any, day_raw: Any, as_of: Optional[date], jurisdiction: Optional[str]) -> Optional[_Plan]:
+        if not isinstance(industry, str) or industry not in self._ir.vocabularies:
+            return None
+        if region is not None and not isinstance(region, str):
+            return None
+        day = parse_date(day_raw)
+        if day is None:
+            return None
+        probe = Record(record_id="", inspection_date=day, industry=industry, region=region, values=_EMPTY)
+        selection = select_modules(self._ir, probe, as_of, jurisdiction)
+        program = self.program_for(industry, selection.modules)
+        return None if program is None else _Plan(day, selection, program)
+
+    def evaluate(self, raw: dict, as_of: Optional[date] = None, jurisdiction: Optional[str] = None) -> Optional[Report]:
+        if not raw.keys() <= _RECORD_KEYS:
+            return None
+        site = raw.get("site")
+        record_id = raw.get("record_id")
+        if type(site) is not dict or type(record_id) is not str or not record_id or not site.keys() <= _SITE_KEYS:
+            return None
+        facts = raw.get("facts")
+        if facts is None:
+            facts = _EMPTY
+        elif type(facts) is not dict:
+            return None
+        attributes = site.get("attributes")
+        if not attributes:
+            attributes = None
+        elif type(attributes) is not dict:
+            return None
+        findings = raw.get("findings")
+        if findings and (type(findings) is not list or not all(type(f) is dict for f in findings)):
+            return None
+        key = (site.get("industry"), site.get("region"), raw.get("inspection_date"), as_of, jurisdiction)
+        try:
+            plan = self._plans[key]
+        except KeyError:
+            plan = self._plan(*key)
+            if len(self._plans) > 4096:
+                self._plans.clear()
+            self._plans[key] = plan
+        except TypeError:  # an unhashable date or region: the general path says what is wrong
+            return None
+        if plan is None:
+            return None
+        outcomes = plan.run(facts, attributes, plan.today)
+        if outcomes is None:
+            return None
+        # a copy of what was decided, for explanations worked out later (the caller may reuse its dicts)
+        snapshot = dict(raw)
+        snapshot["facts"] = dict(facts)
+        if attributes is not None:
+            snapshot["site"] = dict(site, attributes=dict(attributes))
+        report = _new_report(Report)
+        report._head = (record_id, plan.day, plan.as_of, "native", plan.notices, self._engine)
+        report._body = None
+        report._pending = (self, plan, outcomes, snapshot)
+        return report
+
+    # ----------------------------------------------------------------- deferred reports
+    @staticmethod
+    def status(pending: tuple) -> str:
+        """A deferred report's status, from its outcome bytes."""
+        _, plan, out, _ = pending
+        n = plan.n_modules
+        if out[:n] == plan.all_out_of_scope:
+            return NO_APPLICABLE_CRITERIA
+        if out.find(1, n) >= 0:
+            return MAJOR_HAZARD_FOUND
+        if out.find(2, n) >= 0:
+            return UNDETERMINED
+        return NO_MAJOR_HAZARD_FOUND
+
+    def build(self, pending: tuple) -> tuple:
+        """A deferred report's lists: the outcome bytes as module vectors, explained as every backend's are."""
+        _, plan, out, snapshot = pending
+        decisions = Decisions()
+        for m, (cm, offset) in enumerate(zip(plan.program.modules, plan.program.offsets)):
+            scope = SCOPES[out[m]]
+            decisions.scopes[cm.id] = scope
+            if scope is False:
+                continue
+            part = out[offset:offset + len(cm.rules)]
+            if not part.strip(b"\x00"):
+                decisions.vectors[cm.id] = _NOTHING
+                continue
+            decisions.vectors[cm.id] = ModuleVector(
+                hits=tuple(i for i, o in enumerate(part) if o == 1),
+                undetermined=tuple(i for i, o in enumerate(part) if o == 2),
+                not_applicable=tuple(i for i, o in enumerate(part) if o == 3),
+                interpreted={},
+            )
+        record = _DeferredRecord(snapshot["record_id"], plan.day, self._parse, snapshot)
+        return build_report(self._ir, record, plan.selection, decisions, "native", self._engine)._materialise()
+
+
+_NOTHING = ModuleVector((), (), (), {})
+
+
+class _DeferredRecord:
+    """The record as the reference interpreter reads it, validated the general way when first read
+    (for explanations only: the decisions are made)."""
+
+    def __init__(self, record_id: str, inspection_date: date, parse: Callable[[dict], Record], raw: dict):
+        self.record_id = record_id
+        self.inspection_date = inspection_date
+        site = raw["site"]
+        self.industry = site["industry"]
+        self.region = site.get("region")
+        self._parse, self._raw, self._record = parse, raw, None
+
+    def __getattr__(self, name: str):  # values, site, findings, fast
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._record is None:
+            self._record = self._parse(self._raw)
+        return getattr(self._record, name)
