@@ -37,7 +37,7 @@
 
 #define FAST_NUMBER_LIMIT 9007199254740992.0 /* 2**53 */
 
-enum { K_NUM = 0, K_BOOL = 1, K_ENUM = 2, K_DATE = 3, K_REJECT = 4, K_IGNORE = 5 };
+enum { K_NUM = 0, K_BOOL = 1, K_ENUM = 2, K_DATE = 3, K_REJECT = 4, K_IGNORE = 5, K_LIST = 6 };
 #define SF_INTEGER 1
 #define SF_LO 2
 #define SF_HI 4
@@ -50,7 +50,13 @@ enum {
     B_KNOWN_FACT, B_KNOWN_DERIVED, B_IF,
     /* codes: enum values and dates (ordinals) */
     C_LIT = 40, C_FACT, C_DERIVED, C_TODAY, C_IF,
+    /* lists of items: a field of the item bound to a variable (a: variable, b: list slot, c: field),
+     * and quantifiers (a: list slot, b: variable, c: condition node, or -1 for count(list)) */
+    I_NUM = 50, I_BOOL, I_CODE, B_KNOWN_ITEM, Q_ANY, Q_ALL, Q_COUNT,
 };
+
+#define MAX_VARS 8
+#define MAX_LIST_ITEMS 10000
 
 enum { CMP_LT = 0, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE };
 enum { T_FALSE = 0, T_TRUE = 1, T_UNKNOWN = 2 };
@@ -65,10 +71,15 @@ typedef struct {
     int32_t exact;   /* literal: its double is order-faithful (its own shortest repr) */
 } Node;
 
-typedef struct {
+typedef struct SlotSpec {
     int kind, flags;
     double lo, hi;
     PyObject *codes; /* enum facts: dict value -> code (owned) */
+    /* lists: the item fields */
+    PyObject *field_names; /* tuple of str (owned) */
+    PyObject *field_index; /* dict field name -> index (owned) */
+    struct SlotSpec *fields;
+    Py_ssize_t n_fields, key_field;
 } SlotSpec;
 
 typedef struct {
@@ -80,7 +91,9 @@ typedef struct {
     int32_t *kids;
     int32_t *derived_roots;
     int32_t *module_scope, *module_first, *module_count;
-    int32_t *rule_applies, *rule_when;
+    /* per rule: applies_if node (-1: none), when node, and for a rule over a list: its slot (-1:
+     * none), its variable, and whether applies_if can be decided without an item */
+    int32_t *rule_applies, *rule_when, *rule_list, *rule_var, *rule_applies_global;
     double tie_tolerance;
 } Program;
 
@@ -88,6 +101,7 @@ typedef struct {
 typedef struct {
     double num;
     int64_t code;
+    PyObject *list; /* lists: the recorded list (borrowed from the record for the run) */
     unsigned char known, seen, integral;
 } SlotValue;
 
@@ -110,6 +124,7 @@ typedef struct {
     DerivedValue *derived;
     int64_t today;
     int bail; /* the record must go to the general path */
+    PyObject *bound[MAX_VARS]; /* the item each variable is bound to */
 } Ctx;
 
 typedef struct {
@@ -121,6 +136,7 @@ static Num eval_num(Ctx *x, int32_t i);
 static int eval_bool(Ctx *x, int32_t i);
 static int64_t eval_code(Ctx *x, int32_t i);
 static Rat eval_rat(Ctx *x, int32_t i);
+static int read_item(Ctx *x, const Node *nd, SlotValue *out);
 
 /* ------------------------------------------------------------------ exact rationals */
 
@@ -206,6 +222,17 @@ static Rat eval_rat(Ctx *x, int32_t i) {
     }
     case N_DERIVED:
         return eval_rat(x, x->p->derived_roots[nd->a]);
+    case I_NUM: {
+        SlotValue s;
+        if (!read_item(x, nd, &s)) return x->bail ? rat_fail() : rat_unknown();
+        return rat_of_double(s.num, s.integral);
+    }
+    case Q_COUNT: {
+        Num n = eval_num(x, i);
+        if (!n.known) return rat_unknown();
+        a.n = (int64_t)n.v; a.d = 1; a.known = 1; a.ok = 1;
+        return a;
+    }
     case N_NEG: case N_ABS:
         a = eval_rat(x, nd->a);
         if (!a.ok || !a.known) return a;
@@ -282,6 +309,33 @@ static Num eval_num(Ctx *x, int32_t i) {
             dv->num = eval_num(x, x->p->derived_roots[nd->a]);
         }
         return dv->num;
+    }
+    case I_NUM: {
+        SlotValue s;
+        if (!read_item(x, nd, &s)) return num_unknown();
+        r.v = s.num; r.known = 1; r.exact = 1; r.m = 0.0; r.integral = s.integral;
+        return r;
+    }
+    case Q_COUNT: {
+        const SlotValue *s = &x->slots[nd->a];
+        if (!s->known) return num_unknown();
+        Py_ssize_t n = PyList_GET_SIZE(s->list), count = 0;
+        if (nd->c >= 0) {
+            PyObject *saved = x->bound[nd->b];
+            int unknown = 0;
+            for (Py_ssize_t j = 0; j < n; j++) {
+                x->bound[nd->b] = PyList_GET_ITEM(s->list, j);
+                int v = eval_bool(x, nd->c);
+                if (v == T_TRUE) count++;
+                else if (v == T_UNKNOWN) unknown = 1;
+            }
+            x->bound[nd->b] = saved;
+            if (unknown) return num_unknown();
+        } else {
+            count = n;
+        }
+        r.v = (double)count; r.known = 1; r.exact = 1; r.integral = 1; r.m = 0.0;
+        return r;
     }
     case N_NEG: case N_ABS:
         a = eval_num(x, nd->a);
@@ -371,6 +425,10 @@ static int64_t eval_code(Ctx *x, int32_t i) {
     }
     case C_TODAY:
         return x->today;
+    case I_CODE: {
+        SlotValue s;
+        return read_item(x, nd, &s) ? s.code : NO_CODE;
+    }
     case C_IF: {
         int c = eval_bool(x, nd->a);
         if (c == T_TRUE) return eval_code(x, nd->b);
@@ -466,6 +524,30 @@ static int eval_bool(Ctx *x, int32_t i) {
     }
     case B_KNOWN_FACT:
         return x->slots[nd->a].known ? T_TRUE : T_FALSE;
+    case I_BOOL: {
+        SlotValue s;
+        return read_item(x, nd, &s) ? (int)s.code : T_UNKNOWN;
+    }
+    case B_KNOWN_ITEM: {
+        SlotValue s;
+        return read_item(x, nd, &s) ? T_TRUE : T_FALSE;
+    }
+    case Q_ANY: case Q_ALL: {
+        /* Kleene or / and over the items */
+        const SlotValue *s = &x->slots[nd->a];
+        if (!s->known) return T_UNKNOWN;
+        int decisive = nd->op == Q_ANY ? T_TRUE : T_FALSE, unknown = 0, result = -1;
+        PyObject *saved = x->bound[nd->b];
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(s->list); j++) {
+            x->bound[nd->b] = PyList_GET_ITEM(s->list, j);
+            int v = eval_bool(x, nd->c);
+            if (v == decisive) { result = decisive; break; }
+            if (v == T_UNKNOWN) unknown = 1;
+        }
+        x->bound[nd->b] = saved;
+        if (result >= 0) return result;
+        return unknown ? T_UNKNOWN : !decisive;
+    }
     case B_KNOWN_DERIVED: {
         /* a: the node reading the derived fact; b: its value kind (0 number, 1 truth value, 2 code) */
         int32_t root = nd->a;
@@ -510,6 +592,94 @@ static int64_t date_ordinal(PyObject *value) {
     return days;
 }
 
+/* Checks one recorded value against its declaration and stores it in *s (known = 1).
+ * Returns 0 when accepted, 1 when the record must take the general path, -1 on a Python error.
+ * Null is "not recorded" and is left to the caller. */
+static int load_value(const SlotSpec *spec, PyObject *value, SlotValue *s) {
+    switch (spec->kind) {
+    case K_NUM: {
+        double v;
+        if (PyLong_CheckExact(value)) {
+            int overflow = 0;
+            long long n = PyLong_AsLongLongAndOverflow(value, &overflow);
+            if (overflow || n <= -9007199254740992LL || n >= 9007199254740992LL) return 1;
+            v = (double)n;
+            s->integral = 1;
+        } else if (PyFloat_CheckExact(value)) {
+            v = PyFloat_AS_DOUBLE(value);
+            if (!(v > -FAST_NUMBER_LIMIT && v < FAST_NUMBER_LIMIT)) return 1; /* also NaN */
+            s->integral = floor(v) == v;
+            if ((spec->flags & SF_INTEGER) && !s->integral) return 1;
+        } else {
+            return 1;
+        }
+        if ((spec->flags & SF_LO) && v < spec->lo) return 1;
+        if ((spec->flags & SF_HI) && v > spec->hi) return 1;
+        s->num = v;
+        break;
+    }
+    case K_BOOL:
+        if (value == Py_True) s->code = T_TRUE;
+        else if (value == Py_False) s->code = T_FALSE;
+        else return 1;
+        break;
+    case K_ENUM: {
+        if (!PyUnicode_CheckExact(value)) return 1;
+        PyObject *code = PyDict_GetItemWithError(spec->codes, value);
+        if (code == NULL) return PyErr_Occurred() ? -1 : 1;
+        s->code = PyLong_AsLongLong(code);
+        break;
+    }
+    case K_DATE: {
+        int64_t ord = date_ordinal(value);
+        if (ord < 0) return 1;
+        s->code = ord;
+        break;
+    }
+    case K_IGNORE: /* text not read by these rules: only its type is checked */
+        if (!PyUnicode_CheckExact(value)) return 1;
+        break;
+    case K_LIST: {
+        /* a list of objects whose fields are declared and valid, each named by a distinct key */
+        if (!PyList_CheckExact(value) || PyList_GET_SIZE(value) > MAX_LIST_ITEMS) return 1;
+        Py_ssize_t n = PyList_GET_SIZE(value);
+        PyObject *keys = n > 1 ? PySet_New(NULL) : NULL;
+        if (n > 1 && keys == NULL) return -1;
+        int status = 0;
+        for (Py_ssize_t j = 0; j < n && status == 0; j++) {
+            PyObject *item = PyList_GET_ITEM(value, j);
+            if (!PyDict_CheckExact(item)) { status = 1; break; }
+            Py_ssize_t pos = 0;
+            PyObject *fname, *fvalue;
+            while (status == 0 && PyDict_Next(item, &pos, &fname, &fvalue)) {
+                PyObject *index = PyDict_GetItemWithError(spec->field_index, fname);
+                if (index == NULL) { status = PyErr_Occurred() ? -1 : 1; break; }
+                if (fvalue == Py_None) continue;
+                SlotValue scratch;
+                memset(&scratch, 0, sizeof scratch);
+                status = load_value(&spec->fields[PyLong_AsSsize_t(index)], fvalue, &scratch);
+            }
+            if (status) break;
+            PyObject *key = PyDict_GetItemWithError(item, PyTuple_GET_ITEM(spec->field_names, spec->key_field));
+            if (key == NULL || key == Py_None) { status = PyErr_Occurred() ? -1 : 1; break; }
+            if (keys != NULL) {
+                int seen = PySet_Contains(keys, key);
+                if (seen != 0) { status = seen < 0 ? -1 : 1; break; } /* a duplicate item: the general path names it */
+                if (PySet_Add(keys, key) < 0) { status = -1; break; }
+            }
+        }
+        Py_XDECREF(keys);
+        if (status) return status;
+        s->list = value;
+        break;
+    }
+    default: /* other kinds are for the general path */
+        return 1;
+    }
+    s->known = 1;
+    return 0;
+}
+
 /* Returns 0 when accepted, 1 when the record must take the general path, -1 on a Python error. */
 static int load_facts(const Program *p, SlotValue *slots, PyObject *facts) {
     Py_ssize_t pos = 0;
@@ -518,67 +688,53 @@ static int load_facts(const Program *p, SlotValue *slots, PyObject *facts) {
         PyObject *index = PyDict_GetItemWithError(p->slotmap, key);
         if (index == NULL) return PyErr_Occurred() ? -1 : 1; /* unknown fact: the general path names it */
         Py_ssize_t k = PyLong_AsSsize_t(index);
-        const SlotSpec *spec = &p->slots[k];
         SlotValue *s = &slots[k];
         if (s->seen) return 1; /* given both as a site attribute and as a fact */
         s->seen = 1;
         if (value == Py_None) continue; /* recorded as null: not recorded */
-        switch (spec->kind) {
-        case K_NUM: {
-            double v;
-            if (PyLong_CheckExact(value)) {
-                int overflow = 0;
-                long long n = PyLong_AsLongLongAndOverflow(value, &overflow);
-                if (overflow || n <= -9007199254740992LL || n >= 9007199254740992LL) return 1;
-                v = (double)n;
-                s->integral = 1;
-            } else if (PyFloat_CheckExact(value)) {
-                v = PyFloat_AS_DOUBLE(value);
-                if (!(v > -FAST_NUMBER_LIMIT && v < FAST_NUMBER_LIMIT)) return 1; /* also NaN */
-                s->integral = floor(v) == v;
-                if ((spec->flags & SF_INTEGER) && !s->integral) return 1;
-            } else {
-                return 1;
-            }
-            if ((spec->flags & SF_LO) && v < spec->lo) return 1;
-            if ((spec->flags & SF_HI) && v > spec->hi) return 1;
-            s->num = v;
-            break;
-        }
-        case K_BOOL:
-            if (value == Py_True) s->code = T_TRUE;
-            else if (value == Py_False) s->code = T_FALSE;
-            else return 1;
-            break;
-        case K_ENUM: {
-            if (!PyUnicode_CheckExact(value)) return 1;
-            PyObject *code = PyDict_GetItemWithError(spec->codes, value);
-            if (code == NULL) return PyErr_Occurred() ? -1 : 1;
-            s->code = PyLong_AsLongLong(code);
-            break;
-        }
-        case K_DATE: {
-            int64_t ord = date_ordinal(value);
-            if (ord < 0) return 1;
-            s->code = ord;
-            break;
-        }
-        case K_IGNORE: /* not read by these rules (text): only its type is checked */
-            if (!PyUnicode_CheckExact(value)) return 1;
-            continue;
-        default: /* lists and other kinds are for the general path */
-            return 1;
-        }
-        s->known = 1;
+        int status = load_value(&p->slots[k], value, s);
+        if (status) return status;
     }
     return 0;
 }
 
+/* The field of the item bound to a variable, as a slot value; 0 when not recorded (or on a fault,
+ * with bail set). */
+static int read_item(Ctx *x, const Node *nd, SlotValue *out) {
+    PyObject *item = x->bound[nd->a];
+    memset(out, 0, sizeof *out);
+    if (item == NULL) { x->bail = 1; return 0; }
+    const SlotSpec *list = &x->p->slots[nd->b];
+    PyObject *value = PyDict_GetItemWithError(item, PyTuple_GET_ITEM(list->field_names, nd->c));
+    if (value == NULL) {
+        if (PyErr_Occurred()) { PyErr_Clear(); x->bail = 1; }
+        return 0;
+    }
+    if (value == Py_None) return 0;
+    if (load_value(&list->fields[nd->c], value, out) != 0) {
+        PyErr_Clear();
+        x->bail = 1;
+        return 0;
+    }
+    return 1;
+}
+
 /* ------------------------------------------------------------------ Program */
+
+static void free_spec(SlotSpec *s) {
+    Py_CLEAR(s->codes);
+    Py_CLEAR(s->field_names);
+    Py_CLEAR(s->field_index);
+    if (s->fields) {
+        for (Py_ssize_t j = 0; j < s->n_fields; j++) free_spec(&s->fields[j]);
+        PyMem_Free(s->fields);
+        s->fields = NULL;
+    }
+}
 
 static void Program_dealloc(Program *self) {
     if (self->slots) {
-        for (Py_ssize_t i = 0; i < self->n_slots; i++) Py_XDECREF(self->slots[i].codes);
+        for (Py_ssize_t i = 0; i < self->n_slots; i++) free_spec(&self->slots[i]);
     }
     Py_XDECREF(self->slotmap);
     PyMem_Free(self->slots);
@@ -590,6 +746,9 @@ static void Program_dealloc(Program *self) {
     PyMem_Free(self->module_count);
     PyMem_Free(self->rule_applies);
     PyMem_Free(self->rule_when);
+    PyMem_Free(self->rule_list);
+    PyMem_Free(self->rule_var);
+    PyMem_Free(self->rule_applies_global);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -608,21 +767,92 @@ static int32_t *int_array(PyObject *seq, Py_ssize_t *n, const char *what) {
     return out;
 }
 
+/* Columns of a list of equal-length int tuples: columns[k][i] = rows[i][k]. */
+static int int_columns(PyObject *rows, int width, int32_t **columns, Py_ssize_t *n, const char *what) {
+    PyObject *fast = PySequence_Fast(rows, what);
+    if (fast == NULL) return -1;
+    *n = PySequence_Fast_GET_SIZE(fast);
+    for (int k = 0; k < width; k++) {
+        columns[k] = PyMem_Calloc(*n ? *n : 1, sizeof(int32_t));
+        if (columns[k] == NULL) { Py_DECREF(fast); PyErr_NoMemory(); return -1; }
+    }
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        PyObject *row = PySequence_Fast_GET_ITEM(fast, i);
+        if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != width) {
+            Py_DECREF(fast);
+            PyErr_Format(PyExc_ValueError, "%s: rows of %d integers expected", what, width);
+            return -1;
+        }
+        for (int k = 0; k < width; k++) {
+            long v = PyLong_AsLong(PyTuple_GET_ITEM(row, k));
+            if (v == -1 && PyErr_Occurred()) { Py_DECREF(fast); return -1; }
+            columns[k][i] = (int32_t)v;
+        }
+    }
+    Py_DECREF(fast);
+    return 0;
+}
+
 static int check_index(int32_t v, Py_ssize_t limit, int allow_none, const char *what) {
     if ((allow_none && v == -1) || (v >= 0 && v < limit)) return 0;
     PyErr_Format(PyExc_ValueError, "%s index %d out of range", what, (int)v);
     return -1;
 }
 
-/* Program(slotmap, slots, nodes, kids, derived_roots, module_scope, module_first, module_count,
- *         rule_applies, rule_when, tie_tolerance)
- * slots: [(kind, flags, lo, hi, codes-or-None)]; nodes: [(op, a, b, c, d, num, den, exact)] */
+/* (kind, flags, lo, hi, codes-or-None[, (field names, field specs, key index)-or-None]) */
+static int parse_spec(SlotSpec *s, PyObject *row, int allow_list) {
+    PyObject *codes, *list = Py_None;
+    if (!PyArg_ParseTuple(row, "iiddO|O", &s->kind, &s->flags, &s->lo, &s->hi, &codes, &list)) return -1;
+    if (s->kind == K_ENUM) {
+        if (!PyDict_Check(codes)) { PyErr_SetString(PyExc_TypeError, "an enum slot needs a dict of codes"); return -1; }
+        if ((s->codes = PyDict_Copy(codes)) == NULL) return -1;
+    }
+    if (s->kind != K_LIST) return 0;
+    if (!allow_list) { PyErr_SetString(PyExc_ValueError, "a list inside a list item"); return -1; }
+    PyObject *names, *specs;
+    Py_ssize_t key;
+    if (!PyArg_ParseTuple(list, "O!On", &PyTuple_Type, &names, &specs, &key)) return -1;
+    s->n_fields = PyTuple_GET_SIZE(names);
+    if (key < 0 || key >= s->n_fields) { PyErr_SetString(PyExc_ValueError, "key field out of range"); return -1; }
+    s->key_field = key;
+    Py_INCREF(names);
+    s->field_names = names;
+    if ((s->field_index = PyDict_New()) == NULL) return -1;
+    for (Py_ssize_t j = 0; j < s->n_fields; j++) {
+        PyObject *name = PyTuple_GET_ITEM(names, j), *index = PyLong_FromSsize_t(j);
+        if (!PyUnicode_CheckExact(name)) { Py_XDECREF(index); PyErr_SetString(PyExc_TypeError, "field names are str"); return -1; }
+        if (index == NULL || PyDict_SetItem(s->field_index, name, index) < 0) { Py_XDECREF(index); return -1; }
+        Py_DECREF(index);
+    }
+    PyObject *fast = PySequence_Fast(specs, "field specs must be a sequence");
+    if (fast == NULL) return -1;
+    if (PySequence_Fast_GET_SIZE(fast) != s->n_fields) {
+        Py_DECREF(fast);
+        PyErr_SetString(PyExc_ValueError, "one spec per field");
+        return -1;
+    }
+    s->fields = PyMem_Calloc(s->n_fields ? s->n_fields : 1, sizeof(SlotSpec));
+    if (s->fields == NULL) { Py_DECREF(fast); PyErr_NoMemory(); return -1; }
+    for (Py_ssize_t j = 0; j < s->n_fields; j++) {
+        if (parse_spec(&s->fields[j], PySequence_Fast_GET_ITEM(fast, j), 0) < 0) { Py_DECREF(fast); return -1; }
+    }
+    Py_DECREF(fast);
+    return 0;
+}
+
+static int is_list_slot(const Program *self, int32_t slot) {
+    return slot >= 0 && slot < self->n_slots && self->slots[slot].kind == K_LIST;
+}
+
+/* Program(slotmap, slots, nodes, kids, derived_roots, modules, rules, tie_tolerance)
+ * slots: [(kind, flags, lo, hi, codes-or-None[, list fields])]; nodes: [(op, a, b, c, d, num, den, exact)];
+ * modules: [(scope node or -1, first rule, rule count)];
+ * rules: [(applies_if node or -1, when node, list slot or -1, variable, applies_if decidable without an item)] */
 static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
     (void)kwds;
-    PyObject *slotmap, *slots, *nodes, *kids, *droots, *mscope, *mfirst, *mcount, *rapplies, *rwhen;
+    PyObject *slotmap, *slots, *nodes, *kids, *droots, *modules, *rules;
     double tol;
-    if (!PyArg_ParseTuple(args, "O!OOOOOOOOOd", &PyDict_Type, &slotmap, &slots, &nodes, &kids, &droots,
-                          &mscope, &mfirst, &mcount, &rapplies, &rwhen, &tol))
+    if (!PyArg_ParseTuple(args, "O!OOOOOOd", &PyDict_Type, &slotmap, &slots, &nodes, &kids, &droots, &modules, &rules, &tol))
         return -1;
     if (self->slotmap != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a Program is initialised once");
@@ -639,18 +869,7 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
     self->slots = PyMem_Calloc(self->n_slots ? self->n_slots : 1, sizeof(SlotSpec));
     if (self->slots == NULL) { Py_DECREF(fast); PyErr_NoMemory(); return -1; }
     for (Py_ssize_t i = 0; i < self->n_slots; i++) {
-        SlotSpec *s = &self->slots[i];
-        PyObject *codes;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, i), "iiddO", &s->kind, &s->flags, &s->lo, &s->hi, &codes)) {
-            Py_DECREF(fast);
-            return -1;
-        }
-        if (s->kind == K_ENUM && !PyDict_Check(codes)) {
-            Py_DECREF(fast);
-            PyErr_SetString(PyExc_TypeError, "an enum slot needs a dict of codes");
-            return -1;
-        }
-        if (s->kind == K_ENUM && (s->codes = PyDict_Copy(codes)) == NULL) {
+        if (parse_spec(&self->slots[i], PySequence_Fast_GET_ITEM(fast, i), 1) < 0) {
             Py_DECREF(fast);
             return -1;
         }
@@ -659,7 +878,7 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
     {
         Py_ssize_t pos = 0;
         PyObject *k, *v;
-        while (PyDict_Next(slotmap, &pos, &k, &v)) {
+        while (PyDict_Next(self->slotmap, &pos, &k, &v)) {
             Py_ssize_t idx = PyLong_AsSsize_t(v);
             if (idx == -1 && PyErr_Occurred()) return -1;
             if (idx < 0 || idx >= self->n_slots) { PyErr_SetString(PyExc_ValueError, "slot index out of range"); return -1; }
@@ -686,18 +905,17 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
 
     if (!(self->kids = int_array(kids, &self->n_kids, "kids must be a sequence"))) return -1;
     if (!(self->derived_roots = int_array(droots, &self->n_derived, "derived roots must be a sequence"))) return -1;
-    Py_ssize_t n1, n2, n3, r1, r2;
-    if (!(self->module_scope = int_array(mscope, &n1, "module scopes"))) return -1;
-    if (!(self->module_first = int_array(mfirst, &n2, "module first rules"))) return -1;
-    if (!(self->module_count = int_array(mcount, &n3, "module rule counts"))) return -1;
-    if (!(self->rule_applies = int_array(rapplies, &r1, "rule applies_if nodes"))) return -1;
-    if (!(self->rule_when = int_array(rwhen, &r2, "rule when nodes"))) return -1;
-    if (n1 != n2 || n1 != n3 || r1 != r2) {
-        PyErr_SetString(PyExc_ValueError, "module and rule tables differ in length");
-        return -1;
-    }
-    self->n_modules = n1;
-    self->n_rules = r1;
+    int32_t *mcols[3], *rcols[5];
+    if (int_columns(modules, 3, mcols, &self->n_modules, "modules") < 0) return -1;
+    self->module_scope = mcols[0];
+    self->module_first = mcols[1];
+    self->module_count = mcols[2];
+    if (int_columns(rules, 5, rcols, &self->n_rules, "rules") < 0) return -1;
+    self->rule_applies = rcols[0];
+    self->rule_when = rcols[1];
+    self->rule_list = rcols[2];
+    self->rule_var = rcols[3];
+    self->rule_applies_global = rcols[4];
 
     /* Validate every index once, so that run() never reads out of bounds, and require every node
      * (and every derived fact's expression) to come before the nodes that use it: no cycles, and
@@ -710,6 +928,17 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
         case N_LIT: case B_LIT: case C_LIT: case C_TODAY: break;
         case N_FACT: case B_FACT: case C_FACT: case B_KNOWN_FACT:
             if (check_index(nd->a, self->n_slots, 0, "slot")) return -1;
+            if (self->slots[nd->a].kind == K_LIST) { PyErr_SetString(PyExc_ValueError, "a list read as a value"); return -1; }
+            break;
+        case I_NUM: case I_BOOL: case I_CODE: case B_KNOWN_ITEM:
+            if (check_index(nd->a, MAX_VARS, 0, "variable")) return -1;
+            if (!is_list_slot(self, nd->b)) { PyErr_SetString(PyExc_ValueError, "an item field of a slot that is not a list"); return -1; }
+            if (check_index(nd->c, self->slots[nd->b].n_fields, 0, "field")) return -1;
+            break;
+        case Q_ANY: case Q_ALL: case Q_COUNT:
+            if (!is_list_slot(self, nd->a)) { PyErr_SetString(PyExc_ValueError, "a quantifier over a slot that is not a list"); return -1; }
+            if (check_index(nd->b, MAX_VARS, 0, "variable")) return -1;
+            if (nd->op != Q_COUNT || nd->c != -1) refs[n_refs++] = nd->c;
             break;
         case N_DERIVED: case B_DERIVED: case C_DERIVED:
             if (check_index(nd->a, self->n_derived, 0, "derived")) return -1;
@@ -768,6 +997,10 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
     for (Py_ssize_t i = 0; i < self->n_rules; i++) {
         if (check_index(self->rule_applies[i], self->n_nodes, 1, "applies_if")) return -1;
         if (check_index(self->rule_when[i], self->n_nodes, 0, "when")) return -1;
+        if (self->rule_list[i] != -1) {
+            if (!is_list_slot(self, self->rule_list[i])) { PyErr_SetString(PyExc_ValueError, "a rule over a slot that is not a list"); return -1; }
+            if (check_index(self->rule_var[i], MAX_VARS, 0, "variable")) return -1;
+        }
     }
     return 0;
 }
@@ -775,7 +1008,8 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
 #define STACK_SLOTS 256
 #define STACK_DERIVED 64
 
-static int decide_rule(Ctx *x, Py_ssize_t r) {
+/* One rule for the current item bindings, as the interpreter's _decide. */
+static int decide_once(Ctx *x, Py_ssize_t r) {
     const Program *p = x->p;
     int32_t applies = p->rule_applies[r];
     if (applies >= 0) {
@@ -788,6 +1022,35 @@ static int decide_rule(Ctx *x, Py_ssize_t r) {
     }
     int w = eval_bool(x, p->rule_when[r]);
     return w == T_TRUE ? O_MATCHED : (w == T_FALSE ? O_NOT_MATCHED : O_UNDETERMINED);
+}
+
+/* A rule, over each item of its list when it has one (as the interpreter's rule()). */
+static int decide_rule(Ctx *x, Py_ssize_t r) {
+    const Program *p = x->p;
+    int32_t slot = p->rule_list[r];
+    if (slot < 0) return decide_once(x, r);
+    const SlotValue *s = &x->slots[slot];
+    if (!s->known) {
+        if (p->rule_applies[r] >= 0 && p->rule_applies_global[r]) {
+            int a = eval_bool(x, p->rule_applies[r]);
+            if (a == T_FALSE) return O_NOT_APPLICABLE;
+        }
+        return O_UNDETERMINED;
+    }
+    int32_t var = p->rule_var[r];
+    PyObject *saved = x->bound[var];
+    int matched = 0, undetermined = 0, applicable = 0;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(s->list); j++) {
+        x->bound[var] = PyList_GET_ITEM(s->list, j);
+        int o = decide_once(x, r);
+        if (o != O_NOT_APPLICABLE) applicable++;
+        if (o == O_MATCHED) matched++;
+        else if (o == O_UNDETERMINED) undetermined++;
+    }
+    x->bound[var] = saved;
+    if (matched) return O_MATCHED;
+    if (undetermined) return O_UNDETERMINED;
+    return applicable ? O_NOT_MATCHED : O_NOT_APPLICABLE;
 }
 
 /* run(facts, attributes, today) -> bytes (scopes, then outcomes) or None for the general path */
@@ -830,7 +1093,7 @@ static PyObject *Program_run(Program *self, PyObject *const *args, Py_ssize_t na
     {
         unsigned char *out = (unsigned char *)PyBytes_AS_STRING(result);
         unsigned char *outcomes = out + self->n_modules;
-        Ctx x = {self, slots, derived, (int64_t)today, 0};
+        Ctx x = {self, slots, derived, (int64_t)today, 0, {NULL}};
         for (Py_ssize_t m = 0; m < self->n_modules; m++) {
             int scope = self->module_scope[m] < 0 ? T_TRUE : eval_bool(&x, self->module_scope[m]);
             out[m] = (unsigned char)scope;

@@ -53,12 +53,15 @@ _evaluator, UNAVAILABLE_REASON = _load_evaluator()
 AVAILABLE = _evaluator is not None
 
 # slot kinds, node opcodes and comparison codes: as in _evaluator.c
-K_NUM, K_BOOL, K_ENUM, K_DATE, K_REJECT, K_IGNORE = range(6)
+K_NUM, K_BOOL, K_ENUM, K_DATE, K_REJECT, K_IGNORE, K_LIST = range(7)
 SF_INTEGER, SF_LO, SF_HI = 1, 2, 4
 (N_LIT, N_FACT, N_DERIVED, N_NEG, N_ADD, N_SUB, N_MUL, N_DIV, N_MIN, N_MAX, N_ABS, N_IF, N_DAYS) = range(13)
 (B_LIT, B_FACT, B_DERIVED, B_NOT, B_AND, B_OR, B_CMP_NUM, B_CMP_CODE, B_CMP_BOOL, B_MEMBER,
  B_KNOWN_FACT, B_KNOWN_DERIVED, B_IF) = range(20, 33)
 C_LIT, C_FACT, C_DERIVED, C_TODAY, C_IF = range(40, 45)
+I_NUM, I_BOOL, I_CODE, B_KNOWN_ITEM, Q_ANY, Q_ALL, Q_COUNT = range(50, 57)
+#: nesting depth of item variables the evaluator keeps (a rule's item, and quantifiers inside it)
+MAX_VARS = 8
 _COMPARE = {"<": 0, "<=": 1, ">": 2, ">=": 3, "==": 4, "!=": 5}
 _ARITH = {"+": N_ADD, "-": N_SUB, "*": N_MUL, "/": N_DIV}
 _INT64 = 2**63 - 1
@@ -95,7 +98,8 @@ class _Lowering:
         self.kids: List[int] = []
         self.derived_index: Dict[str, int] = {}
         self.derived_roots: List[int] = []
-        self.read_slots: set = set()
+        #: item variables in scope: name -> (variable index, list slot, list declaration)
+        self.bound: Dict[str, Tuple[int, int, FactSpec]] = {}
 
     # ----------------------------------------------------------------- tables
     def code_of(self, text: str) -> int:
@@ -108,25 +112,36 @@ class _Lowering:
     def slots(self) -> List[tuple]:
         out = []
         for name, spec in self.vocabulary.items():
-            kind = spec.type.kind
-            if kind == NUMBER:
-                flags, lo, hi = (SF_INTEGER if spec.type.integer else 0), 0.0, 0.0
-                if spec.minimum is not None:
-                    flags, lo = flags | SF_LO, _exact_float(spec.minimum)
-                if spec.maximum is not None:
-                    flags, hi = flags | SF_HI, _exact_float(spec.maximum)
-                out.append((K_NUM, flags, lo, hi, None))
-            elif kind == BOOLEAN:
-                out.append((K_BOOL, 0, 0.0, 0.0, None))
-            elif kind == ENUM:
-                out.append((K_ENUM, 0, 0.0, 0.0, {v: self.code_of(v) for v, _ in spec.values}))
-            elif kind == DATE:
-                out.append((K_DATE, 0, 0.0, 0.0, None))
-            elif kind == STRING and self.slotmap[name] not in self.read_slots:
-                out.append((K_IGNORE, 0, 0.0, 0.0, None))
+            if spec.type.kind == LIST:
+                fields = tuple(f.name for f in spec.fields)
+                if spec.key not in fields:
+                    out.append((K_REJECT, 0, 0.0, 0.0, None))
+                    continue
+                specs = [self.slot(f) for f in spec.fields]
+                out.append((K_LIST, 0, 0.0, 0.0, None, (fields, specs, fields.index(spec.key))))
             else:
-                out.append((K_REJECT, 0, 0.0, 0.0, None))
+                out.append(self.slot(spec))
         return out
+
+    def slot(self, spec: FactSpec) -> tuple:
+        """How the evaluator checks and reads a value of this declaration (a fact or an item field)."""
+        kind = spec.type.kind
+        if kind == NUMBER:
+            flags, lo, hi = (SF_INTEGER if spec.type.integer else 0), 0.0, 0.0
+            if spec.minimum is not None:
+                flags, lo = flags | SF_LO, _exact_float(spec.minimum)
+            if spec.maximum is not None:
+                flags, hi = flags | SF_HI, _exact_float(spec.maximum)
+            return (K_NUM, flags, lo, hi, None)
+        if kind == BOOLEAN:
+            return (K_BOOL, 0, 0.0, 0.0, None)
+        if kind == ENUM:
+            return (K_ENUM, 0, 0.0, 0.0, {v: self.code_of(v) for v, _ in spec.values})
+        if kind == DATE:
+            return (K_DATE, 0, 0.0, 0.0, None)
+        if kind == STRING:  # text is only type-checked: a rule that reads text is not lowered
+            return (K_IGNORE, 0, 0.0, 0.0, None)
+        return (K_REJECT, 0, 0.0, 0.0, None)
 
     # ----------------------------------------------------------------- expressions
     def fact_slot(self, name: str, kind: str) -> int:
@@ -135,7 +150,6 @@ class _Lowering:
         slot = self.slotmap.get(name)
         if slot is None:
             raise NotLowerable(f"fact {name!r} is not in this industry's vocabulary")
-        self.read_slots.add(slot)
         return slot
 
     def derived(self, name: str) -> int:
@@ -166,6 +180,11 @@ class _Lowering:
                 return self.emit((N_DERIVED, B_DERIVED, C_DERIVED)[_value_kind(kind)], a=index)
             slot = self.fact_slot(node.name, kind)
             return self.emit((N_FACT, B_FACT, C_FACT)[_value_kind(kind)], a=slot)
+        if isinstance(node, ast.ItemField):
+            var, slot, field = self.item_field(node)
+            return self.emit((I_NUM, I_BOOL, I_CODE)[_value_kind(kind)], a=var, b=slot, c=field)
+        if isinstance(node, ast.Quantifier):
+            return self.quantifier(node)
         if isinstance(node, ast.Negate):
             return self.emit(N_NEG, a=self.lower(node.operand))
         if isinstance(node, ast.Not):
@@ -186,7 +205,72 @@ class _Lowering:
             return self.member(node)
         if isinstance(node, ast.Call):
             return self.call(node, kind)
-        raise NotLowerable(type(node).__name__)  # lists: ItemField, Quantifier
+        raise NotLowerable(type(node).__name__)
+
+    def rule(self, rule) -> Tuple[int, int, int, int, int]:
+        """(applies_if, when, list slot, item variable, applies_if decidable without an item)."""
+        if rule.for_each is None:
+            applies = self.lower(rule.applies_if) if rule.applies_if is not None else -1
+            return (applies, self.lower(rule.when), -1, 0, 0)
+        var = rule.for_each.var
+        # applies_if that reads no item is decided first when the list is not recorded
+        global_applies = int(rule.applies_if is not None and not any(
+            isinstance(n, ast.ItemField) and n.var == var for n in ast.walk(rule.applies_if)
+        ))
+        index, slot, outer = self.bind(var, rule.for_each.list_name)
+        try:
+            applies = self.lower(rule.applies_if) if rule.applies_if is not None else -1
+            when = self.lower(rule.when)
+        finally:
+            self.unbind(var, outer)
+        return (applies, when, slot, index, global_applies)
+
+    # ----------------------------------------------------------------- lists of items
+    def list_slot(self, name: str) -> Tuple[int, FactSpec]:
+        spec = self.vocabulary.get(name)
+        if spec is None or spec.type.kind != LIST or spec.key not in {f.name for f in spec.fields}:
+            raise NotLowerable(f"list {name!r}")
+        return self.slotmap[name], spec
+
+    def bind(self, var: str, list_name: str) -> Tuple[int, int, Optional[tuple]]:
+        """Bind an item variable (shadowing an outer one of the same name); returns (index, slot, outer)."""
+        slot, spec = self.list_slot(list_name)
+        index = max([v[0] + 1 for v in self.bound.values()] + [0])
+        if index >= MAX_VARS:
+            raise NotLowerable("item variables nested too deep")
+        outer = self.bound.get(var)
+        self.bound[var] = (index, slot, spec)
+        return index, slot, outer
+
+    def unbind(self, var: str, outer: Optional[tuple]) -> None:
+        if outer is None:
+            del self.bound[var]
+        else:
+            self.bound[var] = outer
+
+    def item_field(self, node: ast.ItemField) -> Tuple[int, int, int]:
+        if node.var not in self.bound:
+            raise NotLowerable(f"unbound item variable {node.var!r}")
+        index, slot, spec = self.bound[node.var]
+        names = [f.name for f in spec.fields]
+        if node.field_name not in names:
+            raise NotLowerable(f"field {node.field_name!r}")
+        field = spec.fields[names.index(node.field_name)]
+        if field.type.kind not in (NUMBER, BOOLEAN, ENUM, DATE):
+            raise NotLowerable(f"item field of type {field.type.kind}")
+        return index, slot, names.index(node.field_name)
+
+    def quantifier(self, node: ast.Quantifier) -> int:
+        if node.condition is None:
+            slot, _ = self.list_slot(node.list_name)
+            return self.emit(Q_COUNT, a=slot, b=0, c=-1)
+        index, slot, outer = self.bind(node.var, node.list_name)
+        try:
+            condition = self.lower(node.condition)
+        finally:
+            self.unbind(node.var, outer)
+        op = {"any": Q_ANY, "all": Q_ALL, "count": Q_COUNT}[node.kind]
+        return self.emit(op, a=slot, b=index, c=condition)
 
     def number(self, value: Fraction) -> int:
         as_float = float(value)
@@ -225,8 +309,11 @@ class _Lowering:
         func = node.func
         if func == "known":
             arg = node.args[0]
+            if isinstance(arg, ast.ItemField):
+                var, slot, field = self.item_field(arg)
+                return self.emit(B_KNOWN_ITEM, a=var, b=slot, c=field)
             if not isinstance(arg, ast.Name):
-                raise NotLowerable("known() of an item field")
+                raise NotLowerable("known() of an expression")
             if arg.name in self.ir.derived:
                 reader = self.lower(arg)
                 return self.emit(B_KNOWN_DERIVED, a=reader, b=_value_kind(arg.ty.kind))
@@ -270,21 +357,16 @@ def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule
     if not AVAILABLE:
         raise NotLowerable(UNAVAILABLE_REASON)
     lowering = _Lowering(ir, industry)
-    scopes, firsts, counts, applies, whens, offsets = [], [], [], [], [], []
+    module_rows, rule_rows, offsets = [], [], []
     for cm in modules:
-        scopes.append(lowering.lower(cm.module.scope) if cm.module.scope is not None else -1)
-        firsts.append(len(whens))
-        counts.append(len(cm.rules))
-        offsets.append(len(modules) + len(whens))
+        scope = lowering.lower(cm.module.scope) if cm.module.scope is not None else -1
+        module_rows.append((scope, len(rule_rows), len(cm.rules)))
+        offsets.append(len(modules) + len(rule_rows))
         for compiled in cm.rules:
-            rule = compiled.rule
-            if rule.for_each is not None:
-                raise NotLowerable(f"rule {rule.id} is over a list of items")
-            applies.append(lowering.lower(rule.applies_if) if rule.applies_if is not None else -1)
-            whens.append(lowering.lower(rule.when))
+            rule_rows.append(lowering.rule(compiled.rule))
     program = _evaluator.Program(
         lowering.slotmap, lowering.slots(), lowering.nodes, lowering.kids, lowering.derived_roots,
-        scopes, firsts, counts, applies, whens, TIE_TOLERANCE,
+        module_rows, rule_rows, TIE_TOLERANCE,
     )
     return CompiledProgram(tuple(modules), program, tuple(offsets))
 

@@ -274,11 +274,106 @@ def test_ties_read_a_float_as_its_shortest_decimal(x):
 )
 def test_malformed_programs_are_refused_not_run(nodes, message):
     with pytest.raises(ValueError, match=message):
-        compiled._evaluator.Program({"a": 0}, [(compiled.K_NUM, 0, 0.0, 0.0, None)], nodes, [], [], [], [], [], [0], [0], 1e-9)
+        compiled._evaluator.Program({"a": 0}, [(compiled.K_NUM, 0, 0.0, 0.0, None)], nodes, [], [], [], [(-1, 0, -1, 0, 0)], 1e-9)
 
 
 def test_a_program_is_initialised_once():
-    program = compiled._evaluator.Program({}, [], [(compiled.B_LIT, 1, 0, 0, 0.0, 0, 0, 0)], [], [], [-1], [0], [1], [-1], [0], 1e-9)
+    program = compiled._evaluator.Program({}, [], [(compiled.B_LIT, 1, 0, 0, 0.0, 0, 0, 0)], [], [], [(-1, 0, 1)], [(-1, 0, -1, 0, 0)], 1e-9)
     assert program.run({}, None, 0) == bytes([1, 1])
     with pytest.raises(RuntimeError):
-        program.__init__({}, [], [], [], [], [], [], [], [], [], 1e-9)
+        program.__init__({}, [], [], [], [], [], [], 1e-9)
+
+
+# ----------------------------------------------------------------------------- lists of items
+
+LIST_FACTS = {
+    "cranes": {
+        "type": "list", "key": "id",
+        "fields": {
+            "id": {"type": "string", "label": {"zh": "编号", "en": "id"}},
+            "load_pct": {"type": "number", "unit": "%", "label": {"zh": "力矩", "en": "load"}},
+            "limiter_ok": {"type": "boolean", "label": {"zh": "限制器", "en": "limiter"}},
+            "kind": {"type": "enum", "values": {"tower": {"zh": "塔式", "en": "tower"}, "gantry": {"zh": "门式", "en": "gantry"}}, "label": {"zh": "类型", "en": "kind"}},
+            "inspected": {"type": "date", "label": {"zh": "检验日期", "en": "inspected"}},
+        },
+    },
+    "h": {"type": "number", "unit": "%"},
+    "q": {"type": "boolean"},
+}
+LIST_RULES = [
+    {"id": "each_over", "for_each": {"list": "cranes", "as": "c"}, "when": "c.load_pct > 110% * 100"},
+    {"id": "each_applies_item", "for_each": {"list": "cranes", "as": "c"}, "applies_if": "c.kind == 'tower'", "when": "not c.limiter_ok"},
+    {"id": "each_applies_global", "for_each": {"list": "cranes", "as": "c"}, "applies_if": "q", "when": "c.load_pct >= h"},
+    {"id": "each_known", "for_each": {"list": "cranes", "as": "c"}, "when": "not known(c.inspected) or days_between(c.inspected, inspection_date) > 365"},
+    ("any_over", "any(c in cranes where c.load_pct > 100)"),
+    ("all_ok", "all(c in cranes where c.limiter_ok)"),
+    ("count_two", "count(c in cranes where c.kind == 'tower') >= 2"),
+    ("count_list", "count(cranes) > 2"),
+    ("nested", "any(c in cranes where count(d in cranes where d.load_pct > c.load_pct) >= 1 and c.load_pct > h)"),
+]
+
+
+@pytest.fixture(scope="module")
+def list_three_ways(tmp_path_factory):
+    path = tmp_path_factory.mktemp("compiled-lists")
+    fast = rules_from(path, facts=LIST_FACTS, rules=LIST_RULES)
+    return fast, fast.with_backend("native", compiled=False), fast.with_backend("interpreter")
+
+
+@st.composite
+def list_records(draw):
+    facts = {}
+    if draw(st.integers(0, 9)) > 0:
+        cranes = []
+        for i in range(draw(st.integers(0, 4))):
+            item = {"id": f"TC-{i}"}
+            for name, values in (("load_pct", [0, 100, 110, 110.0, 109.99, 110.01, 121]), ("limiter_ok", [True, False]),
+                                 ("kind", ["tower", "gantry"]), ("inspected", ["2023-05-01", "2023-05-02", "2024-04-30"])):
+                value = draw(maybe(values))
+                if value != "<absent>":
+                    item[name] = value
+            cranes.append(item)
+        facts["cranes"] = cranes
+    for name, values in (("h", [0, 100, 110]), ("q", [True, False])):
+        value = draw(maybe(values))
+        if value != "<absent>":
+            facts[name] = value
+    return {"record_id": "gen", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": facts}
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(list_records())
+def test_lists_compiled_equal_generated_python_and_interpreter(list_three_ways, raw):
+    fast, python, reference = list_three_ways
+    assert fast._lane.evaluate(raw) is not None, "the compiled lane declined a valid record"
+    expected = comparable(reference.evaluate(raw))
+    report = fast.evaluate(raw)
+    assert report.status == expected["status"]
+    assert comparable(report) == expected
+    assert comparable(python.evaluate(raw)) == expected
+
+
+BAD_LISTS = [
+    [{"id": "A"}, {"id": "A"}],  # two items named alike
+    [{"id": "A", "load": 1}],  # an unknown field
+    [{"load_pct": 1}],  # no key
+    [{"id": None}],
+    ["A"],  # not an object
+    [{"id": "A", "load_pct": "1"}],
+    [{"id": "A", "kind": "crawler"}],
+    [{"id": "A", "inspected": "2024-02-30"}],
+    [{"id": 5}],  # a key that is not text
+    {"id": "A"},  # not a list
+    [{"id": f"C{i}"} for i in range(10_001)],  # beyond the item limit
+]
+
+
+@pytest.mark.parametrize("cranes", BAD_LISTS, ids=[repr(c)[:40] for c in BAD_LISTS])
+def test_bad_lists_raise_the_same_error_either_way(list_three_ways, cranes):
+    fast, python, _ = list_three_ways
+    raw = {"record_id": "bad", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": {"cranes": cranes}}
+    with pytest.raises(RecordError) as expected:
+        python.evaluate(raw)
+    with pytest.raises(RecordError) as got:
+        fast.evaluate(raw)
+    assert str(got.value) == str(expected.value)
