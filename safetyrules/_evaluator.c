@@ -71,20 +71,32 @@ typedef struct {
     int32_t exact;   /* literal: its double is order-faithful (its own shortest repr) */
 } Node;
 
+/* Name -> index, an open-addressing table over str hashes: the per-fact lookup of every record. */
+typedef struct {
+    PyObject *key; /* an exact str (owned) */
+    Py_hash_t hash;
+    int32_t index;
+} KeyEntry;
+
+typedef struct {
+    KeyEntry *entries;
+    size_t mask;
+} KeyTable;
+
 typedef struct SlotSpec {
     int kind, flags;
     double lo, hi;
     PyObject *codes; /* enum facts: dict value -> code (owned) */
     /* lists: the item fields */
     PyObject *field_names; /* tuple of str (owned) */
-    PyObject *field_index; /* dict field name -> index (owned) */
+    KeyTable field_index;
     struct SlotSpec *fields;
     Py_ssize_t n_fields, key_field;
 } SlotSpec;
 
 typedef struct {
     PyObject_HEAD
-    PyObject *slotmap; /* dict fact name -> slot index (owned) */
+    KeyTable slot_index; /* fact name -> slot */
     Py_ssize_t n_slots, n_nodes, n_kids, n_derived, n_modules, n_rules;
     SlotSpec *slots;
     Node *nodes;
@@ -592,6 +604,66 @@ static int64_t date_ordinal(PyObject *value) {
     return days;
 }
 
+static void keytable_free(KeyTable *t) {
+    if (t->entries == NULL) return;
+    for (size_t i = 0; i <= t->mask; i++) Py_XDECREF(t->entries[i].key);
+    PyMem_Free(t->entries);
+    t->entries = NULL;
+}
+
+/* Fills the table from (exact str name, index) pairs; returns -1 with an exception set on failure. */
+static int keytable_add(KeyTable *t, PyObject *key, int32_t index) {
+    if (!PyUnicode_CheckExact(key)) {
+        PyErr_SetString(PyExc_TypeError, "names must be str");
+        return -1;
+    }
+    Py_hash_t h = PyObject_Hash(key);
+    if (h == -1) return -1;
+    size_t i = (size_t)h & t->mask;
+    while (t->entries[i].key != NULL) {
+        if (PyUnicode_Compare(t->entries[i].key, key) == 0) {
+            PyErr_SetString(PyExc_ValueError, "a name given twice");
+            return -1;
+        }
+        i = (i + 1) & t->mask;
+    }
+    Py_INCREF(key);
+    t->entries[i].key = key;
+    t->entries[i].hash = h;
+    t->entries[i].index = index;
+    return 0;
+}
+
+static int keytable_init(KeyTable *t, Py_ssize_t n) {
+    size_t size = 8;
+    while (size < (size_t)n * 3) size <<= 1; /* at most a third full: short probes */
+    t->entries = PyMem_Calloc(size, sizeof(KeyEntry));
+    if (t->entries == NULL) { PyErr_NoMemory(); return -1; }
+    t->mask = size - 1;
+    return 0;
+}
+
+/* The index of a name, or -1 when it is not in the table (or is not an exact str). */
+static inline int32_t keytable_find(const KeyTable *t, PyObject *key) {
+    if (!PyUnicode_CheckExact(key)) return -1;
+    Py_hash_t h = ((PyASCIIObject *)key)->hash;
+    if (h == -1) {
+        h = PyObject_Hash(key);
+        if (h == -1) { PyErr_Clear(); return -1; }
+    }
+    size_t i = (size_t)h & t->mask;
+    for (;;) {
+        const KeyEntry *e = &t->entries[i];
+        if (e->key == NULL) return -1;
+        if (e->key == key) return e->index;
+        if (e->hash == h && PyUnicode_GET_LENGTH(e->key) == PyUnicode_GET_LENGTH(key)
+            && PyUnicode_KIND(e->key) == PyUnicode_KIND(key)
+            && memcmp(PyUnicode_DATA(e->key), PyUnicode_DATA(key), PyUnicode_GET_LENGTH(key) * PyUnicode_KIND(key)) == 0)
+            return e->index;
+        i = (i + 1) & t->mask;
+    }
+}
+
 /* Checks one recorded value against its declaration and stores it in *s (known = 1).
  * Returns 0 when accepted, 1 when the record must take the general path, -1 on a Python error.
  * Null is "not recorded" and is left to the caller. */
@@ -652,12 +724,12 @@ static int load_value(const SlotSpec *spec, PyObject *value, SlotValue *s) {
             Py_ssize_t pos = 0;
             PyObject *fname, *fvalue;
             while (status == 0 && PyDict_Next(item, &pos, &fname, &fvalue)) {
-                PyObject *index = PyDict_GetItemWithError(spec->field_index, fname);
-                if (index == NULL) { status = PyErr_Occurred() ? -1 : 1; break; }
+                int32_t index = keytable_find(&spec->field_index, fname);
+                if (index < 0) { status = 1; break; } /* an unknown field: the general path names it */
                 if (fvalue == Py_None) continue;
                 SlotValue scratch;
                 memset(&scratch, 0, sizeof scratch);
-                status = load_value(&spec->fields[PyLong_AsSsize_t(index)], fvalue, &scratch);
+                status = load_value(&spec->fields[index], fvalue, &scratch);
             }
             if (status) break;
             PyObject *key = PyDict_GetItemWithError(item, PyTuple_GET_ITEM(spec->field_names, spec->key_field));
@@ -685,9 +757,8 @@ static int load_facts(const Program *p, SlotValue *slots, PyObject *facts) {
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(facts, &pos, &key, &value)) {
-        PyObject *index = PyDict_GetItemWithError(p->slotmap, key);
-        if (index == NULL) return PyErr_Occurred() ? -1 : 1; /* unknown fact: the general path names it */
-        Py_ssize_t k = PyLong_AsSsize_t(index);
+        int32_t k = keytable_find(&p->slot_index, key);
+        if (k < 0) return 1; /* an unknown fact: the general path names it */
         SlotValue *s = &slots[k];
         if (s->seen) return 1; /* given both as a site attribute and as a fact */
         s->seen = 1;
@@ -724,7 +795,7 @@ static int read_item(Ctx *x, const Node *nd, SlotValue *out) {
 static void free_spec(SlotSpec *s) {
     Py_CLEAR(s->codes);
     Py_CLEAR(s->field_names);
-    Py_CLEAR(s->field_index);
+    keytable_free(&s->field_index);
     if (s->fields) {
         for (Py_ssize_t j = 0; j < s->n_fields; j++) free_spec(&s->fields[j]);
         PyMem_Free(s->fields);
@@ -736,7 +807,7 @@ static void Program_dealloc(Program *self) {
     if (self->slots) {
         for (Py_ssize_t i = 0; i < self->n_slots; i++) free_spec(&self->slots[i]);
     }
-    Py_XDECREF(self->slotmap);
+    keytable_free(&self->slot_index);
     PyMem_Free(self->slots);
     PyMem_Free(self->nodes);
     PyMem_Free(self->kids);
@@ -817,13 +888,9 @@ static int parse_spec(SlotSpec *s, PyObject *row, int allow_list) {
     s->key_field = key;
     Py_INCREF(names);
     s->field_names = names;
-    if ((s->field_index = PyDict_New()) == NULL) return -1;
-    for (Py_ssize_t j = 0; j < s->n_fields; j++) {
-        PyObject *name = PyTuple_GET_ITEM(names, j), *index = PyLong_FromSsize_t(j);
-        if (!PyUnicode_CheckExact(name)) { Py_XDECREF(index); PyErr_SetString(PyExc_TypeError, "field names are str"); return -1; }
-        if (index == NULL || PyDict_SetItem(s->field_index, name, index) < 0) { Py_XDECREF(index); return -1; }
-        Py_DECREF(index);
-    }
+    if (keytable_init(&s->field_index, s->n_fields) < 0) return -1;
+    for (Py_ssize_t j = 0; j < s->n_fields; j++)
+        if (keytable_add(&s->field_index, PyTuple_GET_ITEM(names, j), (int32_t)j) < 0) return -1;
     PyObject *fast = PySequence_Fast(specs, "field specs must be a sequence");
     if (fast == NULL) return -1;
     if (PySequence_Fast_GET_SIZE(fast) != s->n_fields) {
@@ -854,13 +921,10 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
     double tol;
     if (!PyArg_ParseTuple(args, "O!OOOOOOd", &PyDict_Type, &slotmap, &slots, &nodes, &kids, &droots, &modules, &rules, &tol))
         return -1;
-    if (self->slotmap != NULL) {
+    if (self->slot_index.entries != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a Program is initialised once");
         return -1;
     }
-    /* private copies: the caller's dicts may change afterwards, the program may not */
-    self->slotmap = PyDict_Copy(slotmap);
-    if (self->slotmap == NULL) return -1;
     self->tie_tolerance = tol;
 
     PyObject *fast = PySequence_Fast(slots, "slots must be a sequence");
@@ -875,13 +939,16 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
         }
     }
     Py_DECREF(fast);
+    /* the program keeps its own table: the caller's dict may change afterwards, the program may not */
+    if (keytable_init(&self->slot_index, PyDict_GET_SIZE(slotmap)) < 0) return -1;
     {
         Py_ssize_t pos = 0;
         PyObject *k, *v;
-        while (PyDict_Next(self->slotmap, &pos, &k, &v)) {
+        while (PyDict_Next(slotmap, &pos, &k, &v)) {
             Py_ssize_t idx = PyLong_AsSsize_t(v);
             if (idx == -1 && PyErr_Occurred()) return -1;
             if (idx < 0 || idx >= self->n_slots) { PyErr_SetString(PyExc_ValueError, "slot index out of range"); return -1; }
+            if (keytable_add(&self->slot_index, k, (int32_t)idx) < 0) return -1;
         }
     }
 
