@@ -33,7 +33,7 @@
 #include <string.h>
 
 /* Bumped whenever the lowered form changes, so that a stale build is not used. */
-#define ABI_VERSION 1
+#define ABI_VERSION 2
 
 #define FAST_NUMBER_LIMIT 9007199254740992.0 /* 2**53 */
 
@@ -643,6 +643,19 @@ static int keytable_init(KeyTable *t, Py_ssize_t n) {
     return 0;
 }
 
+/* Two exact strs of equal hash hold the same text (names are short: compared inline). */
+static inline int same_text(PyObject *a, PyObject *b) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    if (n != PyUnicode_GET_LENGTH(b) || kind != PyUnicode_KIND(b)) return 0;
+    const unsigned char *x = PyUnicode_DATA(a), *y = PyUnicode_DATA(b);
+    size_t bytes = (size_t)n * kind;
+    if (bytes > 32) return memcmp(x, y, bytes) == 0;
+    for (size_t i = 0; i < bytes; i++)
+        if (x[i] != y[i]) return 0;
+    return 1;
+}
+
 /* The index of a name, or -1 when it is not in the table (or is not an exact str). */
 static inline int32_t keytable_find(const KeyTable *t, PyObject *key) {
     if (!PyUnicode_CheckExact(key)) return -1;
@@ -656,10 +669,7 @@ static inline int32_t keytable_find(const KeyTable *t, PyObject *key) {
         const KeyEntry *e = &t->entries[i];
         if (e->key == NULL) return -1;
         if (e->key == key) return e->index;
-        if (e->hash == h && PyUnicode_GET_LENGTH(e->key) == PyUnicode_GET_LENGTH(key)
-            && PyUnicode_KIND(e->key) == PyUnicode_KIND(key)
-            && memcmp(PyUnicode_DATA(e->key), PyUnicode_DATA(key), PyUnicode_GET_LENGTH(key) * PyUnicode_KIND(key)) == 0)
-            return e->index;
+        if (e->hash == h && same_text(e->key, key)) return e->index;
         i = (i + 1) & t->mask;
     }
 }
@@ -1121,14 +1131,9 @@ static int decide_rule(Ctx *x, Py_ssize_t r) {
 }
 
 /* run(facts, attributes, today) -> bytes (scopes, then outcomes) or None for the general path */
-static PyObject *Program_run(Program *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "run(facts, attributes, today)");
-        return NULL;
-    }
-    PyObject *facts = args[0], *attributes = args[1];
-    long long today = PyLong_AsLongLong(args[2]);
-    if (today == -1 && PyErr_Occurred()) return NULL;
+/* The outcome bytes for one record's facts and site attributes (a dict or None), or None when the
+ * record must take the general path; NULL with an exception on a Python error. */
+static PyObject *run_program(Program *self, PyObject *facts, PyObject *attributes, long long today) {
     if (!PyDict_Check(facts) || (attributes != Py_None && !PyDict_Check(attributes))) Py_RETURN_NONE;
 
     SlotValue stack_slots[STACK_SLOTS];
@@ -1183,6 +1188,16 @@ done:
     return result;
 }
 
+static PyObject *Program_run(Program *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "run(facts, attributes, today)");
+        return NULL;
+    }
+    long long today = PyLong_AsLongLong(args[2]);
+    if (today == -1 && PyErr_Occurred()) return NULL;
+    return run_program(self, args[0], args[1], today);
+}
+
 static PyObject *Program_date_ordinal(PyObject *cls, PyObject *value) {
     (void)cls;
     int64_t ord = date_ordinal(value);
@@ -1221,6 +1236,214 @@ static PyTypeObject ProgramType = {
     .tp_methods = Program_methods,
 };
 
+
+/* ------------------------------------------------------------------ Lane: one call per record */
+
+/* The envelope of a record (its keys and their types), the plan chosen by (industry, region, date,
+ * as_of, jurisdiction), the program run, and a copy of what was decided -- for the common record,
+ * in one call. Plans are made in Python (choosing module versions is not this file's business):
+ * on a plan not yet made, run() returns the Lane's `miss` marker and the caller makes it and calls
+ * again. A plan is None (such records take the general path) or a tuple
+ * (program, today, day, as_of, notices, engine, plan). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *plans;  /* dict key -> plan (owned, shared with the Python side) */
+    PyObject *owner;  /* the Python lane: first item of the pending tuple (owned) */
+    PyObject *miss;   /* the marker returned on a missing plan (owned) */
+    PyObject *backend; /* the backend name written in reports (owned) */
+    KeyTable record_keys, site_keys;
+    PyObject *k_record_id, *k_inspection_date, *k_site, *k_facts, *k_findings, *k_industry, *k_region, *k_attributes;
+} Lane;
+
+static void Lane_dealloc(Lane *self) {
+    Py_XDECREF(self->plans);
+    Py_XDECREF(self->owner);
+    Py_XDECREF(self->miss);
+    Py_XDECREF(self->backend);
+    keytable_free(&self->record_keys);
+    keytable_free(&self->site_keys);
+    Py_XDECREF(self->k_record_id);
+    Py_XDECREF(self->k_inspection_date);
+    Py_XDECREF(self->k_site);
+    Py_XDECREF(self->k_facts);
+    Py_XDECREF(self->k_findings);
+    Py_XDECREF(self->k_industry);
+    Py_XDECREF(self->k_region);
+    Py_XDECREF(self->k_attributes);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int names_table(KeyTable *t, PyObject *names) {
+    PyObject *fast = PySequence_Fast(names, "names must be a sequence");
+    if (fast == NULL) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    if (keytable_init(t, n) < 0) { Py_DECREF(fast); return -1; }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (keytable_add(t, PySequence_Fast_GET_ITEM(fast, i), (int32_t)i) < 0) { Py_DECREF(fast); return -1; }
+    Py_DECREF(fast);
+    return 0;
+}
+
+/* Lane(plans, owner, miss, backend, record_keys, site_keys) */
+static int Lane_init(Lane *self, PyObject *args, PyObject *kwds) {
+    (void)kwds;
+    PyObject *plans, *owner, *miss, *backend, *record_keys, *site_keys;
+    if (!PyArg_ParseTuple(args, "O!OOO!OO", &PyDict_Type, &plans, &owner, &miss, &PyUnicode_Type, &backend, &record_keys, &site_keys))
+        return -1;
+    if (self->plans != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a Lane is initialised once");
+        return -1;
+    }
+    self->plans = Py_NewRef(plans);
+    self->owner = Py_NewRef(owner);
+    self->miss = Py_NewRef(miss);
+    self->backend = Py_NewRef(backend);
+    if (names_table(&self->record_keys, record_keys) < 0 || names_table(&self->site_keys, site_keys) < 0) return -1;
+#define NAME(field, text) if ((self->field = PyUnicode_InternFromString(text)) == NULL) return -1;
+    NAME(k_record_id, "record_id")
+    NAME(k_inspection_date, "inspection_date")
+    NAME(k_site, "site")
+    NAME(k_facts, "facts")
+    NAME(k_findings, "findings")
+    NAME(k_industry, "industry")
+    NAME(k_region, "region")
+    NAME(k_attributes, "attributes")
+#undef NAME
+    return 0;
+}
+
+/* Every key of d is in t. */
+static int keys_known(PyObject *d, const KeyTable *t) {
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v))
+        if (keytable_find(t, k) < 0) return 0;
+    return 1;
+}
+
+/* d[key], borrowed, or NULL when absent (never an error for an exact dict and a str key). */
+static inline PyObject *get(PyObject *d, PyObject *key) {
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    if (v == NULL) PyErr_Clear();
+    return v;
+}
+
+/* A falsy value of the kinds a JSON document has (None, false, 0, "", [], {}); other objects: -1. */
+static int json_falsy(PyObject *v) {
+    if (v == Py_None || v == Py_False) return 1;
+    if (PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyUnicode_CheckExact(v) || PyList_CheckExact(v)
+        || PyDict_CheckExact(v) || v == Py_True)
+        return !PyObject_IsTrue(v);
+    return -1;
+}
+
+/* run(record, as_of, jurisdiction) -> (head, pending) | miss | None */
+static PyObject *Lane_run(Lane *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "run(record, as_of, jurisdiction)");
+        return NULL;
+    }
+    PyObject *raw = args[0];
+    if (!PyDict_CheckExact(raw) || !keys_known(raw, &self->record_keys)) Py_RETURN_NONE;
+    PyObject *site = get(raw, self->k_site), *record_id = get(raw, self->k_record_id);
+    if (site == NULL || !PyDict_CheckExact(site) || !keys_known(site, &self->site_keys)) Py_RETURN_NONE;
+    if (record_id == NULL || !PyUnicode_CheckExact(record_id) || PyUnicode_GET_LENGTH(record_id) == 0) Py_RETURN_NONE;
+    PyObject *facts = get(raw, self->k_facts);
+    if (facts != NULL && facts != Py_None && !PyDict_CheckExact(facts)) Py_RETURN_NONE;
+    PyObject *attributes = get(site, self->k_attributes);
+    if (attributes != NULL) {
+        int falsy = json_falsy(attributes);
+        if (falsy < 0) Py_RETURN_NONE;
+        if (falsy) attributes = NULL;
+        else if (!PyDict_CheckExact(attributes)) Py_RETURN_NONE;
+    }
+    PyObject *findings = get(raw, self->k_findings);
+    if (findings != NULL) {
+        int falsy = json_falsy(findings);
+        if (falsy < 0) Py_RETURN_NONE;
+        if (!falsy) {
+            if (!PyList_CheckExact(findings)) Py_RETURN_NONE;
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(findings); i++)
+                if (!PyDict_CheckExact(PyList_GET_ITEM(findings, i))) Py_RETURN_NONE;
+        }
+    }
+    PyObject *industry = get(site, self->k_industry), *region = get(site, self->k_region), *day = get(raw, self->k_inspection_date);
+    PyObject *key = PyTuple_Pack(5, industry ? industry : Py_None, region ? region : Py_None, day ? day : Py_None, args[1], args[2]);
+    if (key == NULL) return NULL;
+    PyObject *plan = PyDict_GetItemWithError(self->plans, key);
+    Py_DECREF(key);
+    if (plan == NULL) {
+        if (PyErr_Occurred()) { /* an unhashable value: the general path says what is wrong */
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+        return Py_NewRef(self->miss);
+    }
+    if (plan == Py_None) Py_RETURN_NONE;
+    if (!PyTuple_CheckExact(plan) || PyTuple_GET_SIZE(plan) != 7 || !PyObject_TypeCheck(PyTuple_GET_ITEM(plan, 0), &ProgramType)) {
+        PyErr_SetString(PyExc_TypeError, "a plan is (program, today, day, as_of, notices, engine, plan)");
+        return NULL;
+    }
+    PyObject *program = PyTuple_GET_ITEM(plan, 0), *pday = PyTuple_GET_ITEM(plan, 2), *as_of = PyTuple_GET_ITEM(plan, 3);
+    PyObject *notices = PyTuple_GET_ITEM(plan, 4), *engine = PyTuple_GET_ITEM(plan, 5), *plan_obj = PyTuple_GET_ITEM(plan, 6);
+    long long ordinal = PyLong_AsLongLong(PyTuple_GET_ITEM(plan, 1));
+    if (ordinal == -1 && PyErr_Occurred()) return NULL;
+
+    PyObject *empty = NULL;
+    if (facts == NULL || facts == Py_None) {
+        if ((empty = PyDict_New()) == NULL) return NULL;
+        facts = empty;
+    }
+    PyObject *outcomes = run_program((Program *)program, facts, attributes ? attributes : Py_None, ordinal);
+    if (outcomes == NULL || outcomes == Py_None) {
+        Py_XDECREF(empty);
+        return outcomes;
+    }
+    /* a copy of what was decided, for explanations worked out later: the caller may reuse its dicts */
+    PyObject *snapshot = PyDict_Copy(raw), *facts_copy = PyDict_Copy(facts), *result = NULL;
+    Py_XDECREF(empty);
+    if (snapshot == NULL || facts_copy == NULL || PyDict_SetItem(snapshot, self->k_facts, facts_copy) < 0) goto fail;
+    if (attributes != NULL) {
+        PyObject *site_copy = PyDict_Copy(site), *attributes_copy = PyDict_Copy(attributes);
+        int bad = site_copy == NULL || attributes_copy == NULL
+                  || PyDict_SetItem(site_copy, self->k_attributes, attributes_copy) < 0
+                  || PyDict_SetItem(snapshot, self->k_site, site_copy) < 0;
+        Py_XDECREF(site_copy);
+        Py_XDECREF(attributes_copy);
+        if (bad) goto fail;
+    }
+    {
+        PyObject *head = PyTuple_Pack(6, record_id, pday, as_of, self->backend, notices, engine);
+        PyObject *pending = PyTuple_Pack(4, self->owner, plan_obj, outcomes, snapshot);
+        if (head != NULL && pending != NULL) result = PyTuple_Pack(2, head, pending);
+        Py_XDECREF(head);
+        Py_XDECREF(pending);
+    }
+fail:
+    Py_DECREF(outcomes);
+    Py_XDECREF(snapshot);
+    Py_XDECREF(facts_copy);
+    return result;
+}
+
+static PyMethodDef Lane_methods[] = {
+    {"run", (PyCFunction)(void (*)(void))Lane_run, METH_FASTCALL,
+     "run(record, as_of, jurisdiction) -> (report head, pending) | the miss marker | None for the general path"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject LaneType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "safetyrules._evaluator.Lane",
+    .tp_doc = "The per-record entry of the compiled evaluator (see safetyrules/backends/compiled.py).",
+    .tp_basicsize = sizeof(Lane),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Lane_init,
+    .tp_dealloc = (destructor)Lane_dealloc,
+    .tp_methods = Lane_methods,
+};
+
 static struct PyModuleDef evaluator_module = {
     PyModuleDef_HEAD_INIT, "safetyrules._evaluator",
     "The compiled evaluator of lowered rule programs (see safetyrules/backends/compiled.py).", -1, NULL,
@@ -1228,12 +1451,18 @@ static struct PyModuleDef evaluator_module = {
 };
 
 PyMODINIT_FUNC PyInit__evaluator(void) {
-    if (PyType_Ready(&ProgramType) < 0) return NULL;
+    if (PyType_Ready(&ProgramType) < 0 || PyType_Ready(&LaneType) < 0) return NULL;
     PyObject *m = PyModule_Create(&evaluator_module);
     if (m == NULL) return NULL;
     Py_INCREF(&ProgramType);
     if (PyModule_AddObject(m, "Program", (PyObject *)&ProgramType) < 0) {
         Py_DECREF(&ProgramType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&LaneType);
+    if (PyModule_AddObject(m, "Lane", (PyObject *)&LaneType) < 0) {
+        Py_DECREF(&LaneType);
         Py_DECREF(m);
         return NULL;
     }

@@ -22,10 +22,11 @@ from .expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
 from .model import FactSpec
 
 MAX_LIST_ITEMS = 10_000
-_RECORD_KEYS = ("record_id", "inspection_date", "site", "facts", "findings", "inspector", "notes", "source")
-_SITE_KEYS = ("id", "name", "industry", "region", "attributes", "address")
-_RECORD_KEY_SET = frozenset(_RECORD_KEYS)
-_SITE_KEY_SET = frozenset(_SITE_KEYS)
+#: the keys a record and its site may have (anything else is an error naming it)
+RECORD_KEYS = ("record_id", "inspection_date", "site", "facts", "findings", "inspector", "notes", "source")
+SITE_KEYS = ("id", "name", "industry", "region", "attributes", "address")
+_RECORD_KEY_SET = frozenset(RECORD_KEYS)
+_SITE_KEY_SET = frozenset(SITE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -336,7 +337,7 @@ def parse_record(
     if not raw.keys() <= _RECORD_KEY_SET:
         for key in raw:
             if key not in _RECORD_KEY_SET:
-                problems.append((f"$.{key}", f"unknown key{did_you_mean(str(key), _RECORD_KEYS)}"))
+                problems.append((f"$.{key}", f"unknown key{did_you_mean(str(key), RECORD_KEYS)}"))
     day = parse_date(raw.get("inspection_date"))
     if "inspection_date" not in raw:
         problems.append(("$.inspection_date", "required: the inspection date YYYY-MM-DD"))
@@ -352,7 +353,7 @@ def parse_record(
         if not site.keys() <= _SITE_KEY_SET:
             for key in site:
                 if key not in _SITE_KEY_SET:
-                    problems.append((f"$.site.{key}", f"unknown key{did_you_mean(str(key), _SITE_KEYS)}"))
+                    problems.append((f"$.site.{key}", f"unknown key{did_you_mean(str(key), SITE_KEYS)}"))
         industry = site.get("industry")
         if not isinstance(industry, str) or not industry:
             problems.append(("$.site.industry", "required: the site's industry, e.g. coal_mine"))

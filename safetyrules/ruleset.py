@@ -8,6 +8,8 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, 
 from . import __version__
 from .backends import backend_class
 from .backends import compiled as compiled_backend
+
+_new_report = object.__new__
 from .compiler import CompiledRule, RuleSetIR, load_ir
 from .errors import RecordError
 from .evaluation import build_report, select_modules
@@ -37,9 +39,10 @@ class RuleSet:
             "packs": [{"name": p.name, "version": p.version} for p in ir.packs],
         }
         # The native backend's fast lane: plain records on the compiled (C) evaluator.
-        self._lane = None
+        self._lane = self._lane_run = None
         if backend == "native" and compiled and compiled_backend.AVAILABLE:
             self._lane = compiled_backend.CompiledLane(ir, self.parse_record, self._engine)
+            self._lane_run = self._lane.run
 
     # -------------------------------------------------------------- what is loaded
     @property
@@ -88,10 +91,17 @@ class RuleSet:
 
         Raises :class:`RecordError` for a malformed record.
         """
-        if self._lane is not None and type(record) is dict:
-            report = self._lane.evaluate(record, as_of, jurisdiction)
-            if report is not None:
+        if self._lane_run is not None and type(record) is dict:
+            got = self._lane_run(record, as_of, jurisdiction)  # one C call for the common record
+            if got.__class__ is tuple:  # a deferred report (as deferred_report() makes it, inlined)
+                report = _new_report(Report)
+                report._head, report._pending = got
+                report._body = None
                 return report
+            if got is not None:  # the first record of its industry, region and date: make its plan
+                report = self._lane.evaluate(record, as_of, jurisdiction)
+                if report is not None:
+                    return report
         parsed = self.parse_record(record)
         key = (parsed.industry, jurisdiction or parsed.region, as_of or parsed.inspection_date)
         selection = self._selections.get(key)

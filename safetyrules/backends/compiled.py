@@ -27,12 +27,12 @@ from ..evaluation import Decisions, ModuleVector, Selection, build_report, selec
 from ..expr import ast
 from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
 from ..model import FactSpec
-from ..records import FAST_NUMBER_LIMIT, Record, parse_date
+from ..records import FAST_NUMBER_LIMIT, RECORD_KEYS, SITE_KEYS, Record, parse_date
 from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD_FOUND, UNDETERMINED, Report
 from .native import TIE_TOLERANCE
 
 #: the lowered form this module emits; the C module must report the same number
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 
 def _load_evaluator():
@@ -190,7 +190,9 @@ class _Lowering:
         if isinstance(node, ast.Not):
             return self.emit(B_NOT, a=self.lower(node.operand))
         if isinstance(node, (ast.And, ast.Or)):
-            operands = [self.lower(o) for o in node.operands]
+            # cheapest first: a decisive operand (false for and, true for or) skips the costly ones;
+            # Kleene logic gives the same value in any order
+            operands = [self.lower(o) for o in sorted(node.operands, key=lambda o: _cost(o, self.ir.derived))]
             start = len(self.kids)
             self.kids.extend(operands)
             return self.emit(B_AND if isinstance(node, ast.And) else B_OR, a=start, b=len(operands))
@@ -331,6 +333,21 @@ class _Lowering:
         raise NotLowerable(f"function {func}")
 
 
+def _cost(node: ast.Node, derived: Mapping[str, Any]) -> int:
+    """A rough evaluation cost: arithmetic (with its tie check), derived facts and lists cost most."""
+    total = 0
+    for n in ast.walk(node):
+        if isinstance(n, ast.Quantifier):
+            total += 20
+        elif isinstance(n, ast.Arith):
+            total += 6 if n.op == "/" else 3
+        elif isinstance(n, ast.Name) and n.name in derived:
+            total += 4
+        else:
+            total += 1
+    return total
+
+
 def _exact_float(bound: Any) -> float:
     """A declared bound as a double, when the double is exactly that bound (bounds are compared in C)."""
     as_float = float(bound)
@@ -373,8 +390,6 @@ def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule
 
 # --------------------------------------------------------------------------- the fast lane
 
-_RECORD_KEYS = frozenset(("record_id", "inspection_date", "site", "facts", "findings", "inspector", "notes", "source"))
-_SITE_KEYS = frozenset(("id", "name", "industry", "region", "attributes", "address"))
 _EMPTY: dict = {}
 _new_report = object.__new__
 
@@ -382,16 +397,12 @@ _new_report = object.__new__
 class _Plan:
     """How records of one industry, region and date are judged: the selection and its program."""
 
-    __slots__ = ("day", "as_of", "notices", "selection", "program", "run", "today", "n_modules", "all_out_of_scope")
+    __slots__ = ("day", "selection", "program", "n_modules", "all_out_of_scope")
 
     def __init__(self, day: date, selection: Selection, program: CompiledProgram):
         self.day = day
-        self.as_of = selection.day
-        self.notices = selection.notices
         self.selection = selection
         self.program = program
-        self.run = program.program.run
-        self.today = day.toordinal()  # the inspection date that rules read (as_of only chooses versions)
         self.n_modules = len(selection.modules)
         #: the scope bytes of a record that no module applies to
         self.all_out_of_scope = bytes(self.n_modules)
@@ -402,15 +413,21 @@ class CompiledLane:
 
     Declining is the rule for anything unusual -- a malformed envelope, a fact the C code does not
     accept, a module it cannot run -- and the caller then takes the general path, which gives the
-    same report or the proper error.
+    same report or the proper error. The envelope checks, the plan lookup, the run and the copy of
+    the record are one C call (``run``); plans are made here, on the first record that needs one.
     """
 
     def __init__(self, ir: RuleSetIR, parse: Callable[[dict], Record], engine: Dict[str, Any]):
         self._ir = ir
         self._parse = parse
         self._engine = engine
-        self._plans: Dict[tuple, Optional[_Plan]] = {}
+        #: (industry, region, inspection date as given, as_of, jurisdiction) -> plan tuple or None
+        self._plans: Dict[tuple, Optional[tuple]] = {}
         self._programs: Dict[tuple, Optional[CompiledProgram]] = {}
+        self.miss = object()
+        lane = _evaluator.Lane(self._plans, self, self.miss, "native", RECORD_KEYS, SITE_KEYS)
+        #: run(record, as_of, jurisdiction) -> (report head, pending) | miss | None
+        self.run = lane.run
 
     def program_for(self, industry: str, modules: Sequence[CompiledModule]) -> Optional[CompiledProgram]:
         key = (industry, tuple(cm.key for cm in modules))
@@ -421,7 +438,8 @@ class CompiledLane:
                 self._programs[key] = None
         return self._programs[key]
 
-    def _plan(self, industry: Any, region: Any, day_raw: Any, as_of: Optional[date], jurisdiction: Optional[str]) -> Optional[_Plan]:
+    def _plan(self, industry: Any, region: Any, day_raw: Any, as_of: Optional[date], jurisdiction: Optional[str]) -> Optional[tuple]:
+        """The plan tuple the C lane reads: (program, today, day, as_of, notices, engine, plan)."""
         if not isinstance(industry, str) or industry not in self._ir.vocabularies:
             return None
         if region is not None and not isinstance(region, str):
@@ -432,53 +450,28 @@ class CompiledLane:
         probe = Record(record_id="", inspection_date=day, industry=industry, region=region, values=_EMPTY)
         selection = select_modules(self._ir, probe, as_of, jurisdiction)
         program = self.program_for(industry, selection.modules)
-        return None if program is None else _Plan(day, selection, program)
+        if program is None:
+            return None
+        plan = _Plan(day, selection, program)
+        # the inspection date is what rules read; as_of only chooses the versions
+        return (program.program, day.toordinal(), day, selection.day, selection.notices, self._engine, plan)
+
+    def add_plan(self, raw: dict, as_of: Optional[date], jurisdiction: Optional[str]) -> None:
+        """Make the plan for a record whose envelope the C lane accepted (it returned ``miss``)."""
+        site = raw["site"]
+        key = (site.get("industry"), site.get("region"), raw.get("inspection_date"), as_of, jurisdiction)
+        if len(self._plans) > 4096:
+            self._plans.clear()
+        self._plans[key] = self._plan(*key)
 
     def evaluate(self, raw: dict, as_of: Optional[date] = None, jurisdiction: Optional[str] = None) -> Optional[Report]:
-        if not raw.keys() <= _RECORD_KEYS:
+        got = self.run(raw, as_of, jurisdiction)
+        if got is self.miss:
+            self.add_plan(raw, as_of, jurisdiction)
+            got = self.run(raw, as_of, jurisdiction)
+        if got is None or got is self.miss:
             return None
-        site = raw.get("site")
-        record_id = raw.get("record_id")
-        if type(site) is not dict or type(record_id) is not str or not record_id or not site.keys() <= _SITE_KEYS:
-            return None
-        facts = raw.get("facts")
-        if facts is None:
-            facts = _EMPTY
-        elif type(facts) is not dict:
-            return None
-        attributes = site.get("attributes")
-        if not attributes:
-            attributes = None
-        elif type(attributes) is not dict:
-            return None
-        findings = raw.get("findings")
-        if findings and (type(findings) is not list or not all(type(f) is dict for f in findings)):
-            return None
-        key = (site.get("industry"), site.get("region"), raw.get("inspection_date"), as_of, jurisdiction)
-        try:
-            plan = self._plans[key]
-        except KeyError:
-            plan = self._plan(*key)
-            if len(self._plans) > 4096:
-                self._plans.clear()
-            self._plans[key] = plan
-        except TypeError:  # an unhashable date or region: the general path says what is wrong
-            return None
-        if plan is None:
-            return None
-        outcomes = plan.run(facts, attributes, plan.today)
-        if outcomes is None:
-            return None
-        # a copy of what was decided, for explanations worked out later (the caller may reuse its dicts)
-        snapshot = dict(raw)
-        snapshot["facts"] = dict(facts)
-        if attributes is not None:
-            snapshot["site"] = dict(site, attributes=dict(attributes))
-        report = _new_report(Report)
-        report._head = (record_id, plan.day, plan.as_of, "native", plan.notices, self._engine)
-        report._body = None
-        report._pending = (self, plan, outcomes, snapshot)
-        return report
+        return deferred_report(got)
 
     # ----------------------------------------------------------------- deferred reports
     @staticmethod
@@ -515,6 +508,14 @@ class CompiledLane:
             )
         record = _DeferredRecord(snapshot["record_id"], plan.day, self._parse, snapshot)
         return build_report(self._ir, record, plan.selection, decisions, "native", self._engine)._materialise()
+
+
+def deferred_report(got: Tuple[tuple, tuple]) -> Report:
+    """A report from the C lane's (head, pending): its lists are built when first read."""
+    report = _new_report(Report)
+    report._head, report._pending = got
+    report._body = None
+    return report
 
 
 _NOTHING = ModuleVector((), (), (), {})
