@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -135,33 +136,122 @@ def build_report(
     backend: str,
     engine_info: Mapping[str, object],
 ) -> Report:
-    interp = decisions.interpreter or Interpreter(ir, record, selection.day)
-    determinations: List[Determination] = []
-    undetermined: List[UndeterminedRule] = []
-    not_matched = RuleIds()
-    not_applicable = RuleIds()
-    applied, skipped = [], []
+    return Report(
+        record.record_id, record.inspection_date, selection.day, backend,
+        *report_lists(ir, record, selection, decisions, backend), selection.notices, engine_info,
+    )
 
-    def checked_verdict(compiled: CompiledRule, outcome: str, scope, verdict: Optional[RuleVerdict] = None) -> RuleVerdict:
+
+def report_lists(ir: RuleSetIR, record: Record, selection: Selection, decisions: Decisions, backend: str) -> tuple:
+    """A report's lists from a backend's decisions: (determinations, undetermined, not_matched,
+    not_applicable, modules_applied, modules_not_applicable), explanations deferred."""
+    return _Lists(ir, record, selection, decisions, backend).build()
+
+
+class _Lists:
+    """Builds one report's lists. Explanations are deferred to the reference interpreter, which also
+    re-checks every decision it explains: a backend decision it does not reproduce is an error."""
+
+    def __init__(self, ir: RuleSetIR, record: Record, selection: Selection, decisions: Decisions, backend: str):
+        self.record = record
+        self.selection = selection
+        self.decisions = decisions
+        self.backend = backend
+        self.interp = decisions.interpreter or Interpreter(ir, record, selection.day)
+        self.determinations: List[Determination] = []
+        self.undetermined: List[UndeterminedRule] = []
+
+    def build(self) -> tuple:
+        decisions = self.decisions
+        not_matched, not_applicable = RuleIds(), RuleIds()
+        applied, skipped = [], []
+        for cm in self.selection.modules:
+            m = cm.module
+            scope = decisions.scopes.get(cm.id, True)
+            if scope is False:
+                skipped.append({"id": cm.id, "reason": "out of scope", "scope": m.scope_text})
+                not_applicable.add_all(cm.rule_ids)
+                continue
+            applied.append(m._summary_json)
+            scope_needs = frozenset() if scope is not None else self.interp.scope(cm).needs
+            module_json = cm.module_json
+            vector = decisions.vectors.get(cm.id)
+            if vector is not None and not (vector.hits or vector.undetermined or vector.not_applicable or vector.interpreted):
+                not_matched.add_all(cm.rule_ids)  # the common case: nothing in this module applies to the site
+                continue
+            if vector is not None:
+                interpreted = vector.interpreted
+                interpreted_nm = {i for i, v in interpreted.items() if v.outcome == "not_matched"}
+                interpreted_na = {i for i, v in interpreted.items() if v.outcome == "not_applicable"}
+                special = {*vector.hits, *vector.undetermined, *vector.not_applicable, *interpreted}
+                # lists keep the modules' rule order, whichever way each rule was decided
+                not_matched.add_all_but(cm.rule_ids, special - interpreted_nm)
+                not_applicable.add_indices(cm.rule_ids, sorted({*vector.not_applicable, *interpreted_na}))
+                undetermined_set = set(vector.undetermined)
+                for index in sorted({*vector.hits, *undetermined_set, *interpreted} - interpreted_nm - interpreted_na):
+                    compiled = cm.rules[index]
+                    verdict = interpreted.get(index)
+                    if verdict is not None:
+                        outcome = verdict.outcome
+                    else:
+                        outcome = "undetermined" if index in undetermined_set else "matched"
+                    if scope is None and outcome == "matched":
+                        outcome = "undetermined"
+                    positions = vector.items.get(index) if verdict is None else None
+                    if positions is not None and not (scope is None and positions[0]):
+                        self.explain_items(compiled, outcome, positions, scope, scope_needs, module_json)
+                    else:
+                        self.explain(compiled, outcome, verdict, scope, scope_needs, module_json)
+                continue
+            for compiled in cm.rules:
+                outcome = decisions.outcomes.get(compiled.id)
+                if outcome is None:
+                    raise EvaluationError(f"backend {self.backend!r} gave no decision for rule {compiled.id}")
+                if outcome == "not_matched":
+                    not_matched.add(compiled.id)
+                elif outcome == "not_applicable":
+                    not_applicable.add(compiled.id)
+                else:
+                    self.explain(compiled, outcome, decisions.verdicts.get(compiled.id), scope, scope_needs, module_json)
+        return (tuple(self.determinations), tuple(self.undetermined), not_matched, not_applicable, tuple(applied), tuple(skipped))
+
+    # ----------------------------------------------------------------- explanations (on first use)
+    def checked_verdict(self, compiled: CompiledRule, outcome: str, scope, verdict: Optional[RuleVerdict] = None) -> RuleVerdict:
         """The interpreter's verdict (given, or worked out now), which must agree with the backend."""
-        verdict = verdict or interp.rule(compiled)
+        verdict = verdict or self.interp.rule(compiled)
         expected = verdict.outcome
         if scope is None and expected == "matched":
             expected = "undetermined"
         if expected != outcome:
             raise EvaluationError(
-                f"backend {backend!r} decided {outcome} for rule {compiled.id} on record {record.record_id}, "
+                f"backend {self.backend!r} decided {outcome} for rule {compiled.id} on record {self.record.record_id}, "
                 f"but the reference semantics give {expected}"
             )
         return verdict
 
-    def explain_items(compiled: CompiledRule, outcome: str, positions, scope, scope_needs, module_json):
+    def evidence(self, compiled: CompiledRule, outcome: str, scope):
+        return _evidence_and_facts(self.checked_verdict(compiled, outcome, scope))
+
+    def needs(self, compiled: CompiledRule, outcome: str, scope, scope_needs) -> Tuple[str, ...]:
+        return tuple(sorted(self.checked_verdict(compiled, outcome, scope).needs | scope_needs))
+
+    def item_evidence(self, compiled: CompiledRule, binding: ItemBinding):
+        rule = compiled.rule
+        verdict = self.interp._decide(rule, {rule.for_each.var: binding})
+        if verdict.outcome != "matched":
+            raise EvaluationError(
+                f"backend {self.backend!r} matched rule {compiled.id} on item {binding.key} of record "
+                f"{self.record.record_id}, but the reference semantics give {verdict.outcome}"
+            )
+        return _evidence_and_facts(verdict)
+
+    def explain_items(self, compiled: CompiledRule, outcome: str, positions, scope, scope_needs, module_json):
         """A rule over a list decided by the backend with its items' positions: one determination per
         matched item, each explained on first use, and the undetermined items' missing facts likewise."""
         rule = compiled.rule
         matched, unknown_items = positions
-        entries = record.values[rule.for_each.list_name]
-        key_field = interp.vocabulary[rule.for_each.list_name].key
+        entries = self.record.values[rule.for_each.list_name]
+        key_field = self.interp.vocabulary[rule.for_each.list_name].key
 
         def binding(j: int) -> ItemBinding:
             return ItemBinding(rule.for_each.list_name, str(entries[j].get(key_field)), entries[j])
@@ -169,131 +259,71 @@ def build_report(
         if outcome == "matched":
             for j in matched:
                 b = binding(j)
-
-                def item_evidence(b=b):
-                    verdict = interp._decide(rule, {rule.for_each.var: b})
-                    if verdict.outcome != "matched":
-                        raise EvaluationError(
-                            f"backend {backend!r} matched rule {compiled.id} on item {b.key} of record "
-                            f"{record.record_id}, but the reference semantics give {verdict.outcome}"
-                        )
-                    return _evidence_and_facts(verdict)
-
-                determinations.append(_determination(compiled, module_json, Explanation(compute=item_evidence), item=b.key))
+                lazy = Explanation(compute=partial(self.item_evidence, compiled, b))
+                self.determinations.append(_determination(compiled, module_json, lazy, item=b.key))
             if not unknown_items:
                 return
-        lazy = Explanation(compute=lambda: tuple(sorted(checked_verdict(compiled, outcome, scope).needs | scope_needs)))
-        undetermined.append(
-            UndeterminedRule(
-                rule.id, rule.title._json, rule.citation._json, rule.module_id, lazy,
-                tuple(binding(j).key for j in unknown_items),
-            )
-        )
+        lazy = Explanation(compute=partial(self.needs, compiled, outcome, scope, scope_needs))
+        self.undetermined.append(_undetermined(compiled, lazy, tuple(binding(j).key for j in unknown_items)))
 
-    def explain(compiled: CompiledRule, outcome: str, verdict: Optional[RuleVerdict], scope, scope_needs, module_json):
+    def explain(self, compiled: CompiledRule, outcome: str, verdict: Optional[RuleVerdict], scope, scope_needs, module_json):
         rule = compiled.rule
         if verdict is None and rule.for_each is None:
             # Decided by the backend alone: explain on first use (one interpreter run per rule, cached).
             if outcome == "matched":
-                lazy = Explanation(compute=lambda: _evidence_and_facts(checked_verdict(compiled, outcome, scope)))
-                determinations.append(_determination(compiled, module_json, lazy))
+                lazy = Explanation(compute=partial(self.evidence, compiled, outcome, scope))
+                self.determinations.append(_determination(compiled, module_json, lazy))
             else:
-                lazy = Explanation(compute=lambda: tuple(sorted(checked_verdict(compiled, outcome, scope).needs | scope_needs)))
-                undetermined.append(
-                    UndeterminedRule(rule.id, rule.title._json, rule.citation._json, rule.module_id, lazy)
-                )
+                lazy = Explanation(compute=partial(self.needs, compiled, outcome, scope, scope_needs))
+                self.undetermined.append(_undetermined(compiled, lazy))
             return
-        verdict = checked_verdict(compiled, outcome, scope, verdict)
+        verdict = self.checked_verdict(compiled, outcome, scope, verdict)
         if outcome == "matched":
-            determinations.extend(_determinations(compiled, verdict, module_json))
+            self.determinations.extend(_determinations(compiled, verdict, module_json))
             if not verdict.undetermined_items:
                 return
             # Matched on some items, undecided on others: the others still need facts.
-        undetermined.append(
-            UndeterminedRule(
-                rule.id, rule.title._json, rule.citation._json, rule.module_id,
-                Explanation(tuple(sorted(verdict.needs | scope_needs))), tuple(k for k, _ in verdict.undetermined_items),
-            )
-        )
+        needs = Explanation(tuple(sorted(verdict.needs | scope_needs)))
+        self.undetermined.append(_undetermined(compiled, needs, tuple(k for k, _ in verdict.undetermined_items)))
 
-    for cm in selection.modules:
-        m = cm.module
-        scope = decisions.scopes.get(cm.id, True)
-        if scope is False:
-            skipped.append({"id": cm.id, "reason": "out of scope", "scope": m.scope_text})
-            not_applicable.add_all(cm.rule_ids)
-            continue
-        applied.append(m._summary_json)
-        scope_needs = frozenset() if scope is not None else interp.scope(cm).needs
-        module_json = cm.module_json
-        vector = decisions.vectors.get(cm.id)
-        if vector is not None and not (vector.hits or vector.undetermined or vector.not_applicable or vector.interpreted):
-            not_matched.add_all(cm.rule_ids)  # the common case: nothing in this module applies to the site
-            continue
-        if vector is not None:
-            interpreted_nm = {i for i, v in vector.interpreted.items() if v.outcome == "not_matched"}
-            interpreted_na = {i for i, v in vector.interpreted.items() if v.outcome == "not_applicable"}
-            special = set(vector.hits) | set(vector.undetermined) | set(vector.not_applicable) | set(vector.interpreted)
-            # lists keep the modules' rule order, whichever way each rule was decided
-            not_matched.add_all_but(cm.rule_ids, special - interpreted_nm)
-            not_applicable.add_indices(cm.rule_ids, sorted(set(vector.not_applicable) | interpreted_na))
-            undetermined_set = set(vector.undetermined)
-            for index in sorted((set(vector.hits) | undetermined_set | set(vector.interpreted)) - interpreted_nm - interpreted_na):
-                compiled = cm.rules[index]
-                verdict = vector.interpreted.get(index)
-                if verdict is not None:
-                    outcome = verdict.outcome
-                else:
-                    outcome = "undetermined" if index in undetermined_set else "matched"
-                if scope is None and outcome == "matched":
-                    outcome = "undetermined"
-                positions = vector.items.get(index) if verdict is None else None
-                if positions is not None and not (scope is None and positions[0]):
-                    explain_items(compiled, outcome, positions, scope, scope_needs, module_json)
-                else:
-                    explain(compiled, outcome, verdict, scope, scope_needs, module_json)
-            continue
-        for compiled in cm.rules:
-            outcome = decisions.outcomes.get(compiled.id)
-            if outcome is None:
-                raise EvaluationError(f"backend {backend!r} gave no decision for rule {compiled.id}")
-            if outcome == "not_matched":
-                not_matched.add(compiled.id)
-            elif outcome == "not_applicable":
-                not_applicable.add(compiled.id)
-            else:
-                explain(compiled, outcome, decisions.verdicts.get(compiled.id), scope, scope_needs, module_json)
-    return Report(
-        record_id=record.record_id,
-        inspection_date=record.inspection_date,
-        as_of=selection.day,
-        backend=backend,
-        determinations=tuple(determinations),
-        undetermined=tuple(undetermined),
-        not_matched=not_matched,
-        not_applicable=not_applicable,
-        modules_applied=tuple(applied),
-        modules_not_applicable=tuple(skipped),
-        notices=selection.notices,
-        engine=dict(engine_info),
+
+def _undetermined(compiled: CompiledRule, explanation: Explanation, items: Tuple[str, ...] = ()) -> UndeterminedRule:
+    rule = compiled.rule
+    entry = _new(UndeterminedRule)
+    entry.__dict__.update(
+        rule_id=rule.id, title=rule.title._json, citation=rule.citation._json, module_id=rule.module_id,
+        explanation=explanation, items=items,
     )
+    return entry
 
 
 def _determination(compiled: CompiledRule, module_json, explanation: Explanation, item=None) -> Determination:
-    rule = compiled.rule
-    category = {"id": rule.category.id, "title": rule.category.title._json} if rule.category else None
-    return Determination(
-        rule_id=rule.id,
-        title=rule.title._json,
-        citation=rule.citation._json,
-        module=module_json,
-        category=category,
-        severity=rule.severity,
-        explanation=explanation,
-        item=item,
-        list_name=rule.for_each.list_name if (rule.for_each and item is not None) else None,
-        overlay=rule.overlay.to_json() if rule.overlay is not None else None,
-    )
+    # made from the rule's constant fields, worked out once per rule: a report may hold many
+    fields = dict(_determination_fields(compiled, module_json), explanation=explanation)
+    if item is not None:
+        fields["item"] = item
+        fields["list_name"] = compiled.rule.for_each.list_name if compiled.rule.for_each else None
+    determination = _new(Determination)
+    determination.__dict__.update(fields)
+    return determination
+
+
+_new = object.__new__
+
+
+def _determination_fields(compiled: CompiledRule, module_json) -> dict:
+    cache = compiled.__dict__.get("_determination_fields")
+    if cache is None or cache[0] is not module_json:
+        rule = compiled.rule
+        category = {"id": rule.category.id, "title": rule.category.title._json} if rule.category else None
+        fields = {
+            "rule_id": rule.id, "title": rule.title._json, "citation": rule.citation._json, "module": module_json,
+            "category": category, "severity": rule.severity, "item": None, "list_name": None,
+            "overlay": rule.overlay.to_json() if rule.overlay is not None else None,
+        }
+        cache = (module_json, fields)
+        compiled.__dict__["_determination_fields"] = cache  # frozen dataclass: a private memo, not a field
+    return cache[1]
 
 
 def _evidence_and_facts(verdict: RuleVerdict):

@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..compiler import CompiledModule, RuleSetIR
-from ..evaluation import Decisions, ModuleVector, Selection, build_report, select_modules
+from ..evaluation import Decisions, ModuleVector, Selection, report_lists, select_modules
 from ..expr import ast
 from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
 from ..model import FactSpec
@@ -501,13 +501,20 @@ class CompiledLane:
                 decisions.vectors[cm.id] = _NOTHING
                 continue
             decisions.vectors[cm.id] = ModuleVector(
-                hits=tuple(i for i, o in enumerate(part) if o == 1),
-                undetermined=tuple(i for i, o in enumerate(part) if o == 2),
-                not_applicable=tuple(i for i, o in enumerate(part) if o == 3),
-                interpreted={},
+                hits=_positions(part, 1), undetermined=_positions(part, 2), not_applicable=_positions(part, 3), interpreted={},
             )
         record = _DeferredRecord(snapshot["record_id"], plan.day, self._parse, snapshot)
-        return build_report(self._ir, record, plan.selection, decisions, "native", self._engine)._materialise()
+        return report_lists(self._ir, record, plan.selection, decisions, "native")
+
+
+def _positions(part: bytes, code: int) -> Tuple[int, ...]:
+    """The indices of ``code`` in ``part`` (few: matched and undetermined rules are rare)."""
+    out = []
+    i = part.find(code)
+    while i >= 0:
+        out.append(i)
+        i = part.find(code, i + 1)
+    return tuple(out)
 
 
 def deferred_report(got: Tuple[tuple, tuple]) -> Report:
