@@ -348,10 +348,26 @@ class Report:
 
     @property
     def matched_rule_ids(self) -> Tuple[str, ...]:
+        """The criteria met, once each (a rule over a list may be met by several items)."""
+        if self._body is None:
+            pending = self._pending
+            return pending[0].matched_ids(pending)
         return tuple(dict.fromkeys(d.rule_id for d in self.determinations))
+
+    @property
+    def undetermined_rule_ids(self) -> Tuple[str, ...]:
+        """The criteria the facts cannot decide (not met by any item either)."""
+        if self._body is None:
+            pending = self._pending
+            return pending[0].undetermined_ids(pending)
+        matched = set(self.matched_rule_ids)
+        return tuple(dict.fromkeys(u.rule_id for u in self.undetermined if u.rule_id not in matched))
 
     def outcome_of(self, rule_id: str) -> str:
         """matched | not_matched | undetermined | not_applicable | not_evaluated."""
+        if self._body is None:
+            pending = self._pending
+            return pending[0].outcome(pending, rule_id)
         if any(d.rule_id == rule_id for d in self.determinations):
             return "matched"
         if any(u.rule_id == rule_id for u in self.undetermined):

@@ -113,6 +113,14 @@ class RuleSet:
         decisions = self._backend.decide(parsed, selection)
         return build_report(self._ir, parsed, selection, decisions, self._backend_name, self._engine)
 
+    def evaluate_compiled(self, record: Mapping[str, Any]) -> Optional[Report]:
+        """The report of a plain record on the compiled evaluator, or None where it declines (an
+        invalid record, a fact it does not take, no compiled evaluator): then call :meth:`evaluate`,
+        which gives the same report or names the problem."""
+        if self._lane is None or type(record) is not dict:
+            return None
+        return self._lane.evaluate(record)
+
     def evaluate_many(
         self, records: Iterable[RecordInput], *, as_of: Optional[date] = None
     ) -> Iterator[Union[Report, RecordError]]:

@@ -191,30 +191,17 @@ def classify(index: CriterionIndex, report, findings: Sequence[Finding], industr
     Returns ``(entries, undetermined_rule_ids)`` where the second lists rules the facts cannot decide
     and no finding cites (class *undetermined*, source *rule*).
     """
+    # Only rule ids and outcomes are read: a report from the compiled evaluator answers them from
+    # its compact decisions, without building its lists.
     matched_ids = report.matched_rule_ids
+    undetermined_ids = list(report.undetermined_rule_ids)
     if not findings:  # most records: every matched rule is missed, every undetermined one stays so
         result = [{"class": "missed", "source": "rule", "rule": rid, "citation": index.rendered[rid], "outcome": "matched"}
                   for rid in matched_ids]
-        if not report.undetermined:
-            return result, []
-        matched_set = set(matched_ids)
-        return result, list(dict.fromkeys(u.rule_id for u in report.undetermined if u.rule_id not in matched_set))
+        return result, undetermined_ids
     day = report.inspection_date
     matched_set = set(matched_ids)
-    undetermined_ids = [u.rule_id for u in report.undetermined if u.rule_id not in matched_set]
-
-    def out_of(rid: str) -> str:
-        # matched on some items wins over undecided on others; the long not-matched lists are only
-        # consulted for the few rules a finding cites
-        if rid in matched_set:
-            return "matched"
-        if rid in undetermined_ids:
-            return "undetermined"
-        if rid in report.not_matched:
-            return "not_matched"
-        if rid in report.not_applicable:
-            return "not_applicable"
-        return "not_evaluated"
+    out_of = report.outcome_of  # matched on some items wins over undecided on others
 
     # Rules that findings account for: cited ones in force, and superseded findings' current versions.
     cited: set = set()

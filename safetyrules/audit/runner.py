@@ -138,11 +138,20 @@ def _finish(ctx: AuditContext, base: dict, record, findings) -> dict:
     """Evaluate a valid record and class its findings into a result row."""
     try:
         report = ctx.rules.evaluate(record)
-        entries, undetermined = classify(ctx.index, report, findings, record.industry)
     except SafetyRulesError as exc:
         return _error_row(base, "evaluation_error", str(exc), (), record.record_id)
     except Exception as exc:  # noqa: BLE001 - a bug must cost one row, never the batch
         return _error_row(base, "internal_error", f"{type(exc).__name__}: {exc}", (), record.record_id)
+    return _result_row(ctx, base, report, findings, record.industry, record.region)
+
+
+def _result_row(ctx: AuditContext, base: dict, report, findings, industry: str, region: Optional[str]) -> dict:
+    try:
+        entries, undetermined = classify(ctx.index, report, findings, industry)
+    except SafetyRulesError as exc:
+        return _error_row(base, "evaluation_error", str(exc), (), report.record_id)
+    except Exception as exc:  # noqa: BLE001 - a bug must cost one row, never the batch
+        return _error_row(base, "internal_error", f"{type(exc).__name__}: {exc}", (), report.record_id)
     counts: Dict[str, int] = {}
     for e in entries:
         counts[e["class"]] = counts.get(e["class"], 0) + 1
@@ -150,10 +159,10 @@ def _finish(ctx: AuditContext, base: dict, record, findings) -> dict:
         counts["undetermined"] = counts.get("undetermined", 0) + len(undetermined)
     row = dict(base)
     row.update(
-        record_id=record.record_id,
-        inspection_date=record.inspection_date.isoformat(),
-        industry=record.industry,
-        region=record.region,
+        record_id=report.record_id,
+        inspection_date=report.inspection_date.isoformat(),
+        industry=industry,
+        region=region,
         status=report.status,
         matched=list(report.matched_rule_ids),
         undetermined=undetermined,
@@ -165,6 +174,19 @@ def _finish(ctx: AuditContext, base: dict, record, findings) -> dict:
 
 def audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]) -> dict:
     """One output row for one input record: a result, or an error with its reason."""
+    if err is None and type(value) is dict:
+        # the common record in one call to the compiled evaluator; anything it declines (including
+        # every invalid record) takes the general path below, which names the problem
+        report = ctx.rules.evaluate_compiled(value)
+        if report is not None:
+            source, kind, number = pos
+            base = {"source": source, kind: number}
+            try:
+                findings = ctx.index.parse_findings(value.get("findings") or ())
+            except FindingError as exc:
+                return _error_row(base, exc.reason, str(exc), exc.problems, report.record_id)
+            site = value["site"]
+            return _result_row(ctx, base, report, findings, site["industry"], site.get("region"))
     row, ready = _prepare(ctx, pos, value, err)
     if ready is None:
         return row

@@ -397,7 +397,7 @@ _new_report = object.__new__
 class _Plan:
     """How records of one industry, region and date are judged: the selection and its program."""
 
-    __slots__ = ("day", "selection", "program", "n_modules", "all_out_of_scope")
+    __slots__ = ("day", "selection", "program", "n_modules", "all_out_of_scope", "rule_ids", "position")
 
     def __init__(self, day: date, selection: Selection, program: CompiledProgram):
         self.day = day
@@ -406,6 +406,9 @@ class _Plan:
         self.n_modules = len(selection.modules)
         #: the scope bytes of a record that no module applies to
         self.all_out_of_scope = bytes(self.n_modules)
+        #: rule id at each position of the outcome bytes (after the module scopes), and the reverse
+        self.rule_ids = (None,) * self.n_modules + tuple(rid for cm in selection.modules for rid in cm.rule_ids)
+        self.position = {rid: i for i, rid in enumerate(self.rule_ids) if rid is not None}
 
 
 class CompiledLane:
@@ -487,6 +490,22 @@ class CompiledLane:
             return UNDETERMINED
         return NO_MAJOR_HAZARD_FOUND
 
+    @staticmethod
+    def matched_ids(pending: tuple) -> Tuple[str, ...]:
+        _, plan, out, _ = pending
+        return tuple(plan.rule_ids[i] for i in _positions(out, 1, plan.n_modules))
+
+    @staticmethod
+    def undetermined_ids(pending: tuple) -> Tuple[str, ...]:
+        _, plan, out, _ = pending
+        return tuple(plan.rule_ids[i] for i in _positions(out, 2, plan.n_modules))
+
+    @staticmethod
+    def outcome(pending: tuple, rule_id: str) -> str:
+        _, plan, out, _ = pending
+        i = plan.position.get(rule_id)
+        return "not_evaluated" if i is None else OUTCOMES[out[i]]
+
     def build(self, pending: tuple) -> tuple:
         """A deferred report's lists: the outcome bytes as module vectors, explained as every backend's are."""
         _, plan, out, snapshot = pending
@@ -507,10 +526,10 @@ class CompiledLane:
         return report_lists(self._ir, record, plan.selection, decisions, "native")
 
 
-def _positions(part: bytes, code: int) -> Tuple[int, ...]:
-    """The indices of ``code`` in ``part`` (few: matched and undetermined rules are rare)."""
+def _positions(part: bytes, code: int, start: int = 0) -> Tuple[int, ...]:
+    """The indices of ``code`` in ``part`` from ``start`` (few: matched and undetermined rules are rare)."""
     out = []
-    i = part.find(code)
+    i = part.find(code, start)
     while i >= 0:
         out.append(i)
         i = part.find(code, i + 1)
