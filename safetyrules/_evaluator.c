@@ -674,6 +674,37 @@ static inline int32_t keytable_find(const KeyTable *t, PyObject *key) {
     }
 }
 
+/* 0 when every item has its key and no two keys are equal as a Python set would say (1 == 1.0);
+ * 1 otherwise (the general path names the item), -1 on a Python error. The keys were checked
+ * against their field's declaration (text, a number, a truth value), so hashing and comparing them
+ * runs no Python code; the table is plain memory, so no garbage collection runs meanwhile. */
+static int keys_distinct(PyObject *list, PyObject *key_name) {
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    size_t size = 8;
+    while (size < (size_t)n * 2) size <<= 1;
+    struct { PyObject *key; Py_hash_t hash; } *table = PyMem_Calloc(size, sizeof *table);
+    if (table == NULL) { PyErr_NoMemory(); return -1; }
+    int status = 0;
+    for (Py_ssize_t j = 0; j < n && status == 0; j++) {
+        PyObject *key = PyDict_GetItemWithError(PyList_GET_ITEM(list, j), key_name);
+        if (key == NULL || key == Py_None) { status = PyErr_Occurred() ? -1 : 1; break; }
+        Py_hash_t h = PyObject_Hash(key);
+        if (h == -1) { status = -1; break; }
+        size_t i = (size_t)h & (size - 1);
+        while (table[i].key != NULL) {
+            if (table[i].hash == h) {
+                int equal = PyObject_RichCompareBool(table[i].key, key, Py_EQ);
+                if (equal != 0) { status = equal < 0 ? -1 : 1; break; } /* a duplicate item */
+            }
+            i = (i + 1) & (size - 1);
+        }
+        table[i].key = key;
+        table[i].hash = h;
+    }
+    PyMem_Free(table);
+    return status;
+}
+
 /* Checks one recorded value against its declaration and stores it in *s (known = 1).
  * Returns 0 when accepted, 1 when the record must take the general path, -1 on a Python error.
  * Null is "not recorded" and is left to the caller. */
@@ -725,8 +756,6 @@ static int load_value(const SlotSpec *spec, PyObject *value, SlotValue *s) {
         /* a list of objects whose fields are declared and valid, each named by a distinct key */
         if (!PyList_CheckExact(value) || PyList_GET_SIZE(value) > MAX_LIST_ITEMS) return 1;
         Py_ssize_t n = PyList_GET_SIZE(value);
-        PyObject *keys = n > 1 ? PySet_New(NULL) : NULL;
-        if (n > 1 && keys == NULL) return -1;
         int status = 0;
         for (Py_ssize_t j = 0; j < n && status == 0; j++) {
             PyObject *item = PyList_GET_ITEM(value, j);
@@ -741,16 +770,8 @@ static int load_value(const SlotSpec *spec, PyObject *value, SlotValue *s) {
                 memset(&scratch, 0, sizeof scratch);
                 status = load_value(&spec->fields[index], fvalue, &scratch);
             }
-            if (status) break;
-            PyObject *key = PyDict_GetItemWithError(item, PyTuple_GET_ITEM(spec->field_names, spec->key_field));
-            if (key == NULL || key == Py_None) { status = PyErr_Occurred() ? -1 : 1; break; }
-            if (keys != NULL) {
-                int seen = PySet_Contains(keys, key);
-                if (seen != 0) { status = seen < 0 ? -1 : 1; break; } /* a duplicate item: the general path names it */
-                if (PySet_Add(keys, key) < 0) { status = -1; break; }
-            }
         }
-        Py_XDECREF(keys);
+        if (status == 0 && n > 0) status = keys_distinct(value, PyTuple_GET_ITEM(spec->field_names, spec->key_field));
         if (status) return status;
         s->list = value;
         break;
@@ -1337,6 +1358,12 @@ static int json_falsy(PyObject *v) {
     return -1;
 }
 
+static PyObject *lane_decide(Lane *self, PyObject *raw, PyObject *site, PyObject *record_id, PyObject *facts,
+                             PyObject *attributes, PyObject *industry, PyObject *region, PyObject *day,
+                             PyObject *as_of_arg, PyObject *jurisdiction);
+static PyObject *lane_run_plan(Lane *self, PyObject *raw, PyObject *site, PyObject *record_id, PyObject *facts,
+                               PyObject *attributes, PyObject *plan);
+
 /* run(record, as_of, jurisdiction) -> (head, pending) | miss | None */
 static PyObject *Lane_run(Lane *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3) {
@@ -1368,7 +1395,19 @@ static PyObject *Lane_run(Lane *self, PyObject *const *args, Py_ssize_t nargs) {
         }
     }
     PyObject *industry = get(site, self->k_industry), *region = get(site, self->k_region), *day = get(raw, self->k_inspection_date);
-    PyObject *key = PyTuple_Pack(5, industry ? industry : Py_None, region ? region : Py_None, day ? day : Py_None, args[1], args[2]);
+    /* From here on objects are allocated, which may run the garbage collector and, through it, other
+     * threads: hold what was read from the record, so that a caller changing it cannot free it. */
+    PyObject *held[] = {site, record_id, facts, attributes, industry, region, day};
+    for (size_t i = 0; i < sizeof held / sizeof *held; i++) Py_XINCREF(held[i]);
+    PyObject *result = lane_decide(self, raw, site, record_id, facts, attributes, industry, region, day, args[1], args[2]);
+    for (size_t i = 0; i < sizeof held / sizeof *held; i++) Py_XDECREF(held[i]);
+    return result;
+}
+
+static PyObject *lane_decide(Lane *self, PyObject *raw, PyObject *site, PyObject *record_id, PyObject *facts,
+                             PyObject *attributes, PyObject *industry, PyObject *region, PyObject *day,
+                             PyObject *as_of_arg, PyObject *jurisdiction) {
+    PyObject *key = PyTuple_Pack(5, industry ? industry : Py_None, region ? region : Py_None, day ? day : Py_None, as_of_arg, jurisdiction);
     if (key == NULL) return NULL;
     PyObject *plan = PyDict_GetItemWithError(self->plans, key);
     Py_DECREF(key);
@@ -1380,6 +1419,14 @@ static PyObject *Lane_run(Lane *self, PyObject *const *args, Py_ssize_t nargs) {
         return Py_NewRef(self->miss);
     }
     if (plan == Py_None) Py_RETURN_NONE;
+    Py_INCREF(plan);
+    PyObject *result = lane_run_plan(self, raw, site, record_id, facts, attributes, plan);
+    Py_DECREF(plan);
+    return result;
+}
+
+static PyObject *lane_run_plan(Lane *self, PyObject *raw, PyObject *site, PyObject *record_id, PyObject *facts,
+                               PyObject *attributes, PyObject *plan) {
     if (!PyTuple_CheckExact(plan) || PyTuple_GET_SIZE(plan) != 7 || !PyObject_TypeCheck(PyTuple_GET_ITEM(plan, 0), &ProgramType)) {
         PyErr_SetString(PyExc_TypeError, "a plan is (program, today, day, as_of, notices, engine, plan)");
         return NULL;
@@ -1400,7 +1447,8 @@ static PyObject *Lane_run(Lane *self, PyObject *const *args, Py_ssize_t nargs) {
         return outcomes;
     }
     /* a copy of what was decided, for explanations worked out later: the caller may reuse its dicts */
-    PyObject *snapshot = PyDict_Copy(raw), *facts_copy = PyDict_Copy(facts), *result = NULL;
+    PyObject *snapshot = PyDict_Copy(raw), *facts_copy = PyDict_Copy(facts);
+    PyObject *result = NULL;
     Py_XDECREF(empty);
     if (snapshot == NULL || facts_copy == NULL || PyDict_SetItem(snapshot, self->k_facts, facts_copy) < 0) goto fail;
     if (attributes != NULL) {
