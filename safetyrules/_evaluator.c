@@ -33,7 +33,7 @@
 #include <string.h>
 
 /* Bumped whenever the lowered form changes, so that a stale build is not used. */
-#define ABI_VERSION 2
+#define ABI_VERSION 3
 
 #define FAST_NUMBER_LIMIT 9007199254740992.0 /* 2**53 */
 
@@ -1154,7 +1154,13 @@ static int decide_rule(Ctx *x, Py_ssize_t r) {
 /* run(facts, attributes, today) -> bytes (scopes, then outcomes) or None for the general path */
 /* The outcome bytes for one record's facts and site attributes (a dict or None), or None when the
  * record must take the general path; NULL with an exception on a Python error. */
-static PyObject *run_program(Program *self, PyObject *facts, PyObject *attributes, long long today) {
+static PyObject *item_positions(Ctx *x, PyObject *rules);
+
+/* The outcome bytes for one record's facts and site attributes (a dict or None), or None when the
+ * record must take the general path; NULL with an exception on a Python error. With `item_rules`
+ * (a tuple of rule indices), instead: {rule: (matched item positions, undetermined ones)} for those
+ * of them that are over a recorded list. */
+static PyObject *run_program(Program *self, PyObject *facts, PyObject *attributes, long long today, PyObject *item_rules) {
     if (!PyDict_Check(facts) || (attributes != Py_None && !PyDict_Check(attributes))) Py_RETURN_NONE;
 
     SlotValue stack_slots[STACK_SLOTS];
@@ -1180,6 +1186,11 @@ static PyObject *run_program(Program *self, PyObject *facts, PyObject *attribute
     if (status == 0 && attributes != Py_None) status = load_facts(self, slots, attributes);
     if (status < 0) goto done;
     if (status > 0) { result = Py_NewRef(Py_None); goto done; }
+    if (item_rules != NULL) {
+        Ctx x = {self, slots, derived, (int64_t)today, 0, {NULL}};
+        result = item_positions(&x, item_rules);
+        goto done;
+    }
 
     result = PyBytes_FromStringAndSize(NULL, self->n_modules + self->n_rules);
     if (result == NULL) goto done;
@@ -1209,6 +1220,56 @@ done:
     return result;
 }
 
+static PyObject *item_positions(Ctx *x, PyObject *rules) {
+    const Program *p = x->p;
+    if (!PyTuple_Check(rules)) {
+        PyErr_SetString(PyExc_TypeError, "rules must be a tuple of rule indices");
+        return NULL;
+    }
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(rules); k++) {
+        Py_ssize_t r = PyLong_AsSsize_t(PyTuple_GET_ITEM(rules, k));
+        if (r == -1 && PyErr_Occurred()) goto fail;
+        if (r < 0 || r >= p->n_rules) { PyErr_SetString(PyExc_ValueError, "rule index out of range"); goto fail; }
+        int32_t slot = p->rule_list[r];
+        if (slot < 0 || !x->slots[slot].known) continue;
+        PyObject *list = x->slots[slot].list;
+        Py_ssize_t n = PyList_GET_SIZE(list), n_matched = 0, n_unknown = 0;
+        Py_ssize_t *matched = PyMem_Malloc((n ? n : 1) * sizeof(Py_ssize_t)), *unknown = PyMem_Malloc((n ? n : 1) * sizeof(Py_ssize_t));
+        if (matched == NULL || unknown == NULL) { PyMem_Free(matched); PyMem_Free(unknown); PyErr_NoMemory(); goto fail; }
+        int32_t var = p->rule_var[r];
+        for (Py_ssize_t j = 0; j < n; j++) {
+            x->bound[var] = PyList_GET_ITEM(list, j);
+            int o = decide_once(x, r);
+            if (o == O_MATCHED) matched[n_matched++] = j;
+            else if (o == O_UNDETERMINED) unknown[n_unknown++] = j;
+        }
+        x->bound[var] = NULL;
+        /* Python objects only after the items are decided */
+        PyObject *a = PyTuple_New(n_matched), *b = PyTuple_New(n_unknown), *key = PyLong_FromSsize_t(r), *pair = NULL;
+        for (Py_ssize_t j = 0; a && j < n_matched; j++) PyTuple_SET_ITEM(a, j, PyLong_FromSsize_t(matched[j]));
+        for (Py_ssize_t j = 0; b && j < n_unknown; j++) PyTuple_SET_ITEM(b, j, PyLong_FromSsize_t(unknown[j]));
+        PyMem_Free(matched);
+        PyMem_Free(unknown);
+        if (a && b && key) pair = PyTuple_Pack(2, a, b);
+        int bad = pair == NULL || PyDict_SetItem(out, key, pair) < 0;
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        Py_XDECREF(key);
+        Py_XDECREF(pair);
+        if (bad) goto fail;
+    }
+    if (x->bail) {
+        Py_DECREF(out);
+        Py_RETURN_NONE;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyObject *Program_run(Program *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "run(facts, attributes, today)");
@@ -1216,7 +1277,17 @@ static PyObject *Program_run(Program *self, PyObject *const *args, Py_ssize_t na
     }
     long long today = PyLong_AsLongLong(args[2]);
     if (today == -1 && PyErr_Occurred()) return NULL;
-    return run_program(self, args[0], args[1], today);
+    return run_program(self, args[0], args[1], today, NULL);
+}
+
+static PyObject *Program_items(Program *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "items(facts, attributes, today, rules)");
+        return NULL;
+    }
+    long long today = PyLong_AsLongLong(args[2]);
+    if (today == -1 && PyErr_Occurred()) return NULL;
+    return run_program(self, args[0], args[1], today, args[3]);
 }
 
 static PyObject *Program_date_ordinal(PyObject *cls, PyObject *value) {
@@ -1238,6 +1309,8 @@ static PyObject *Program_rational(PyObject *cls, PyObject *value) {
 static PyMethodDef Program_methods[] = {
     {"run", (PyCFunction)(void (*)(void))Program_run, METH_FASTCALL,
      "run(facts, attributes, today) -> bytes of module scopes then rule outcomes, or None for the general path"},
+    {"items", (PyCFunction)(void (*)(void))Program_items, METH_FASTCALL,
+     "items(facts, attributes, today, rules) -> {rule: (matched item positions, undetermined ones)} for the rules over a recorded list"},
     {"date_ordinal", (PyCFunction)Program_date_ordinal, METH_O | METH_STATIC,
      "The ordinal of a YYYY-MM-DD text as the evaluator reads it (None when invalid); for tests."},
     {"rational", (PyCFunction)Program_rational, METH_O | METH_STATIC,
@@ -1361,6 +1434,34 @@ static int json_falsy(PyObject *v) {
 static PyObject *lane_decide(Lane *self, PyObject *raw, PyObject *site, PyObject *record_id, PyObject *facts,
                              PyObject *attributes, PyObject *industry, PyObject *region, PyObject *day,
                              PyObject *as_of_arg, PyObject *jurisdiction);
+
+/* A copy of a record's facts that the caller cannot change: lists of items are copied with their
+ * items (the other values are immutable). The copy is walked, not the caller's dict, and each list
+ * is copied whole before its items: allocating may run other threads, which may change the record. */
+static PyObject *copy_facts(PyObject *facts) {
+    PyObject *copy = PyDict_Copy(facts);
+    if (copy == NULL) return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(copy, &pos, &key, &value)) {
+        if (!PyList_CheckExact(value)) continue;
+        PyObject *items = PyList_GetSlice(value, 0, PY_SSIZE_T_MAX);
+        if (items == NULL) { Py_DECREF(copy); return NULL; }
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(items); j++) {
+            PyObject *item = PyList_GET_ITEM(items, j);
+            PyObject *item_copy = PyDict_Check(item) ? PyDict_Copy(item) : Py_NewRef(item);
+            if (item_copy == NULL) { Py_DECREF(items); Py_DECREF(copy); return NULL; }
+            PyList_SET_ITEM(items, j, item_copy); /* steals item_copy, releases the list's ref to item */
+            Py_DECREF(item);
+        }
+        /* replacing the value of a key already there keeps the walk valid */
+        int bad = PyDict_SetItem(copy, key, items) < 0;
+        Py_DECREF(items);
+        if (bad) { Py_DECREF(copy); return NULL; }
+    }
+    return copy;
+}
+
 static PyObject *lane_run_plan(Lane *self, PyObject *raw, PyObject *site, PyObject *record_id, PyObject *facts,
                                PyObject *attributes, PyObject *plan);
 
@@ -1441,13 +1542,13 @@ static PyObject *lane_run_plan(Lane *self, PyObject *raw, PyObject *site, PyObje
         if ((empty = PyDict_New()) == NULL) return NULL;
         facts = empty;
     }
-    PyObject *outcomes = run_program((Program *)program, facts, attributes ? attributes : Py_None, ordinal);
+    PyObject *outcomes = run_program((Program *)program, facts, attributes ? attributes : Py_None, ordinal, NULL);
     if (outcomes == NULL || outcomes == Py_None) {
         Py_XDECREF(empty);
         return outcomes;
     }
     /* a copy of what was decided, for explanations worked out later: the caller may reuse its dicts */
-    PyObject *snapshot = PyDict_Copy(raw), *facts_copy = PyDict_Copy(facts);
+    PyObject *snapshot = PyDict_Copy(raw), *facts_copy = copy_facts(facts);
     PyObject *result = NULL;
     Py_XDECREF(empty);
     if (snapshot == NULL || facts_copy == NULL || PyDict_SetItem(snapshot, self->k_facts, facts_copy) < 0) goto fail;

@@ -32,7 +32,7 @@ from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD
 from .native import TIE_TOLERANCE
 
 #: the lowered form this module emits; the C module must report the same number
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 
 def _load_evaluator():
@@ -397,10 +397,11 @@ _new_report = object.__new__
 class _Plan:
     """How records of one industry, region and date are judged: the selection and its program."""
 
-    __slots__ = ("day", "selection", "program", "n_modules", "all_out_of_scope", "rule_ids", "position")
+    __slots__ = ("day", "today", "selection", "program", "n_modules", "all_out_of_scope", "rule_ids", "position")
 
     def __init__(self, day: date, selection: Selection, program: CompiledProgram):
         self.day = day
+        self.today = day.toordinal()  # the inspection date that rules read (as_of only chooses versions)
         self.selection = selection
         self.program = program
         self.n_modules = len(selection.modules)
@@ -456,8 +457,7 @@ class CompiledLane:
         if program is None:
             return None
         plan = _Plan(day, selection, program)
-        # the inspection date is what rules read; as_of only chooses the versions
-        return (program.program, day.toordinal(), day, selection.day, selection.notices, self._engine, plan)
+        return (program.program, plan.today, day, selection.day, selection.notices, self._engine, plan)
 
     def add_plan(self, raw: dict, as_of: Optional[date], jurisdiction: Optional[str]) -> None:
         """Make the plan for a record whose envelope the C lane accepted (it returned ``miss``)."""
@@ -510,6 +510,7 @@ class CompiledLane:
         """A deferred report's lists: the outcome bytes as module vectors, explained as every backend's are."""
         _, plan, out, snapshot = pending
         decisions = Decisions()
+        over_items = []  # (module vector's items, rule's index in its module, rule's index in the program)
         for m, (cm, offset) in enumerate(zip(plan.program.modules, plan.program.offsets)):
             scope = SCOPES[out[m]]
             decisions.scopes[cm.id] = scope
@@ -519,9 +520,23 @@ class CompiledLane:
             if not part.strip(b"\x00"):
                 decisions.vectors[cm.id] = _NOTHING
                 continue
-            decisions.vectors[cm.id] = ModuleVector(
-                hits=_positions(part, 1), undetermined=_positions(part, 2), not_applicable=_positions(part, 3), interpreted={},
+            vector = ModuleVector(
+                hits=_positions(part, 1), undetermined=_positions(part, 2), not_applicable=_positions(part, 3), interpreted={}, items={},
             )
+            decisions.vectors[cm.id] = vector
+            first = offset - plan.n_modules
+            over_items.extend(
+                (vector.items, i, first + i) for i in vector.hits + vector.undetermined if cm.rules[i].rule.for_each is not None
+            )
+        if over_items:
+            # which items matched and which are undetermined, so that each is explained on its own
+            site = snapshot.get("site") or {}
+            found = plan.program.program.items(
+                snapshot["facts"], site.get("attributes") or None, plan.today, tuple(r for _, _, r in over_items)
+            )
+            for items, i, r in over_items:
+                if found and r in found:
+                    items[i] = found[r]
         record = _DeferredRecord(snapshot["record_id"], plan.day, self._parse, snapshot)
         return report_lists(self._ir, record, plan.selection, decisions, "native")
 

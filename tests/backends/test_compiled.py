@@ -391,3 +391,15 @@ def test_bad_lists_raise_the_same_error_either_way(list_three_ways, cranes):
     with pytest.raises(RecordError) as got:
         fast.evaluate(raw)
     assert str(got.value) == str(expected.value)
+
+
+def test_a_report_keeps_its_own_copy_of_lists_of_items(list_three_ways):
+    fast, python, _ = list_three_ways
+    cranes = [{"id": "TC-1", "load_pct": 121, "limiter_ok": False, "kind": "tower"}]
+    raw = {"record_id": "m", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": {"cranes": cranes, "h": 100, "q": True}}
+    expected = comparable(python.evaluate(raw))
+    report = fast.evaluate(raw)
+    cranes[0]["load_pct"] = 1  # the caller reuses its lists and items before reading the report
+    cranes.append({"id": "TC-2", "load_pct": 200})
+    assert comparable(report) == expected
+    assert [d.item for d in report.determinations if d.rule_id == "each_over"] == ["TC-1"]
