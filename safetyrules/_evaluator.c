@@ -14,11 +14,13 @@
  *   the decimals written). Arithmetic results carry a bound on their rounding error; a comparison
  *   whose sides are closer than that bound (a possible tie, such as 7150 > 6500 * 110%) is decided
  *   again in exact rational arithmetic (64-bit numerators and denominators, overflow-checked).
+ * - Lists of items (cranes, working faces) are checked as the general path checks them and read in
+ *   place; a rule over a list is decided item by item, and any/all/count are Kleene or/and/sums.
  * - Anything outside this fast path sends the whole record back to the general Python path, which
  *   gives the same answer or the proper error: an unknown fact name, a value of the wrong type or
- *   outside its enum or bounds, a number beyond 2**53, a list, an exact computation that overflows.
- *   run() then returns None. The fast path never has to be right about the hard cases, only about
- *   the common ones, and property tests compare it with the reference interpreter.
+ *   outside its enum or bounds, a number beyond 2**53, an invalid list, an exact computation that
+ *   overflows. run() then returns None. The fast path never has to be right about the hard cases,
+ *   only about the common ones, and property tests compare it with the reference interpreter.
  *
  * The result is one byte per module (its scope: 0 false, 1 true, 2 unknown) followed by one byte
  * per rule (0 not matched, 1 matched, 2 undetermined, 3 not applicable).
@@ -28,12 +30,13 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 /* Bumped whenever the lowered form changes, so that a stale build is not used. */
-#define ABI_VERSION 3
+#define ABI_VERSION 4
 
 #define FAST_NUMBER_LIMIT 9007199254740992.0 /* 2**53 */
 
@@ -107,6 +110,7 @@ typedef struct {
      * none), its variable, and whether applies_if can be decided without an item */
     int32_t *rule_applies, *rule_when, *rule_list, *rule_var, *rule_applies_global;
     double tie_tolerance;
+    int has_lists; /* some fact is a list of items: a record's copy must copy its lists too */
 } Program;
 
 /* One record's facts and memoised derived values. */
@@ -968,6 +972,7 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
             Py_DECREF(fast);
             return -1;
         }
+        if (self->slots[i].kind == K_LIST) self->has_lists = 1;
     }
     Py_DECREF(fast);
     /* the program keeps its own table: the caller's dict may change afterwards, the program may not */
@@ -1338,13 +1343,16 @@ static PyTypeObject ProgramType = {
  * in one call. Plans are made in Python (choosing module versions is not this file's business):
  * on a plan not yet made, run() returns the Lane's `miss` marker and the caller makes it and calls
  * again. A plan is None (such records take the general path) or a tuple
- * (program, today, day, as_of, notices, engine, plan). */
+ * (program, today, day, as_of, notices, engine, plan). The report is made here, a Report instance
+ * with its slots _head, _body and _pending set as Report's own docstring describes. */
 typedef struct {
     PyObject_HEAD
     PyObject *plans;  /* dict key -> plan (owned, shared with the Python side) */
     PyObject *owner;  /* the Python lane: first item of the pending tuple (owned) */
     PyObject *miss;   /* the marker returned on a missing plan (owned) */
     PyObject *backend; /* the backend name written in reports (owned) */
+    PyTypeObject *report_type; /* safetyrules.report.Report (owned) */
+    Py_ssize_t off_head, off_body, off_pending; /* where its three slots are */
     KeyTable record_keys, site_keys;
     PyObject *k_record_id, *k_inspection_date, *k_site, *k_facts, *k_findings, *k_industry, *k_region, *k_attributes;
 } Lane;
@@ -1354,6 +1362,7 @@ static void Lane_dealloc(Lane *self) {
     Py_XDECREF(self->owner);
     Py_XDECREF(self->miss);
     Py_XDECREF(self->backend);
+    Py_XDECREF(self->report_type);
     keytable_free(&self->record_keys);
     keytable_free(&self->site_keys);
     Py_XDECREF(self->k_record_id);
@@ -1378,16 +1387,36 @@ static int names_table(KeyTable *t, PyObject *names) {
     return 0;
 }
 
-/* Lane(plans, owner, miss, backend, record_keys, site_keys) */
+/* The offset of an object slot (__slots__ entry) of a class, or -1 with an exception. */
+static Py_ssize_t slot_offset(PyTypeObject *type, const char *name) {
+    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
+    if (descr == NULL) return -1;
+    Py_ssize_t offset = -1;
+    if (Py_TYPE(descr) == &PyMemberDescr_Type && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX)
+        offset = ((PyMemberDescrObject *)descr)->d_member->offset;
+    else
+        PyErr_Format(PyExc_TypeError, "%s.%s is not an object slot", type->tp_name, name);
+    Py_DECREF(descr);
+    return offset;
+}
+
+/* Lane(plans, owner, miss, backend, record_keys, site_keys, report_type) */
 static int Lane_init(Lane *self, PyObject *args, PyObject *kwds) {
     (void)kwds;
     PyObject *plans, *owner, *miss, *backend, *record_keys, *site_keys;
-    if (!PyArg_ParseTuple(args, "O!OOO!OO", &PyDict_Type, &plans, &owner, &miss, &PyUnicode_Type, &backend, &record_keys, &site_keys))
+    PyTypeObject *report_type;
+    if (!PyArg_ParseTuple(args, "O!OOO!OOO!", &PyDict_Type, &plans, &owner, &miss, &PyUnicode_Type, &backend, &record_keys,
+                          &site_keys, &PyType_Type, &report_type))
         return -1;
     if (self->plans != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a Lane is initialised once");
         return -1;
     }
+    /* reports are made here, with their three slots set: (head, None, pending) */
+    if ((self->off_head = slot_offset(report_type, "_head")) < 0 || (self->off_body = slot_offset(report_type, "_body")) < 0
+        || (self->off_pending = slot_offset(report_type, "_pending")) < 0)
+        return -1;
+    self->report_type = (PyTypeObject *)Py_NewRef(report_type);
     self->plans = Py_NewRef(plans);
     self->owner = Py_NewRef(owner);
     self->miss = Py_NewRef(miss);
@@ -1465,7 +1494,7 @@ static PyObject *copy_facts(PyObject *facts) {
 static PyObject *lane_run_plan(Lane *self, PyObject *raw, PyObject *site, PyObject *record_id, PyObject *facts,
                                PyObject *attributes, PyObject *plan);
 
-/* run(record, as_of, jurisdiction) -> (head, pending) | miss | None */
+/* run(record, as_of, jurisdiction) -> a deferred Report | miss | None */
 static PyObject *Lane_run(Lane *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "run(record, as_of, jurisdiction)");
@@ -1548,7 +1577,8 @@ static PyObject *lane_run_plan(Lane *self, PyObject *raw, PyObject *site, PyObje
         return outcomes;
     }
     /* a copy of what was decided, for explanations worked out later: the caller may reuse its dicts */
-    PyObject *snapshot = PyDict_Copy(raw), *facts_copy = copy_facts(facts);
+    PyObject *snapshot = PyDict_Copy(raw);
+    PyObject *facts_copy = ((Program *)program)->has_lists ? copy_facts(facts) : PyDict_Copy(facts);
     PyObject *result = NULL;
     Py_XDECREF(empty);
     if (snapshot == NULL || facts_copy == NULL || PyDict_SetItem(snapshot, self->k_facts, facts_copy) < 0) goto fail;
@@ -1564,9 +1594,16 @@ static PyObject *lane_run_plan(Lane *self, PyObject *raw, PyObject *site, PyObje
     {
         PyObject *head = PyTuple_Pack(6, record_id, pday, as_of, self->backend, notices, engine);
         PyObject *pending = PyTuple_Pack(4, self->owner, plan_obj, outcomes, snapshot);
-        if (head != NULL && pending != NULL) result = PyTuple_Pack(2, head, pending);
-        Py_XDECREF(head);
-        Py_XDECREF(pending);
+        PyObject *report = head && pending ? self->report_type->tp_alloc(self->report_type, 0) : NULL;
+        if (report != NULL) {
+            *(PyObject **)((char *)report + self->off_head) = head; /* the slots take these references */
+            *(PyObject **)((char *)report + self->off_body) = Py_NewRef(Py_None);
+            *(PyObject **)((char *)report + self->off_pending) = pending;
+            result = report;
+        } else {
+            Py_XDECREF(head);
+            Py_XDECREF(pending);
+        }
     }
 fail:
     Py_DECREF(outcomes);
@@ -1577,7 +1614,7 @@ fail:
 
 static PyMethodDef Lane_methods[] = {
     {"run", (PyCFunction)(void (*)(void))Lane_run, METH_FASTCALL,
-     "run(record, as_of, jurisdiction) -> (report head, pending) | the miss marker | None for the general path"},
+     "run(record, as_of, jurisdiction) -> a deferred report | the miss marker | None for the general path"},
     {NULL, NULL, 0, NULL},
 };
 

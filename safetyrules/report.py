@@ -250,9 +250,10 @@ class Report:
     """
 
     # Fields are read-only properties over three private slots, so that a deferred report is made
-    # with three stores: (record_id, inspection_date, as_of, backend, notices, engine), the lists
-    # (None until built), and what builds them: (builder, *arguments) with builder.status(pending)
-    # and builder.build(pending) -> the lists.
+    # with three stores (the compiled evaluator makes them in C): _head = (record_id,
+    # inspection_date, as_of, backend, notices, engine), _body = the lists or None until built, and
+    # _pending = (builder, *arguments), whose builder answers status(pending), matched_ids(pending),
+    # undetermined_ids(pending), outcome(pending, rule_id) and build(pending) -> the lists.
     __slots__ = ("_head", "_body", "_pending")
 
     def __init__(

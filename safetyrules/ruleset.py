@@ -8,8 +8,6 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, 
 from . import __version__
 from .backends import backend_class
 from .backends import compiled as compiled_backend
-
-_new_report = object.__new__
 from .compiler import CompiledRule, RuleSetIR, load_ir
 from .errors import RecordError
 from .evaluation import build_report, select_modules
@@ -91,13 +89,10 @@ class RuleSet:
 
         Raises :class:`RecordError` for a malformed record.
         """
-        if self._lane_run is not None and type(record) is dict:
-            got = self._lane_run(record, as_of, jurisdiction)  # one C call for the common record
-            if got.__class__ is tuple:  # a deferred report (as deferred_report() makes it, inlined)
-                report = _new_report(Report)
-                report._head, report._pending = got
-                report._body = None
-                return report
+        if self._lane_run is not None:
+            got = self._lane_run(record, as_of, jurisdiction)  # one C call for the common record (None: not a plain record)
+            if got.__class__ is Report:
+                return got
             if got is not None:  # the first record of its industry, region and date: make its plan
                 report = self._lane.evaluate(record, as_of, jurisdiction)
                 if report is not None:

@@ -6,11 +6,12 @@ of nodes -- a tree stored as indices, children before parents -- which ``safetyr
 (C, built with the package) evaluates with three-valued logic and exact tie-breaking. Lowering
 emits opcodes and validated numbers only: no rule or record text becomes code.
 
-A module that uses what the lowered form does not have -- rules over lists of items, text facts
-read by a rule -- is not lowered, and records judged by it take the general path (the generated
-Python of :mod:`.native` and the reference interpreter), which is also where every record goes that
-the C code declines: an unknown fact, a wrong type, a value outside its enum or bounds, a number
-beyond float precision. Property tests check that both paths give identical reports.
+A module that uses what the lowered form does not have -- a rule that reads a text fact, membership
+in options that are not literals, item variables nested more than eight deep -- is not lowered, and
+records judged by it take the general path (the generated Python of :mod:`.native` and the
+reference interpreter), which is also where every record goes that the C code declines: an unknown
+fact, a wrong type, a value outside its enum or bounds, a number beyond float precision, an invalid
+list of items. Property tests check that both paths give identical reports.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD
 from .native import TIE_TOLERANCE
 
 #: the lowered form this module emits; the C module must report the same number
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 
 def _load_evaluator():
@@ -391,7 +392,6 @@ def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule
 # --------------------------------------------------------------------------- the fast lane
 
 _EMPTY: dict = {}
-_new_report = object.__new__
 
 
 class _Plan:
@@ -429,8 +429,8 @@ class CompiledLane:
         self._plans: Dict[tuple, Optional[tuple]] = {}
         self._programs: Dict[tuple, Optional[CompiledProgram]] = {}
         self.miss = object()
-        lane = _evaluator.Lane(self._plans, self, self.miss, "native", RECORD_KEYS, SITE_KEYS)
-        #: run(record, as_of, jurisdiction) -> (report head, pending) | miss | None
+        lane = _evaluator.Lane(self._plans, self, self.miss, "native", RECORD_KEYS, SITE_KEYS, Report)
+        #: run(record, as_of, jurisdiction) -> a deferred Report | miss | None
         self.run = lane.run
 
     def program_for(self, industry: str, modules: Sequence[CompiledModule]) -> Optional[CompiledProgram]:
@@ -472,9 +472,7 @@ class CompiledLane:
         if got is self.miss:
             self.add_plan(raw, as_of, jurisdiction)
             got = self.run(raw, as_of, jurisdiction)
-        if got is None or got is self.miss:
-            return None
-        return deferred_report(got)
+        return None if got is self.miss else got
 
     # ----------------------------------------------------------------- deferred reports
     @staticmethod
@@ -549,14 +547,6 @@ def _positions(part: bytes, code: int, start: int = 0) -> Tuple[int, ...]:
         out.append(i)
         i = part.find(code, i + 1)
     return tuple(out)
-
-
-def deferred_report(got: Tuple[tuple, tuple]) -> Report:
-    """A report from the C lane's (head, pending): its lists are built when first read."""
-    report = _new_report(Report)
-    report._head, report._pending = got
-    report._body = None
-    return report
 
 
 _NOTHING = ModuleVector((), (), (), {})
