@@ -36,7 +36,7 @@
 #include <string.h>
 
 /* Bumped whenever the lowered form changes, so that a stale build is not used. */
-#define ABI_VERSION 4
+#define ABI_VERSION 5
 
 #define FAST_NUMBER_LIMIT 9007199254740992.0 /* 2**53 */
 
@@ -1352,6 +1352,7 @@ typedef struct {
     PyObject *miss;   /* the marker returned on a missing plan (owned) */
     PyObject *backend; /* the backend name written in reports (owned) */
     PyTypeObject *report_type; /* safetyrules.report.Report (owned) */
+    PyObject *statuses; /* the report statuses: no applicable criteria, major hazard found, undetermined, no major hazard found (owned tuple) */
     Py_ssize_t off_head, off_body, off_pending; /* where its three slots are */
     KeyTable record_keys, site_keys;
     PyObject *k_record_id, *k_inspection_date, *k_site, *k_facts, *k_findings, *k_industry, *k_region, *k_attributes;
@@ -1363,6 +1364,7 @@ static void Lane_dealloc(Lane *self) {
     Py_XDECREF(self->miss);
     Py_XDECREF(self->backend);
     Py_XDECREF(self->report_type);
+    Py_XDECREF(self->statuses);
     keytable_free(&self->record_keys);
     keytable_free(&self->site_keys);
     Py_XDECREF(self->k_record_id);
@@ -1400,14 +1402,18 @@ static Py_ssize_t slot_offset(PyTypeObject *type, const char *name) {
     return offset;
 }
 
-/* Lane(plans, owner, miss, backend, record_keys, site_keys, report_type) */
+/* Lane(plans, owner, miss, backend, record_keys, site_keys, report_type, statuses) */
 static int Lane_init(Lane *self, PyObject *args, PyObject *kwds) {
     (void)kwds;
-    PyObject *plans, *owner, *miss, *backend, *record_keys, *site_keys;
+    PyObject *plans, *owner, *miss, *backend, *record_keys, *site_keys, *statuses;
     PyTypeObject *report_type;
-    if (!PyArg_ParseTuple(args, "O!OOO!OOO!", &PyDict_Type, &plans, &owner, &miss, &PyUnicode_Type, &backend, &record_keys,
-                          &site_keys, &PyType_Type, &report_type))
+    if (!PyArg_ParseTuple(args, "O!OOO!OOO!O!", &PyDict_Type, &plans, &owner, &miss, &PyUnicode_Type, &backend, &record_keys,
+                          &site_keys, &PyType_Type, &report_type, &PyTuple_Type, &statuses))
         return -1;
+    if (PyTuple_GET_SIZE(statuses) != 4) {
+        PyErr_SetString(PyExc_ValueError, "four statuses");
+        return -1;
+    }
     if (self->plans != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a Lane is initialised once");
         return -1;
@@ -1417,6 +1423,7 @@ static int Lane_init(Lane *self, PyObject *args, PyObject *kwds) {
         || (self->off_pending = slot_offset(report_type, "_pending")) < 0)
         return -1;
     self->report_type = (PyTypeObject *)Py_NewRef(report_type);
+    self->statuses = Py_NewRef(statuses);
     self->plans = Py_NewRef(plans);
     self->owner = Py_NewRef(owner);
     self->miss = Py_NewRef(miss);
@@ -1592,7 +1599,13 @@ static PyObject *lane_run_plan(Lane *self, PyObject *raw, PyObject *site, PyObje
         if (bad) goto fail;
     }
     {
-        PyObject *head = PyTuple_Pack(6, record_id, pday, as_of, self->backend, notices, engine);
+        /* the status, as Report.status reads it from the lists */
+        const Program *prog = (const Program *)program;
+        const char *out = PyBytes_AS_STRING(outcomes);
+        Py_ssize_t n_modules = prog->n_modules, n_rules = prog->n_rules, applied = 0;
+        for (Py_ssize_t m = 0; m < n_modules; m++) applied |= out[m] != T_FALSE;
+        int status = !applied ? 0 : memchr(out + n_modules, O_MATCHED, n_rules) ? 1 : memchr(out + n_modules, O_UNDETERMINED, n_rules) ? 2 : 3;
+        PyObject *head = PyTuple_Pack(7, record_id, pday, as_of, self->backend, notices, engine, PyTuple_GET_ITEM(self->statuses, status));
         PyObject *pending = PyTuple_Pack(4, self->owner, plan_obj, outcomes, snapshot);
         PyObject *report = head && pending ? self->report_type->tp_alloc(self->report_type, 0) : NULL;
         if (report != NULL) {

@@ -251,9 +251,10 @@ class Report:
 
     # Fields are read-only properties over three private slots, so that a deferred report is made
     # with three stores (the compiled evaluator makes them in C): _head = (record_id,
-    # inspection_date, as_of, backend, notices, engine), _body = the lists or None until built, and
-    # _pending = (builder, *arguments), whose builder answers status(pending), matched_ids(pending),
-    # undetermined_ids(pending), outcome(pending, rule_id) and build(pending) -> the lists.
+    # inspection_date, as_of, backend, notices, engine[, status when deferred]), _body = the lists
+    # or None until built, and _pending = (builder, *arguments), whose builder answers
+    # matched_ids(pending), undetermined_ids(pending), outcome(pending, rule_id) and
+    # build(pending) -> the lists.
     __slots__ = ("_head", "_body", "_pending")
 
     def __init__(
@@ -337,8 +338,7 @@ class Report:
     def status(self) -> str:
         """major_hazard_found | undetermined | no_major_hazard_found | no_applicable_criteria."""
         if self._body is None:
-            pending = self._pending
-            return pending[0].status(pending)
+            return self._head[6]  # a deferred report is made with its status
         if not self.modules_applied and not self.determinations:
             return NO_APPLICABLE_CRITERIA
         if self.determinations:

@@ -33,7 +33,7 @@ from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD
 from .native import TIE_TOLERANCE
 
 #: the lowered form this module emits; the C module must report the same number
-ABI_VERSION = 4
+ABI_VERSION = 5
 
 
 def _load_evaluator():
@@ -397,7 +397,7 @@ _EMPTY: dict = {}
 class _Plan:
     """How records of one industry, region and date are judged: the selection and its program."""
 
-    __slots__ = ("day", "today", "selection", "program", "n_modules", "all_out_of_scope", "rule_ids", "position")
+    __slots__ = ("day", "today", "selection", "program", "n_modules", "rule_ids", "position")
 
     def __init__(self, day: date, selection: Selection, program: CompiledProgram):
         self.day = day
@@ -405,8 +405,6 @@ class _Plan:
         self.selection = selection
         self.program = program
         self.n_modules = len(selection.modules)
-        #: the scope bytes of a record that no module applies to
-        self.all_out_of_scope = bytes(self.n_modules)
         #: rule id at each position of the outcome bytes (after the module scopes), and the reverse
         self.rule_ids = (None,) * self.n_modules + tuple(rid for cm in selection.modules for rid in cm.rule_ids)
         self.position = {rid: i for i, rid in enumerate(self.rule_ids) if rid is not None}
@@ -429,7 +427,8 @@ class CompiledLane:
         self._plans: Dict[tuple, Optional[tuple]] = {}
         self._programs: Dict[tuple, Optional[CompiledProgram]] = {}
         self.miss = object()
-        lane = _evaluator.Lane(self._plans, self, self.miss, "native", RECORD_KEYS, SITE_KEYS, Report)
+        statuses = (NO_APPLICABLE_CRITERIA, MAJOR_HAZARD_FOUND, UNDETERMINED, NO_MAJOR_HAZARD_FOUND)
+        lane = _evaluator.Lane(self._plans, self, self.miss, "native", RECORD_KEYS, SITE_KEYS, Report, statuses)
         #: run(record, as_of, jurisdiction) -> a deferred Report | miss | None
         self.run = lane.run
 
@@ -475,19 +474,6 @@ class CompiledLane:
         return None if got is self.miss else got
 
     # ----------------------------------------------------------------- deferred reports
-    @staticmethod
-    def status(pending: tuple) -> str:
-        """A deferred report's status, from its outcome bytes."""
-        _, plan, out, _ = pending
-        n = plan.n_modules
-        if out[:n] == plan.all_out_of_scope:
-            return NO_APPLICABLE_CRITERIA
-        if out.find(1, n) >= 0:
-            return MAJOR_HAZARD_FOUND
-        if out.find(2, n) >= 0:
-            return UNDETERMINED
-        return NO_MAJOR_HAZARD_FOUND
-
     @staticmethod
     def matched_ids(pending: tuple) -> Tuple[str, ...]:
         _, plan, out, _ = pending
