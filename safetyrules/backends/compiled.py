@@ -359,15 +359,12 @@ def _exact_float(bound: Any) -> float:
 
 @dataclass(frozen=True)
 class CompiledProgram:
-    """One industry's modules in force, lowered: ``run(facts, attributes, today)`` decides them."""
+    """One industry's modules in force, lowered: ``program.run(facts, attributes, today)`` decides them."""
 
     modules: Tuple[CompiledModule, ...]
     program: Any  # safetyrules._evaluator.Program
     #: offset of each module's first rule outcome in run()'s result (after the module scope bytes)
     offsets: Tuple[int, ...]
-
-    def run(self, facts: dict, attributes: Optional[dict], today: int) -> Optional[bytes]:
-        return self.program.run(facts, attributes, today)
 
 
 def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule]) -> CompiledProgram:
