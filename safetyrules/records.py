@@ -283,7 +283,8 @@ def _simple_values_valid(values: Dict[str, Any], names, kinds: "FastKinds") -> b
     if bools and not set(map(type, map(get, bools))) <= _BOOL:
         return False
     for name in names & kinds.enums.keys():
-        if values[name] not in kinds.enums[name]:
+        value = values[name]
+        if type(value) is not str or value not in kinds.enums[name]:  # a list or object is not hashable
             return False
     return True
 

@@ -402,3 +402,59 @@ def test_a_report_keeps_its_own_copy_of_lists_of_items(list_three_ways):
     cranes.append({"id": "TC-2", "load_pct": 200})
     assert comparable(report) == expected
     assert [d.item for d in report.determinations if d.rule_id == "each_over"] == ["TC-1"]
+
+
+# ----------------------------------------------------------------------------- anything at all
+
+JSON_VALUES = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(-(2**60), 2**60), st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from(["", "x", "y", "tower", "2024-05-01", "2024-02-30", "TC-1", "underground"]),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["id", "load_pct", "kind", "zz"]), inner, max_size=3)),
+    max_leaves=8,
+)
+FACT_NAMES = sorted(FACTS) + sorted(LIST_FACTS) + ["unknown", "ratio"]
+
+
+@st.composite
+def anything_records(draw):
+    """Records of any shape: each part valid, wrong or missing."""
+    raw = {}
+    for key, value in (
+        ("record_id", st.one_of(st.just("r"), st.just(""), st.integers(0, 9), st.none())),
+        ("inspection_date", st.one_of(st.just("2024-05-01"), st.just("2024-5-1"), st.integers(), st.none())),
+        ("site", st.one_of(
+            st.fixed_dictionaries({"industry": st.sampled_from(["demo", "mine", 3])},
+                                  optional={"attributes": st.one_of(st.none(), st.just(0), JSON_VALUES, st.dictionaries(st.sampled_from(["mine_type", "a"]), JSON_VALUES, max_size=2)),
+                                            "region": st.one_of(st.none(), st.just("CN-XX"), st.integers())}),
+            JSON_VALUES,
+        )),
+        ("facts", st.one_of(st.dictionaries(st.sampled_from(FACT_NAMES), JSON_VALUES, max_size=5), JSON_VALUES)),
+        ("findings", st.one_of(st.just([]), st.just([{"rule": "tie_gt"}]), JSON_VALUES)),
+        ("extra", JSON_VALUES),
+    ):
+        if draw(st.integers(0, 9)) < (8 if key in ("record_id", "inspection_date", "site", "facts") else 1):
+            raw[key] = draw(value)
+    return raw
+
+
+def outcome(rules, raw):
+    try:
+        return ("report", comparable(rules.evaluate(raw)))
+    except RecordError as exc:
+        return ("error", str(exc))
+
+
+@pytest.mark.parametrize("module", ["three_ways", "list_three_ways"])
+def test_any_record_gets_the_same_answer_compiled_or_not(request, module):
+    """Whatever the record, the compiled lane gives the general path's report or declines to it,
+    and the general path names the problem: the same answer either way, never a crash."""
+    fast, python, _ = request.getfixturevalue(module)
+
+    @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(anything_records())
+    def check(raw):
+        assert outcome(fast, raw) == outcome(python, raw)
+
+    check()
