@@ -25,11 +25,17 @@ def errors_of(rules, raw):
         ({"working_faces": [{"ch4_pct": 1}]}, "$.facts.working_faces[0]", "no 'id'"),
         ({"working_faces": [{"id": "F1"}, {"id": "F1"}]}, "$.facts.working_faces[1].id", "duplicate item"),
         ({"working_faces": [{"id": "F1", "ch4_pct": 101}]}, "$.facts.working_faces[0].ch4_pct", "above the maximum"),
+        ({"working_faces": [{"id": "F1", "electric_work_continued": []}]}, "$.facts.working_faces[0].electric_work_continued", "expected true or false"),
     ],
 )
 def test_bad_fact_values(demo_rules, facts, path, fragment):
     problems = errors_of(demo_rules, demo_record(facts))
     assert fragment in problems[path]
+
+
+def test_a_list_given_for_an_enum_is_an_error_not_a_crash(demo_rules):
+    problems = errors_of(demo_rules, demo_record(attributes={"mine_type": ["underground"]}))
+    assert "is not one of" in problems["$.site.attributes.mine_type"]
 
 
 def test_bad_enum_value_suggests(demo_rules):
