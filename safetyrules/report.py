@@ -59,7 +59,11 @@ class RuleIds(Sequence):
                     out.extend(part[1])
                 elif kind == "but":
                     ids, excluded = part[1], part[2]
-                    out.extend(ids[i] for i in range(len(ids)) if i not in excluded)
+                    start = 0
+                    for i in sorted(excluded):  # few: the matched and undetermined rules
+                        out.extend(ids[start:i])
+                        start = i + 1
+                    out.extend(ids[start:])
                 else:
                     out.extend(part[1][i] for i in part[2])
             self._items = tuple(out)

@@ -547,9 +547,11 @@ class _DeferredRecord:
         self.region = site.get("region")
         self._parse, self._raw, self._record = parse, raw, None
 
-    def __getattr__(self, name: str):  # values, site, findings, fast
+    def __getattr__(self, name: str):  # values, site, findings, fast: read through once, then kept
         if name.startswith("_"):
             raise AttributeError(name)
         if self._record is None:
             self._record = self._parse(self._raw)
+            record = self._record
+            self.values, self.site, self.findings, self.fast = record.values, record.site, record.findings, record.fast
         return getattr(self._record, name)
