@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, NamedTuple, Optional, Tuple
 
 from .compiler import CompiledModule, CompiledRule, RuleSetIR
 from .expr import ast
@@ -51,8 +51,10 @@ class Atom:
     item: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
+    """An expression's value with what decided it. (A named tuple: the interpreter makes one per
+    node it evaluates, and explanations are what it is for.)"""
+
     value: Any
     needs: FrozenSet[str] = frozenset()
     atoms: Tuple[Atom, ...] = ()
