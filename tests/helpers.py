@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 
 from safetyrules import load_rules
 
@@ -51,3 +52,23 @@ def rules_from(tmp_path, backend="native", **kwargs):
 
 def record(facts, date="2024-05-01", **site_attrs):
     return {"record_id": "r", "inspection_date": date, "site": {"industry": "demo", "attributes": site_attrs}, "facts": facts}
+
+
+def in_threads(work, n=4):
+    """``work()``'s results from ``n`` threads run at once; the first exception any raised is raised."""
+    results, errors = [None] * n, []
+
+    def run(slot):
+        try:
+            results[slot] = work()
+        except Exception as exc:  # re-raised below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results

@@ -2,7 +2,6 @@
 
 import json
 import os
-import threading
 from importlib import resources
 
 import jsonschema
@@ -13,6 +12,7 @@ from safetyrules import load_rules
 from safetyrules.loader import discover_packs
 from safetyrules.schemas import record_schema
 from tests.conftest import EXAMPLES, RULES, demo_record
+from tests.helpers import in_threads
 
 
 def result_schema():
@@ -53,21 +53,7 @@ def test_record_schema_rejects_unknown_facts(demo_rules):
 def test_threads_share_one_ruleset(demo_rules):
     records = [demo_record({"annual_output_t": 6500 + i, "approved_capacity_t": 6500, "max_quarter_output_t": i * 10}) for i in range(300)]
     expected = [json.dumps(demo_rules.evaluate(r).to_json(), sort_keys=True) for r in records]
-    results = [None] * 4
-    errors = []
-
-    def work(slot):
-        try:
-            results[slot] = [json.dumps(demo_rules.evaluate(r).to_json(), sort_keys=True) for r in records]
-        except Exception as exc:  # pragma: no cover - surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    results = in_threads(lambda: [json.dumps(demo_rules.evaluate(r).to_json(), sort_keys=True) for r in records])
     assert all(r == expected for r in results)
 
 

@@ -8,7 +8,6 @@ records must raise the same errors whichever way they go.
 
 import copy
 import pickle
-import threading
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 
 from safetyrules import RecordError
 from safetyrules.backends import compiled
-from tests.helpers import rules_from
+from tests.helpers import in_threads, rules_from
 
 FACTS = {
     "a": {"type": "number", "unit": "t"},
@@ -240,20 +239,8 @@ def test_threads_share_one_rule_set(three_ways):
     base = {"record_id": "t", "inspection_date": "2024-05-01", "site": {"industry": "demo", "attributes": {"mine_type": "underground"}}}
     raws = [dict(base, facts={"a": NUMBERS[i % len(NUMBERS)], "b": NUMBERS[(i * 7) % len(NUMBERS)], "f": i % 2 == 0}) for i in range(200)]
     expected = [comparable(reference.evaluate(r)) for r in raws]
-    results, errors = {}, []
-
-    def work(k):
-        try:
-            results[k] = [comparable(fast.evaluate(copy.deepcopy(r))) for r in raws]
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and all(results[k] == expected for k in range(4))
+    results = in_threads(lambda: [comparable(fast.evaluate(copy.deepcopy(r))) for r in raws])
+    assert all(result == expected for result in results)
 
 
 # ----------------------------------------------------------------------------- the C module itself

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from safetyrules import load_rules
 from safetyrules.errors import EvaluationError, LoadError, SafetyRulesError
 from safetyrules.loader import discover_packs
-from tests.helpers import record, rules_from, write_module
+from tests.helpers import in_threads, record, rules_from, write_module
 from tests.strategies import record_strategy, version_dates
 
 durable_rules_engine = pytest.importorskip("durable_rules_engine")
@@ -465,22 +464,13 @@ def test_four_threads_give_identical_results():
 
         collect()
     expected = [comparable(durable.evaluate(raw)) for raw in records]
-    results, errors = {}, []
 
-    def work(t):
-        try:
-            for _ in range(3):
-                results[t] = [comparable(durable.evaluate(raw)) for raw in records]
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+    def work():
+        for _ in range(3):
+            result = [comparable(durable.evaluate(raw)) for raw in records]
+        return result
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert all(results[t] == expected for t in range(4))
+    assert all(result == expected for result in in_threads(work))
     assert [unordered(e) for e in expected] == [unordered(comparable(rules.evaluate(raw))) for raw in records]
 
 
