@@ -199,6 +199,9 @@ def cmd_list(args) -> int:
     if args.format == "json":
         _print_json({"packs": [p.to_json() for p in rules.packs], "modules": modules})
         return EXIT_OK
+    for industry in rules.ir.industries.values():
+        attributes = f"; site attributes: {', '.join(industry.attributes)}" if industry.attributes else ""
+        print(f"industry {industry.id}: {industry.name.zh} ({industry.name.en}), pack {industry.pack}{attributes}")
     for entry in modules:
         until = entry["effective_until"] or "…"
         print(f"{entry['id']}  {entry['effective_from']} – {until}  《{entry['document']['title']}》{entry['document']['number']}  ({len(entry['rules'])} rules)")

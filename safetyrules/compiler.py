@@ -21,7 +21,7 @@ from .expr import ast
 from .expr.typecheck import ExprTypeError, Vocabulary, check, check_condition
 from .expr.types import LIST, Type
 from .loader import ModuleSource, read_module, resolve_sources
-from .model import DerivedFact, FactSpec, Module, OverlayChange, Pack, Rule
+from .model import DerivedFact, FactSpec, Industry, Module, OverlayChange, Pack, Rule
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,8 @@ class RuleSetIR:
     rules: Mapping[str, CompiledRule] = field(default_factory=dict)
     module_by_id: Mapping[str, CompiledModule] = field(default_factory=dict)
     variants: Tuple[OverlayVariant, ...] = ()
+    #: industry id -> its declaration by a loaded pack (modules loaded without a pack add none)
+    industries: Mapping[str, Industry] = field(default_factory=dict)
 
     def modules_in_force(self, day: date) -> Tuple[CompiledModule, ...]:
         return tuple(m for m in self.modules if m.module.in_force(day))
@@ -221,6 +223,7 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
                 c.derived_raw[d.name] = d
             elif prior.source_text != d.source_text:
                 c.error("E-FACT-CONFLICT", f"derived fact {d.name!r} is defined differently in module {prior.module_id!r}", d.location)
+    industries = _declared_industries(c, sources, packs)
     for src in sources:
         for ref in src.module.imports + ((src.module.extends,) if src.module.extends else ()):
             if ref not in c.modules:
@@ -394,7 +397,56 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
         rules={r.id: r for cm in compiled_modules for r in cm.rules},
         module_by_id={cm.id: cm for cm in compiled_modules},
         variants=tuple(variants),
+        industries=industries,
     )
+
+
+def _declared_industries(c: _Compilation, sources: Sequence[ModuleSource], packs: Tuple[Pack, ...]) -> Dict[str, Industry]:
+    """The industries the loaded packs declare, checked against each other and against the modules.
+
+    A module that belongs to a pack must name a declared industry (so a typo is an error, not a new
+    industry that no record uses); a module file loaded on its own may name any industry, and lint says
+    that nothing declares it.
+    """
+    declared: Dict[str, Industry] = {}
+    for pack in packs:
+        for industry in pack.industries:
+            prior = declared.get(industry.id)
+            if prior is None:
+                declared[industry.id] = industry
+            elif prior.definition() != industry.definition():
+                c.error(
+                    "E-INDUSTRY-CONFLICT",
+                    f"industry {industry.id!r} is declared differently by pack {prior.pack!r} ({prior.location}); "
+                    "packs may share an industry only with the same name and attributes",
+                    industry.location or Location(pack.path),
+                )
+    for src in sources:
+        m = src.module
+        if m.pack is None:
+            continue
+        for industry_id in m.industries:
+            if industry_id not in declared:
+                c.error(
+                    "E-UNKNOWN-INDUSTRY",
+                    f"industry {industry_id!r} is not declared by any loaded pack{did_you_mean(industry_id, declared)}; "
+                    f"declare it under 'industries:' in the manifest of pack {m.pack!r}",
+                    src.positions.at(("module", "industry")),
+                )
+    for industry in declared.values():
+        vocabulary = c.vocabularies.get(industry.id)
+        if vocabulary is None:
+            continue
+        for name in industry.attributes:
+            spec = vocabulary.get(name)
+            if spec is None or not spec.site:
+                c.error(
+                    "E-INDUSTRY-ATTRIBUTE",
+                    f"attribute {name!r} of industry {industry.id!r} is not a site fact (site: true) of its modules"
+                    + (did_you_mean(name, [n for n, f in vocabulary.items() if f.site]) if spec is None else ""),
+                    industry.location or Location(industry.pack),
+                )
+    return declared
 
 
 def _overlay_variants(c, compiled_modules, visible, module_facts, derived_types, closure_of) -> List[OverlayVariant]:

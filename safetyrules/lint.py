@@ -43,6 +43,7 @@ def lint_ir(ir: RuleSetIR) -> List[Finding]:
     findings: List[Finding] = []
     findings += _threshold_readings(ir)
     findings += _versions(ir)
+    findings += _undeclared_industries(ir)
     findings += _unused_facts(ir)
     findings += _constant_conditions(ir)
     findings += _duplicate_conditions(ir)
@@ -91,6 +92,28 @@ def _threshold_readings(ir: RuleSetIR) -> List[Finding]:
                             rule.location,
                         ))
     return out
+
+
+def _undeclared_industries(ir: RuleSetIR) -> List[Finding]:
+    """Modules loaded without their pack may name any industry; say when no pack, loaded or
+    installed, declares it (a typo, or a pack still to be written)."""
+    undeclared = [(cm, i) for cm in ir.modules for i in cm.module.industries if i not in ir.industries]
+    if not undeclared:
+        return []
+    from .loader import discover_packs, read_pack
+
+    installed = set()
+    for folder in discover_packs().values():
+        src, _ = read_pack(folder)
+        if src:
+            installed.update(i.id for i in src.pack.industries)
+    return [
+        Finding("L-INDUSTRY-UNDECLARED", "warning",
+                f"module {cm.id} names industry {industry!r}, which no pack declares (pack.yaml, industries:)",
+                cm.module.location)
+        for cm, industry in undeclared
+        if industry not in installed
+    ]
 
 
 def _versions(ir: RuleSetIR) -> List[Finding]:

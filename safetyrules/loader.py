@@ -29,6 +29,7 @@ from .model import (
     Document,
     FactSpec,
     ForEach,
+    Industry,
     Jurisdiction,
     Module,
     OverlayChange,
@@ -41,6 +42,8 @@ from .model import (
 from .yamlsafe import Positions, YamlError, decode_text, load_yaml_text
 
 MANIFEST_NAME = "pack.yaml"
+#: industry ids: what records write as ``site.industry`` (declared by packs, see ``Industry``)
+INDUSTRY_ID_PATTERN = "^[a-z][a-z0-9_]*$"
 
 
 @lru_cache(maxsize=None)
@@ -463,6 +466,20 @@ _MANIFEST_SCHEMA = {
         "modules": {"type": "array", "items": {"type": "string"}},
         "include": {"type": "array", "items": {"type": ["string", "integer"]}},
         "tests": {"type": "array", "items": {"type": "string"}},
+        "industries": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "name"],
+                "properties": {
+                    "id": {"type": "string", "pattern": INDUSTRY_ID_PATTERN},
+                    "name": {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
+                             "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}},
+                    "attributes": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                },
+            },
+        },
     },
 }
 
@@ -494,6 +511,16 @@ def read_pack(directory: str, _seen: Optional[set] = None) -> Tuple[Optional[Pac
     files: List[str] = []
     tests: List[str] = []
     module_ids: List[str] = []
+    industries: List[Industry] = [
+        Industry(
+            id=raw["id"],
+            name=_text(raw["name"]),
+            attributes=tuple(raw.get("attributes") or ()),
+            pack=doc["name"],
+            location=positions.at(("industries", i)),
+        )
+        for i, raw in enumerate(doc.get("industries") or ())
+    ]
     for i, sub in enumerate(doc.get("include") or ()):
         sub_dir = os.path.normpath(os.path.join(directory, str(sub)))
         included, diags = read_pack(sub_dir, seen)
@@ -501,6 +528,7 @@ def read_pack(directory: str, _seen: Optional[set] = None) -> Tuple[Optional[Pac
         if included:
             files.extend(included.module_files)
             tests.extend(included.pack.test_files)
+            industries.extend(included.pack.industries)
     for i, pattern in enumerate(doc.get("modules") or ()):
         matched = sorted(
             p for p in glob.glob(os.path.join(directory, pattern), recursive=True)
@@ -519,6 +547,7 @@ def read_pack(directory: str, _seen: Optional[set] = None) -> Tuple[Optional[Pac
         module_ids=tuple(module_ids),
         test_files=tuple(dict.fromkeys(tests)),
         description=str(doc.get("description", "")),
+        industries=tuple(industries),
     )
     return PackSource(pack, tuple(dict.fromkeys(files))), collector.diagnostics
 

@@ -339,9 +339,39 @@ class Pack:
     module_ids: Tuple[str, ...]
     test_files: Tuple[str, ...] = ()
     description: str = ""
+    #: the industries this pack declares (its own and those of the packs it includes)
+    industries: Tuple["Industry", ...] = ()
 
     def to_json(self) -> dict:
-        return {"name": self.name, "version": self.version, "title": self.title.to_json(), "modules": list(self.module_ids)}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "title": self.title.to_json(),
+            "modules": list(self.module_ids),
+            "industries": [i.to_json() for i in self.industries],
+        }
+
+
+@dataclass(frozen=True)
+class Industry:
+    """An industry that records can name as ``site.industry``, declared by a pack's manifest.
+
+    Industries belong to packs, not to the core: a third-party pack adds one by declaring it. Two packs
+    may share an industry only by declaring the same definition (the location is not part of it).
+    """
+
+    id: str
+    name: Text
+    #: site facts (``site: true``) that tell sub-sectors or special operations apart, in form order
+    attributes: Tuple[str, ...] = ()
+    pack: str = ""
+    location: Optional[Location] = field(default=None, compare=False)
+
+    def definition(self) -> tuple:
+        return (self.id, self.name, self.attributes)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name.to_json(), "attributes": list(self.attributes)}
 
 
 #: Default reading of threshold words (民法典第1259条; 刑法第99条): these include the number ...

@@ -96,7 +96,13 @@ def record_schema(ir: RuleSetIR, as_of: Optional[date] = None, industry: Optiona
                     "id": {"type": "string"},
                     "name": {"type": "string"},
                     "address": {"type": "string"},
-                    "industry": {"enum": industries},
+                    "industry": {
+                        "enum": industries,
+                        "description": "; ".join(
+                            f"{i}: {ir.industries[i].name.zh} ({ir.industries[i].name.en})" if i in ir.industries else i
+                            for i in industries
+                        ),
+                    },
                     "region": {"type": "string", "pattern": "^CN-[A-Z]{2}$"},
                     "attributes": {"type": "object"},
                 },
