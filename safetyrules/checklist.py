@@ -246,12 +246,15 @@ def _threshold_comparisons(rule: Rule, fact: str) -> List[str]:
     env = {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {}
     target = _canonical(fact, env)
     out: List[str] = []
-    for n, e in _walk_env(rule.when, env):
-        if isinstance(n, ast.Compare) and n.op not in ("==", "!="):
-            if target in _reads(n, e):
-                text = ast.to_source(n)
-                if text not in out:
-                    out.append(text)
+    for condition in (rule.when, rule.applies_if):
+        if condition is None:
+            continue
+        for n, e in _walk_env(condition, env):
+            if isinstance(n, ast.Compare) and n.op not in ("==", "!="):
+                if target in _reads(n, e):
+                    text = ast.to_source(n)
+                    if text not in out:
+                        out.append(text)
     return out
 
 

@@ -63,7 +63,8 @@ def _mentions(node: ast.Node, fact: str, list_name=None) -> bool:
             names = {f"{n.var}.{n.field_name}", n.field_name}
             if list_name:
                 names.add(f"{list_name}.{n.field_name}")
-            if fact in names:
+            # an item variable bound by any/all/count: the field name is what is known
+            if fact in names or (list_name is None and fact.split(".")[-1] == n.field_name and "." in fact):
                 return True
     return False
 
@@ -76,7 +77,9 @@ def _threshold_readings(ir: RuleSetIR) -> List[Finding]:
             rule = cr.rule
             for t in rule.thresholds:
                 mode = reading.get(t.term)
-                compares = [n for n in ast.walk(rule.when) if isinstance(n, ast.Compare) and n.op not in ("==", "!=")]
+                # a threshold may decide the item (when) or whether it applies (applies_if: voltage classes...)
+                conditions = (rule.when,) + ((rule.applies_if,) if rule.applies_if is not None else ())
+                compares = [n for c in conditions for n in ast.walk(c) if isinstance(n, ast.Compare) and n.op not in ("==", "!=")]
                 relevant = [n for n in compares if _mentions(n, t.fact, rule.for_each.list_name if rule.for_each else None)]
                 if not relevant:
                     out.append(Finding("L-THRESHOLD-UNUSED", "warning",
