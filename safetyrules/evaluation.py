@@ -123,6 +123,9 @@ def select_modules(ir: RuleSetIR, record: Record, as_of: Optional[date] = None, 
             )
         if m.module.illustration:
             notices.append(Notice("ILLUSTRATION", f"module {m.id} is an illustration, not a real document", m.id))
+    # A document in force with none of its items encoded judged nothing: it is not "applied", so a
+    # record that only it covers is "no criteria applied" (not compliant), never "no hazard found".
+    chosen = tuple(m for m in chosen if m.rules or m.module.completeness != "partial")
     if not candidates:
         notices.append(Notice("NO-MODULES", f"no loaded module covers industry {record.industry!r}"))
     return Selection(day, chosen, tuple(notices))

@@ -10,7 +10,10 @@ from safetyrules import load_rules
 from safetyrules.loader import discover_packs
 from tests.conftest import EXAMPLES, ROOT
 
-COVERAGE = {"mining": "mining.md", "hazchem": "hazchem.md", "construction": "construction.md"}
+COVERAGE = {
+    name: f"{name}.md"
+    for name in ("mining", "hazchem", "construction", "industry-trade", "city-gas", "power", "civil-explosives")
+}
 
 
 def _text(pack):
@@ -65,4 +68,17 @@ def test_partly_encoded_standard_is_announced_from_its_effective_date():
     assert [n.code for n in before.notices] == []
     notice = next(n for n in after.notices if n.code == "PARTIALLY-ENCODED")
     assert "AQ 3067—2026" in notice.message
-    assert [m["id"] for m in after.modules_applied] == ["hazchem-2017", "hazchem-aq3067-2026"]
+    # nothing of AQ 3067 was applied: the report says so instead of listing it as applied
+    assert [m["id"] for m in after.modules_applied] == ["hazchem-2017"]
+
+
+def test_a_record_only_an_unencoded_document_covers_is_not_reported_compliant():
+    """Before 2023-05-15 the 工贸 criteria in force were the 2017 text, which is not encoded."""
+    rules = load_rules(discover_packs()["industry-trade"])
+    with open(os.path.join(EXAMPLES, "metallurgy-plant.json"), encoding="utf-8") as fh:
+        record = json.load(fh)
+    before = rules.evaluate(dict(record, inspection_date="2023-05-14"))
+    assert before.status == "no_applicable_criteria" and before.modules_applied == ()
+    assert any(n.code == "PARTIALLY-ENCODED" and "安监总管四〔2017〕129号" in n.message for n in before.notices)
+    after = rules.evaluate(dict(record, inspection_date="2023-05-15"))
+    assert after.status == "major_hazard_found" and "it-2017" not in [m["id"] for m in after.modules_applied]
