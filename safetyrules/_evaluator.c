@@ -709,6 +709,51 @@ static int keys_distinct(PyObject *list, PyObject *key_name) {
     return status;
 }
 
+/* Whether text can be written as UTF-8: no lone surrogate (JSON may hold one, "\ud800"). */
+static int text_is_unicode(PyObject *text) {
+    if (PyUnicode_IS_ASCII(text)) return 1;
+    int kind = PyUnicode_KIND(text);
+    if (kind == PyUnicode_1BYTE_KIND) return 1;
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c >= 0xD800 && c <= 0xDFFF) return 0;
+    }
+    return 1;
+}
+
+/* 1 when a value is plainly what records.json_problems accepts: exact JSON types, Unicode text,
+ * finite numbers well inside its limits, shallow nesting. 0 declines the record to the general path,
+ * which names the problem or accepts it: anything near a limit is declined, never decided here. */
+static int json_plain(PyObject *v, int depth) {
+    if (v == Py_None || v == Py_True || v == Py_False) return 1;
+    if (PyUnicode_CheckExact(v)) return text_is_unicode(v);
+    if (PyLong_CheckExact(v)) {
+        int overflow = 0;
+        (void)PyLong_AsLongLongAndOverflow(v, &overflow);
+        return !overflow;
+    }
+    if (PyFloat_CheckExact(v)) {
+        double d = PyFloat_AS_DOUBLE(v);
+        return isfinite(d) && fabs(d) < 1e99;
+    }
+    if (depth >= 16) return 0;
+    if (PyList_CheckExact(v)) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++)
+            if (!json_plain(PyList_GET_ITEM(v, i), depth + 1)) return 0;
+        return 1;
+    }
+    if (PyDict_CheckExact(v)) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(v, &pos, &key, &value))
+            if (!PyUnicode_CheckExact(key) || !text_is_unicode(key) || !json_plain(value, depth + 1)) return 0;
+        return 1;
+    }
+    return 0;
+}
+
 /* Checks one recorded value against its declaration and stores it in *s (known = 1).
  * Returns 0 when accepted, 1 when the record must take the general path, -1 on a Python error.
  * Null is "not recorded" and is left to the caller. */
@@ -753,8 +798,8 @@ static int load_value(const SlotSpec *spec, PyObject *value, SlotValue *s) {
         s->code = ord;
         break;
     }
-    case K_IGNORE: /* text not read by these rules: only its type is checked */
-        if (!PyUnicode_CheckExact(value)) return 1;
+    case K_IGNORE: /* text not read by these rules: only its type and encoding are checked */
+        if (!PyUnicode_CheckExact(value) || !text_is_unicode(value)) return 1;
         break;
     case K_LIST: {
         /* a list of objects whose fields are declared and valid, each named by a distinct key */
@@ -1530,6 +1575,14 @@ static PyObject *Lane_run(Lane *self, PyObject *const *args, Py_ssize_t nargs) {
             for (Py_ssize_t i = 0; i < PyList_GET_SIZE(findings); i++)
                 if (!PyDict_CheckExact(PyList_GET_ITEM(findings, i))) Py_RETURN_NONE;
         }
+    }
+    {
+        /* everything but the facts (checked one by one against the vocabulary below) goes into the
+         * report as given: it must be plain JSON, as the general path requires */
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(raw, &pos, &key, &value))
+            if (key != self->k_facts && PyUnicode_Compare(key, self->k_facts) != 0 && !json_plain(value, 1)) Py_RETURN_NONE;
     }
     PyObject *industry = get(site, self->k_industry), *region = get(site, self->k_region), *day = get(raw, self->k_inspection_date);
     /* From here on objects are allocated, which may run the garbage collector and, through it, other

@@ -67,7 +67,8 @@ class RecordError(SafetyRulesError):
 
     def __init__(self, record_id: str | None, problems: Sequence[tuple[str, str]]):
         self.record_id = record_id
-        self.problems = tuple(problems)
+        # a hostile record's text (a lone surrogate in a key) must not make the error unprintable
+        self.problems = tuple((printable(p), printable(m)) for p, m in problems)
         head = f"record {record_id!r}" if record_id else "record"
         super().__init__(head + ": " + "; ".join(f"{p}: {m}" for p, m in self.problems))
 
@@ -80,6 +81,11 @@ class RecordError(SafetyRulesError):
 
 class EvaluationError(SafetyRulesError):
     """A backend failed while evaluating a record (never a silent wrong answer)."""
+
+
+def printable(text: str) -> str:
+    """Text with lone surrogates written as escapes (``\\ud800``), so that a message about them prints."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from .errors import RecordError, did_you_mean
+from .errors import RecordError, did_you_mean, printable
 from .expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
 from .model import FactSpec
 
@@ -134,6 +134,87 @@ def _item_valid(item: Dict[str, Any], kinds: "FastKinds") -> bool:
     if len(simple) + len(names & kinds.strings) != len(names) or None in item.values():
         return False
     return _simple_values_valid(item, simple, kinds) and all(type(item[n]) is str for n in names & kinds.strings)
+
+
+#: a record's values are JSON values; Python callers may also pass these exact types (numbers read
+#: exactly, dates): subclasses are refused, so that no caller-defined ``__eq__`` or ``__hash__`` runs
+#: while a record is checked and every backend sees the same plain values
+_PLAIN_TYPES = frozenset({dict, list, str, int, float, bool, type(None), Decimal, Fraction, date})
+#: no measurement in any criterion comes near this; beyond it a number is refused, not decided
+MAX_MAGNITUDE = 10**100
+#: nesting of objects and lists in a record (the deepest shipped vocabulary needs 4)
+MAX_RECORD_DEPTH = 32
+#: values (objects, lists, scalars) in one record, counted before anything else is checked
+MAX_RECORD_VALUES = 1_000_000
+
+
+def _path_step(path: str, key: Any) -> str:
+    return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}"
+
+
+def json_problems(raw: Any) -> List[Tuple[str, str]]:
+    """Problems with a record as a JSON document, whatever its vocabulary: values that are not
+    JSON values, text that is not Unicode (a lone surrogate cannot be written as UTF-8), NaN and
+    infinities, numbers beyond ±10^100, nesting deeper than 32 and more than a million values.
+
+    This is the first check of every record on every backend, so that the answer to a hostile
+    record is always a RecordError naming the JSON path, never an exception from deeper down.
+    """
+    problems: List[Tuple[str, str]] = []
+    stack: List[Tuple[Any, str, int]] = [(raw, "$", 0)]
+    count = 0
+    while stack:
+        value, path, depth = stack.pop()
+        count += 1
+        if count > MAX_RECORD_VALUES:
+            return [("$", f"more than {MAX_RECORD_VALUES} values in one record")]
+        t = type(value)
+        if t is str:
+            if not value.isascii() and not _is_unicode(value):
+                problems.append((path, "text is not valid Unicode (it holds a lone surrogate)"))
+        elif t is float:
+            if not math.isfinite(value):
+                problems.append((path, "NaN/Infinity is not a measured value"))
+            elif abs(value) > MAX_MAGNITUDE:
+                problems.append((path, "number beyond ±10^100: not a measured value"))
+        elif t is int:
+            if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+                problems.append((path, "number beyond ±10^100: not a measured value"))
+        elif t is dict or t is list:
+            if depth >= MAX_RECORD_DEPTH:
+                problems.append((path, f"nested deeper than {MAX_RECORD_DEPTH} levels"))
+                continue
+            if t is list:
+                stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+                continue
+            for k, v in value.items():
+                if type(k) is not str:
+                    problems.append((path, f"a key must be text, got {_type_name(k)}"))
+                    continue
+                step = _path_step(path, k if k.isascii() or _is_unicode(k) else printable(k))
+                if not k.isascii() and not _is_unicode(k):
+                    problems.append((step, "key is not valid Unicode (it holds a lone surrogate)"))
+                stack.append((v, step, depth + 1))
+        elif t is Decimal:
+            if not value.is_finite():
+                problems.append((path, "NaN/Infinity is not a measured value"))
+            elif abs(value) > MAX_MAGNITUDE:
+                problems.append((path, "number beyond ±10^100: not a measured value"))
+        elif t is Fraction:
+            if abs(value) > MAX_MAGNITUDE:
+                problems.append((path, "number beyond ±10^100: not a measured value"))
+        elif t not in _PLAIN_TYPES:
+            problems.append((path, f"expected a JSON value, got {t.__name__}"))
+    problems.reverse()  # the stack visits the record backwards
+    return problems
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_value(spec: FactSpec, value: Any, path: str, problems: List[Tuple[str, str]]) -> Any:
@@ -326,9 +407,12 @@ def parse_record(
     ``vocabularies`` maps each industry to its fact vocabulary; the record's ``site.industry``
     chooses one.
     """
-    if not isinstance(raw, dict):
+    if type(raw) is not dict:
         raise RecordError(None, [("$", f"a record must be an object, got {_type_name(raw)}")])
-    problems: List[Tuple[str, str]] = []
+    problems: List[Tuple[str, str]] = json_problems(raw)
+    if problems:
+        record_id = raw.get("record_id")
+        raise RecordError(record_id if type(record_id) is str and _is_unicode(record_id) else None, problems)
     record_id = raw.get("record_id")
     if isinstance(record_id, int) and not isinstance(record_id, bool):
         record_id = str(record_id)
@@ -358,6 +442,7 @@ def parse_record(
         industry = site.get("industry")
         if not isinstance(industry, str) or not industry:
             problems.append(("$.site.industry", "required: the site's industry, e.g. coal_mine"))
+            industry = None
         elif industry not in vocabularies:
             problems.append((
                 "$.site.industry",

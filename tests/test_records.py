@@ -120,3 +120,63 @@ def test_result_is_json_serialisable_and_stable(demo_rules):
     one = json.dumps(demo_rules.evaluate(raw).to_json(), ensure_ascii=False, sort_keys=True)
     two = json.dumps(demo_rules.evaluate(raw).to_json(), ensure_ascii=False, sort_keys=True)
     assert one == two
+
+
+# ------------------------------------------------------------------ hostile values (issue 12)
+
+def _demo_with(**changes):
+    from tests.conftest import demo_record
+
+    record = demo_record({"annual_output_t": 7150, "approved_capacity_t": 6500})
+    for path, value in changes.items():
+        target = record
+        keys = path.split("__")
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+    return record
+
+
+@pytest.mark.parametrize("backend", ["native", "native-python", "interpreter"])
+@pytest.mark.parametrize("path, value, where, message", [
+    ("record_id", "\ud800", "$.record_id", "not valid Unicode"),
+    ("site__name", "a\udfff", "$.site.name", "not valid Unicode"),
+    ("site__industry", ["demo"], "$.site.industry", "required"),
+    ("site__industry", {"x": 1}, "$.site.industry", "required"),
+    ("facts__annual_output_t", 10**400, "$.facts.annual_output_t", "beyond ±10^100"),
+    ("facts__annual_output_t", float("nan"), "$.facts.annual_output_t", "NaN/Infinity is not a measured value"),
+    ("facts__annual_output_t", float("-inf"), "$.facts.annual_output_t", "NaN/Infinity is not a measured value"),
+    ("notes", float("nan"), "$.notes", "NaN/Infinity"),
+    ("facts__\ud800", 1, "$.facts.\\ud800", "not valid Unicode"),
+])
+def test_hostile_values_are_record_errors_naming_their_path(demo_rules, backend, path, value, where, message):
+    rules = {"native": demo_rules, "native-python": demo_rules.with_backend("native", compiled=False),
+             "interpreter": demo_rules.with_backend("interpreter")}[backend]
+    with pytest.raises(RecordError) as info:
+        rules.evaluate(_demo_with(**{path: value}))
+    assert any(p == where and message in m for p, m in info.value.problems), info.value.problems
+    str(info.value).encode("utf-8")  # the message itself prints
+
+
+class _RaisingStr(str):
+    def __eq__(self, other):
+        raise RuntimeError("compared")
+
+    __hash__ = str.__hash__
+
+
+@pytest.mark.parametrize("path", ["site__attributes__mine_type", "record_id", "site__name"])
+def test_str_subclasses_are_refused_the_same_way_on_every_backend_whatever_ran_before(demo_rules, path):
+    """A subclass whose __eq__ raises once gave a report on one backend and an exception on another."""
+    value = _RaisingStr("underground")
+    for rules in (demo_rules, demo_rules.with_backend("native", compiled=False), demo_rules.with_backend("interpreter")):
+        rules.evaluate(_demo_with())  # a plan and caches exist before the hostile record comes
+        with pytest.raises(RecordError) as info:
+            rules.evaluate(_demo_with(**{path: value}))
+        assert any("expected a JSON value, got _RaisingStr" in m for _, m in info.value.problems)
+
+
+def test_evaluate_many_drops_nothing_and_raises_nothing(demo_rules):
+    records = [_demo_with(), _demo_with(record_id="\ud800"), _demo_with(site__industry=[1]), "text", _demo_with()]
+    results = list(demo_rules.evaluate_many(records))
+    assert [type(r).__name__ for r in results] == ["Report", "RecordError", "RecordError", "RecordError", "Report"]
