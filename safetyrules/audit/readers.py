@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -43,6 +42,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import SafetyRulesError, did_you_mean
+from ..inputs import JsonProblem, decode_json
 
 #: approximate bytes of JSON Lines per part (a part is the unit of work sent to one worker)
 DEFAULT_PART_BYTES = 1 << 20
@@ -205,7 +205,9 @@ def _jsonl_parts(path: str, part_bytes: int) -> Iterator[JsonlPart]:
 
 def _csv_reader(path: str):
     fh = _open(path)
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict", newline="")
+    # Bytes that are not UTF-8 are kept as lone surrogates (surrogateescape), so that the rows around
+    # them are still read: a row holding one becomes an error row, not the end of the audit.
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
     dialect = "excel-tab" if path.lower().endswith(".tsv") else "excel"
     return fh, text, csv.reader(text, dialect=dialect)
 
@@ -233,6 +235,16 @@ def check_header(path: str, header: Sequence[str]) -> None:
         raise AuditInputError(f"{path}: " + "; ".join(problems))
 
 
+def _undecodable(cells: Sequence[str]) -> str:
+    """'' when every cell is text; else which byte was not UTF-8 and in which cell."""
+    for i, cell in enumerate(cells, 1):
+        if not cell.isascii():
+            for ch in cell:
+                if "\udc80" <= ch <= "\udcff":
+                    return f"byte 0x{ord(ch) - 0xDC00:02x} in cell {i}"
+    return ""
+
+
 def check_csv_header(path: str) -> None:
     """Fail early, before any output is written, when a CSV header does not fit the column mapping."""
     fh, text, reader = _csv_reader(path)
@@ -242,6 +254,8 @@ def check_csv_header(path: str) -> None:
         except (UnicodeDecodeError, csv.Error) as exc:
             raise AuditInputError(f"{path}: row 1: cannot read the CSV header: {exc}") from None
     if header is not None:
+        if _undecodable(header):
+            raise AuditInputError(f"{path}: row 1: the header is not UTF-8 text")
         check_header(path, tuple(h.strip() for h in header))
 
 
@@ -267,16 +281,13 @@ def _csv_parts(path: str, part_rows: int) -> Iterator[RowsPart]:
                 cells = next(reader)
             except StopIteration:
                 break
-            except UnicodeDecodeError:
-                # The text decoder cannot resync inside a broken byte sequence: the rest of the file
-                # cannot be split into rows, so say so instead of guessing where records are.
-                raise AuditInputError(f"{path}: row {row_no}: the file is not UTF-8 text from here on") from None
             except csv.Error as exc:
                 rows.append((row_no, ("\x00csv-error", str(exc))))
                 continue
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue  # a blank line is not a record
-            rows.append((row_no, tuple(cells)))
+            bad = _undecodable(cells)
+            rows.append((row_no, ("\x00not-utf8", bad) if bad else tuple(cells)))
             if len(rows) >= part_rows:
                 at = fh.tell()
                 yield RowsPart(path, header, tuple(rows), index, at - done)
@@ -354,7 +365,7 @@ def records_of_part(part: Part, vocabularies: Mapping[str, Mapping[str, Any]]) -
 
 def jsonl_records(path: str, data: bytes, first_line: int) -> Iterator[Item]:
     """The records of a block of JSON Lines whose first line is number ``first_line``."""
-    loads = json.loads
+    decode = decode_json
     line_no = first_line - 1
     for raw in data.split(b"\n"):
         line_no += 1
@@ -372,15 +383,11 @@ def jsonl_records(path: str, data: bytes, first_line: int) -> Iterator[Item]:
             yield pos, None, ("not_utf8", "the line is not UTF-8 text")
             continue
         try:
-            value = loads(text)
-        except json.JSONDecodeError as exc:
-            yield pos, None, ("malformed_json", f"malformed JSON at column {exc.colno}: {exc.msg}")
+            value = decode(text)
+        except JsonProblem as exc:
+            where = f"at column {exc.column}: " if exc.column is not None else ""
+            yield pos, None, ("malformed_json", f"{where}{exc}")
             continue
-        except RecursionError:
-            yield pos, None, ("malformed_json", "JSON nested too deeply")
-            continue
-        # No separate depth walk: json.loads raises RecursionError on absurd nesting (caught above), and
-        # the record check rejects any nested value where its vocabulary does not declare one.
         yield pos, value, None
 
 
@@ -391,6 +398,9 @@ def _csv_records(part: RowsPart, vocabularies) -> Iterator[Item]:
         pos = (part.path, "row", row_no)
         if cells and cells[0] == "\x00csv-error":
             yield pos, None, ("malformed_csv", f"the row cannot be read as CSV: {cells[1]}")
+            continue
+        if cells and cells[0] == "\x00not-utf8":
+            yield pos, None, ("not_utf8", f"the row is not UTF-8 text ({cells[1]})")
             continue
         if len(cells) != width:
             yield pos, None, ("malformed_csv", f"the row has {len(cells)} cells; the header has {width}")
@@ -479,9 +489,10 @@ def _typed(spec: Any, value: Any, column: str) -> Any:
         return value
     if kind == "list":
         try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise _CellError(f"column {column!r}: a list fact must be a JSON array: {exc.msg} at column {exc.colno}") from None
+            return decode_json(value)
+        except JsonProblem as exc:
+            where = f" at column {exc.column}" if exc.column is not None else ""
+            raise _CellError(f"column {column!r}: a list fact must be a JSON array: {exc}{where}") from None
     return value
 
 
@@ -522,9 +533,10 @@ def unflatten(cells, vocabularies: Mapping[str, Mapping[str, Any]]) -> Dict[str,
 
 def _json_cell(text: str, column: str) -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _CellError(f"column {column!r}: not JSON: {exc.msg} at column {exc.colno}") from None
+        return decode_json(text)
+    except JsonProblem as exc:
+        where = f" at column {exc.column}" if exc.column is not None else ""
+        raise _CellError(f"column {column!r}: not JSON: {exc}{where}") from None
 
 
 def _plain(value: Any) -> Any:
