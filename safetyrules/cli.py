@@ -7,6 +7,7 @@ Exit codes (documented in the README and ``safetyrules --help``):
 * 2 -- usage or input error (bad rules, bad record, unreadable file)
 * 3 -- no hazard matched, but some criteria are undetermined or no criteria were in force:
        undetermined is not compliant
+* 70 -- an internal error (a bug): one line on standard error, the traceback with ``--debug``
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from . import __version__
 from .errors import LoadError, RecordError, SafetyRulesError
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_UNDETERMINED = 0, 1, 2, 3
+#: sysexits.h EX_SOFTWARE: never 0 (clean), 1 (hazards found), 2 (bad input) or 3 (undetermined)
+EXIT_INTERNAL = 70
 
 
 def default_packs() -> List[str]:
@@ -367,9 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="safetyrules",
         description="China's major-accident-hazard criteria (重大事故隐患判定标准) as cited, executable rules.",
         epilog="Exit codes: 0 nothing found; 1 major hazard(s) found (test/lint: failures); "
-        "2 usage or input error; 3 undetermined (facts missing) or no criteria in force.",
+        "2 usage or input error; 3 undetermined (facts missing) or no criteria in force; 70 internal error.",
     )
     parser.add_argument("--version", action="version", version=f"safetyrules {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     def rules_option(p):
@@ -377,7 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="packs (by name), pack folders or module files; repeat or comma-separate (default: all shipped packs)")
 
     p = sub.add_parser("check", help="evaluate inspection records")
-    p.add_argument("records", nargs="+", metavar="RECORD", help="JSON, JSON Lines (.jsonl) or YAML files")
+    p.add_argument("records", nargs="+", metavar="RECORD",
+                   help="JSON, JSON Lines (.jsonl) or YAML files; - reads JSON or JSON Lines from standard input")
     rules_option(p)
     p.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
     p.add_argument("--as-of", type=_date_arg, help="judge by the versions in force on this date instead of the inspection date")
@@ -440,6 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    # Text from a record (a lone surrogate is valid JSON) must never stop the output half-way.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -459,6 +468,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # an output path that cannot be written, a disk that is full
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"safetyrules: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - a bug: say so in one line, never as "hazards found"
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        print(f"safetyrules: internal error: {type(exc).__name__}: {exc} "
+              "(rerun with --debug for the traceback, and please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 RESULT_SCHEMA_VERSION = 1
@@ -429,4 +431,15 @@ def _tri(value: Optional[bool]):
 
 
 def _facts_json(facts) -> dict:
-    return {k: v for k, v in facts}
+    return {k: _json_value(v) for k, v in facts}
+
+
+def _json_value(value):
+    """A recorded value as JSON: dates (parsed when the record was checked) back to YYYY-MM-DD."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (Decimal, Fraction)):  # exact numbers a Python caller passed
+        return int(value) if value == int(value) else float(value)
+    if isinstance(value, list):
+        return [{k: _json_value(v) for k, v in item.items()} if isinstance(item, dict) else _json_value(item) for item in value]
+    return value

@@ -193,3 +193,58 @@ def test_check_durable_backend_matches_native(capsys):
     durable = json.loads(capsys.readouterr().out)
     native["engine"].pop("backend"), durable["engine"].pop("backend")
     assert native == durable
+
+
+# ------------------------------------------------------------------ hostile input (issue 12)
+
+def test_check_on_a_lone_surrogate_exits_2_with_a_message(tmp_path, capsys):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(demo_record({}, record_id="\ud800")), encoding="utf-8")  # ASCII escapes: valid JSON
+    assert main(["check", str(path), "--rules", DEMO]) == 2
+    err = capsys.readouterr().err
+    assert "$.record_id: text is not valid Unicode" in err and "Traceback" not in err
+
+
+def test_check_json_serialises_dates_in_reports(capsys):
+    """The 2022 hoist item reads a date: its report (facts and evidence) went through json.dumps."""
+    code = main(["check", os.path.join(EXAMPLES, "construction-highrise.json"), "--rules", "construction",
+                 "--as-of", "2024-06-01", "--format", "jsonl"])
+    assert code in (1, 3)
+    data = json.loads(capsys.readouterr().out)
+    assert data["as_of"] == "2024-06-01"
+    dates = [v for d in data["determinations"] for v in d["facts"].values() if isinstance(v, str) and v[:2] == "20" and len(v) == 10]
+    assert dates, "the example's determinations read a date fact"
+
+
+def test_an_internal_error_exits_70_in_one_line_and_the_traceback_with_debug(monkeypatch, tmp_path, capsys):
+    from safetyrules import cli
+
+    def broken(args):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(cli, "cmd_lint", broken)
+    assert main(["lint", DEMO]) == cli.EXIT_INTERNAL == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: TypeError: a bug" in err and "--debug" in err
+    assert main(["--debug", "lint", DEMO]) == 70
+    assert "Traceback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["a file", "under a file"])
+def test_output_paths_that_cannot_be_folders_exit_2_with_a_message(tmp_path, capsys, kind):
+    blocker = tmp_path / "taken"
+    blocker.write_text("x", encoding="utf-8")
+    out = str(blocker) if kind == "a file" else str(blocker / "sub")
+    record = write_json(tmp_path, demo_record({}), "r.jsonl")
+    assert main(["audit", record, "-o", out, "--rules", DEMO, "-j", "1", "--no-progress"]) == 2
+    assert main(["docs", DEMO, "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "taken" in err
+
+
+def test_check_reads_standard_input():
+    with open(os.path.join(EXAMPLES, "demo-underground.json"), "rb") as fh:
+        run = subprocess.run([sys.executable, "-m", "safetyrules", "check", "-", "--rules", DEMO, "--format", "json"],
+                             stdin=fh, capture_output=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    assert json.loads(run.stdout)["record_id"] == "DEMO-2026-0001"

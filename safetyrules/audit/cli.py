@@ -8,6 +8,7 @@ read at all, rules that do not load) -- then no output file is written or replac
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 
@@ -29,6 +30,20 @@ def _positive(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return n
+
+
+def output_folder_problem(path: str) -> str:
+    """Why ``path`` cannot be an output folder, or '' when it can (it may not exist yet)."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        return "exists and is not a folder"
+    parent = path
+    while not os.path.exists(parent):  # the nearest existing ancestor must be a writable folder
+        parent = os.path.dirname(os.path.abspath(parent))
+    if not os.path.isdir(parent):
+        return f"{parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot write in {parent}"
+    return ""
 
 
 def add_audit_parser(subparsers) -> argparse.ArgumentParser:
@@ -66,6 +81,11 @@ def cmd_audit(args) -> int:
     from ..cli import rules_specs
     from .readers import DEFAULT_PART_BYTES, AuditInputError
     from .runner import AuditOptions, exit_code, run_audit
+
+    problem = output_folder_problem(args.output)
+    if problem:
+        print(f"safetyrules audit: {args.output}: {problem}", file=sys.stderr)
+        return 2
 
     options = AuditOptions(
         report_date=args.report_date,

@@ -289,14 +289,27 @@ def _clock(seconds: float) -> str:
 
 # --------------------------------------------------------------------------------------- output
 
+#: a folder inside the output folder where a run writes its files before moving them into place
+STAGING = ".safetyrules-staging"
+
+
 class AtomicFile:
-    """A file written under a temporary name beside its target and moved into place by ``commit``."""
+    """A file written under a temporary name and moved into place by ``commit``.
+
+    The temporary file is in ``<folder>/.safetyrules-staging/<pid>-<token>/``, on the target's file
+    system (so the move is atomic), where a later run finds what a killed run left and removes it
+    (:func:`clear_stale_staging`) instead of leaving hidden files of tens of MB beside the results.
+    """
 
     def __init__(self, path: str, mode: str = "w"):
         self.path = path
         directory, name = os.path.split(path)
-        self.tmp = os.path.join(directory or ".", f".{name}.tmp-{os.getpid()}")
-        self.fh = open(self.tmp, mode, encoding="utf-8" if "b" not in mode else None, newline="\n" if "b" not in mode else None)
+        self.tmp = os.path.join(_staging_folder(directory or "."), name)
+        # A lone surrogate in a record's text (valid JSON, "\ud800") is written as that escape: the
+        # line stays valid UTF-8 JSON that reads back to the same value, and the batch goes on.
+        text = "b" not in mode
+        self.fh = open(self.tmp, mode, encoding="utf-8" if text else None, errors="backslashreplace" if text else None,
+                       newline="\n" if text else None)
 
     def write(self, text) -> None:
         self.fh.write(text)
@@ -310,6 +323,7 @@ class AtomicFile:
     def commit(self) -> None:
         self.close()
         os.replace(self.tmp, self.path)
+        self._tidy()
 
     def discard(self) -> None:
         if not self.fh.closed:
@@ -318,6 +332,62 @@ class AtomicFile:
             os.unlink(self.tmp)
         except FileNotFoundError:
             pass
+        self._tidy()
+
+    def _tidy(self) -> None:
+        """Remove this run's staging folder (and the staging root) once they are empty."""
+        folder = os.path.dirname(self.tmp)
+        for path in (folder, os.path.dirname(folder)):
+            try:
+                os.rmdir(path)
+            except OSError:
+                break
+
+
+_RUN_TOKEN = os.urandom(4).hex()
+
+
+def _staging_folder(directory: str) -> str:
+    folder = os.path.join(directory, STAGING, f"{os.getpid()}-{_RUN_TOKEN}")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def clear_stale_staging(directory: str) -> List[str]:
+    """Remove what killed runs left in ``directory``: staging folders of processes that no longer
+    run, and the ``.<name>.tmp-<pid>`` files of earlier versions. Returns what was removed."""
+    import re
+    import shutil
+
+    removed = []
+    staging = os.path.join(directory, STAGING)
+    if os.path.isdir(staging):
+        for entry in os.listdir(staging):
+            pid = entry.split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(os.path.join(staging, entry), ignore_errors=True)
+                removed.append(os.path.join(staging, entry))
+        try:
+            os.rmdir(staging)  # only when empty
+        except OSError:
+            pass
+    if os.path.isdir(directory):
+        for entry in os.listdir(directory):
+            m = re.fullmatch(r"\..+\.tmp-(\d+)", entry)
+            if m and not _alive(int(m.group(1))):
+                os.unlink(os.path.join(directory, entry))
+                removed.append(os.path.join(directory, entry))
+    return removed
 
 
 def write_atomic(path: str, text: str) -> AtomicFile:
@@ -402,6 +472,7 @@ def run_audit(inputs: Sequence[str], outdir: str, rules=None, options: Optional[
     backend = options.backend or rules.backend
     index = CriterionIndex(ir)
     os.makedirs(outdir, exist_ok=True)
+    clear_stale_staging(outdir)
     units = {u for _, _, u, _ in planned}
     unit = units.pop() if len(units) == 1 else "parts"
     total = sum(t for _, _, _, t in planned) if unit != "parts" else 0
