@@ -237,25 +237,7 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
 
     # 2. derived facts: order and cycles
     deps = {name: _syntactic_refs(d.expr) & set(c.derived_raw) for name, d in c.derived_raw.items()}
-    order: List[str] = []
-    state: Dict[str, int] = {}
-
-    def visit(name: str, stack: List[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = stack[stack.index(name):] + [name]
-            d = c.derived_raw[name]
-            c.error("E-CYCLE", f"derived facts form a cycle: {' -> '.join(cycle)}", d.location)
-            return
-        state[name] = 1
-        for dep in sorted(deps[name]):
-            visit(dep, stack + [name])
-        state[name] = 2
-        order.append(name)
-
-    for name in sorted(c.derived_raw):
-        visit(name, [])
+    order = _derived_order(c, deps)
     if c.diagnostics:
         raise LoadError(c.diagnostics)
 
@@ -447,6 +429,52 @@ def _declared_industries(c: _Compilation, sources: Sequence[ModuleSource], packs
                     industry.location or Location(industry.pack),
                 )
     return declared
+
+
+#: derived facts reading derived facts, at most this many levels (the shipped packs need 1)
+MAX_DERIVED_DEPTH = 32
+
+
+def _derived_order(c: _Compilation, deps: Mapping[str, set]) -> List[str]:
+    """Derived facts in an order where each comes after those it reads; cycles and chains deeper
+    than MAX_DERIVED_DEPTH are located errors.
+
+    Iterative (an explicit stack), so that a long chain is measured and refused, not a RecursionError.
+    """
+    order: List[str] = []
+    state: Dict[str, int] = {}  # 1: on the current path, 2: done
+    depth: Dict[str, int] = {}
+    for root in sorted(deps):
+        if root in state:
+            continue
+        path, pending = [root], [iter(sorted(deps[root]))]
+        state[root] = 1
+        while path:
+            dep = next(pending[-1], None)
+            if dep is None:
+                name = path.pop()
+                pending.pop()
+                state[name] = 2
+                order.append(name)
+                depth[name] = 1 + max((depth[d] for d in deps[name] if d in depth), default=0)
+                if depth[name] == MAX_DERIVED_DEPTH + 1:
+                    c.error(
+                        "E-LIMIT",
+                        f"derived fact {name!r} reads a chain of more than {MAX_DERIVED_DEPTH} derived facts; "
+                        "the limit keeps loading and evaluation bounded (see docs/reliability.md)",
+                        c.derived_raw[name].location,
+                    )
+                continue
+            if state.get(dep) == 2:
+                continue
+            if state.get(dep) == 1:
+                cycle = path[path.index(dep):] + [dep]
+                c.error("E-CYCLE", f"derived facts form a cycle: {' -> '.join(cycle)}", c.derived_raw[dep].location)
+                continue
+            state[dep] = 1
+            path.append(dep)
+            pending.append(iter(sorted(deps[dep])))
+    return order
 
 
 def _overlay_variants(c, compiled_modules, visible, module_facts, derived_types, closure_of) -> List[OverlayVariant]:

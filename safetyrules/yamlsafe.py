@@ -125,6 +125,13 @@ def load_yaml_text(text: str, path: str) -> Tuple[Any, Positions]:
     if too_deep:
         raise YamlError(Diagnostic("E-TOO-DEEP", too_deep, Location(path)))
     try:
+        if len(text) > MAX_NODES:  # shorter text cannot hold more nodes than the limit: skip the count
+            too_many = _too_many_nodes(text)
+            if too_many is not None:
+                raise YamlError(Diagnostic(
+                    "E-TOO-LARGE", f"more than {MAX_NODES} values in one document",
+                    Location(path, too_many.line + 1, too_many.column + 1),
+                ))
         loader = _LOADER(text)
         try:
             node = loader.get_single_node()
@@ -143,6 +150,30 @@ def load_yaml_text(text: str, path: str) -> Tuple[Any, Positions]:
         return None, positions
     builder = _Builder(path, positions)
     return builder.build(node, (), 0), positions
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+
+
+def _too_many_nodes(text: str) -> Any:
+    """The mark of the first node past MAX_NODES, counted on the parser's event stream, or None.
+
+    Composing a document builds every node before anything can be counted (a 6 MB module took
+    ~1 GB and 21 s before the old limit refused it); events cost constant memory, so the limit is
+    met after reading MAX_NODES values, not after building them all.
+    """
+    loader = _LOADER(text)
+    try:
+        count = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, _NODE_EVENTS):
+                count += 1
+                if count > MAX_NODES:
+                    return event.start_mark
+        return None
+    finally:
+        loader.dispose()
 
 
 class _Builder:

@@ -186,3 +186,79 @@ def test_arbitrary_text_never_crashes_the_loader(tmp_path_factory, text):
     assert source is not None or diags
     for d in diags:
         assert d.code.startswith("E-")
+
+
+# ------------------------------------------------------------------ limits (issue 12)
+
+def _load_diagnostics(path):
+    """load_rules and lint (load_ir) alike: the same located errors, never a Python exception."""
+    from safetyrules.compiler import load_ir
+
+    with pytest.raises(LoadError) as first:
+        load_rules(path)
+    with pytest.raises(LoadError) as second:
+        load_ir([path])
+    assert [str(d) for d in first.value.diagnostics] == [str(d) for d in second.value.diagnostics]
+    return first.value.diagnostics
+
+
+@pytest.mark.parametrize("terms", [61, 200, 500, 1500])
+def test_a_long_flat_sum_is_a_located_limit_error(tmp_path, terms):
+    import time
+
+    facts = {f"x{i}": {"type": "number"} for i in range(20)}
+    text = module_text(facts, [("r1", " + ".join(f"x{i % 20}" for i in range(terms)) + " > 1")])
+    start = time.perf_counter()
+    [d] = _load_diagnostics(write(tmp_path, text))
+    assert time.perf_counter() - start < 5  # generous: the point is that it ends, with a message
+    assert d.code == "E-SYNTAX" and "nested" in d.message and "limit is 60" in d.message
+    assert d.location.line == text.splitlines().index(next(l for l in text.splitlines() if '"r1"' in l)) + 1
+
+
+def test_a_sum_at_the_limit_loads_and_decides_on_every_backend(tmp_path):
+    facts = {f"x{i}": {"type": "number"} for i in range(20)}
+    text = module_text(facts, [("r1", " + ".join(f"x{i % 20}" for i in range(59)) + " > 58")])
+    rules = load_rules(write(tmp_path, text))
+    record = {"record_id": "r", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": {f"x{i}": 1 for i in range(20)}}
+    for backend in (rules, rules.with_backend("native", compiled=False), rules.with_backend("interpreter")):
+        assert backend.evaluate(record).matched_rule_ids == ("r1",)
+
+
+@pytest.mark.parametrize("chain", [33, 300, 1000])
+def test_a_long_chain_of_derived_facts_is_a_located_limit_error(tmp_path, chain):
+    derived = {f"d{i}": (f"d{i - 1} + 1" if i else "x + 1") for i in range(chain)}
+    text = module_text({"x": {"type": "number"}}, [("r1", f"d{chain - 1} > 1")], derived=derived)
+    diags = _load_diagnostics(write(tmp_path, text))
+    assert [d.code for d in diags] == ["E-LIMIT"]
+    assert "more than 32 derived facts" in diags[0].message and diags[0].location.line > 1
+
+
+def test_a_chain_of_32_derived_facts_loads(tmp_path):
+    derived = {f"d{i}": (f"d{i - 1} + 1" if i else "x + 1") for i in range(32)}
+    rules = load_rules(write(tmp_path, module_text({"x": {"type": "number"}}, [("r1", "d31 > 32")], derived=derived)))
+    record = {"record_id": "r", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": {"x": 1}}
+    assert rules.evaluate(record).outcome_of("r1") == "matched"  # d31 = x + 32 = 33
+    assert rules.evaluate(dict(record, facts={"x": 0})).outcome_of("r1") == "not_matched"  # 32 > 32 is false
+
+
+def test_a_cycle_through_a_long_chain_is_reported_once(tmp_path):
+    derived = {f"d{i}": f"d{(i + 1) % 10} + 1" for i in range(10)}
+    diags = _load_diagnostics(write(tmp_path, module_text({"x": {"type": "number"}}, [("r1", "d0 > 1")], derived=derived)))
+    assert [d.code for d in diags] == ["E-CYCLE"] and "d0 -> d1" in diags[0].message
+
+
+def test_a_module_with_too_many_values_is_refused_before_its_nodes_are_built(tmp_path, monkeypatch):
+    """A 6 MB module took ~1 GB and 21 s before the node limit refused it: the values are now counted
+    on the parser's events (constant memory), and the node graph is never composed."""
+    from safetyrules import yamlsafe
+
+    class NoComposing(yamlsafe._LOADER):
+        def get_single_node(self):
+            raise AssertionError("a document over the limit was composed")
+
+    monkeypatch.setattr(yamlsafe, "_LOADER", NoComposing)
+    lines = "".join(f"  f{i}: {{type: number, label: {{zh: a, en: b}}, unit: t}}\n" for i in range(120_000))
+    path = write(tmp_path, module_text({}, [("r1", "true")]).replace("facts:\n", "facts:\n" + lines, 1))
+    diags = _load_diagnostics(path)
+    assert [d.code for d in diags] == ["E-TOO-LARGE"] and "more than 500000 values" in diags[0].message
+    assert 40_000 < diags[0].location.line < 120_000  # where the count passed the limit

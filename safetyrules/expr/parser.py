@@ -81,7 +81,25 @@ def parse(text: str) -> ast.Expr:
     parser = _Parser(tokenize(text))
     node = parser.expression()
     parser.expect("end", "end of expression")
+    deepest = _depth(node)
+    if deepest > MAX_NESTING:
+        raise ExprSyntaxError(
+            f"expression nested {deepest} levels deep (each + - * / in a chain is one level); the limit is {MAX_NESTING}: "
+            "split it into derived facts",
+            0,
+        )
     return node
+
+
+def _depth(node: ast.Node) -> int:
+    """The depth of a syntax tree, without recursion (``a + b + c ...`` is one level per term)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        if d > deepest:
+            deepest = d
+        stack.extend((child, d + 1) for child in ast.children(n))
+    return deepest
 
 
 def _unescape(body: str) -> str:
