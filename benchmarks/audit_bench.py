@@ -1,6 +1,6 @@
 """Benchmark of ``safetyrules audit`` (not a timed test): generated records, JSON Lines and Parquet.
 
-    python benchmarks/audit_bench.py --records 1000000 --pack demo --out /tmp/audit-bench
+    python benchmarks/audit_bench.py --records 1000000 --pack demo --out OUTDIR
     python benchmarks/audit_bench.py --records 100000 --pack hazchem --formats jsonl
     python benchmarks/audit_bench.py --records 200000 --profile        # cProfile of one worker's work
 
@@ -20,6 +20,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 
@@ -272,7 +273,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--pack", choices=("demo", "hazchem"), default="demo")
-    ap.add_argument("--out", default="/tmp/audit-bench")
+    ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "safetyrules-audit-bench"))
     ap.add_argument("--formats", default="jsonl,parquet")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--backend", default="native")
