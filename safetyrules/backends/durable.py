@@ -410,7 +410,7 @@ class DurableBackend(Backend):
                 fact["dt"] = record.inspection_date.toordinal()
             for name, value in record.values.items():
                 place = comp.layout.get(name)
-                if place is None or place[0] != chunk:
+                if place is None or place[0] != chunk or value is None:  # a recorded null: not recorded
                     continue
                 spec = self.ir.vocabularies.get(record.industry, comp.ir.facts).get(name) or comp.ir.facts[name]
                 kind = spec.type.kind
