@@ -104,6 +104,8 @@ class ModuleView:
     derived: List[DerivedLine]
     terms: List[Tuple[str, Optional[str]]]
     unverified: List[str]
+    #: (industry id, its declared names or None where no loaded pack declares it)
+    industries: List[Tuple[str, Optional[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -373,6 +375,7 @@ def _module_view(ir: RuleSetIR, cm: CompiledModule) -> ModuleView:
         derived=glossary.derived_lines(),
         terms=[(t, m.threshold_reading.get(t)) for t in terms],
         unverified=unverified,
+        industries=[(i, _label(ir.industries[i].name) if i in ir.industries else None) for i in m.industries],
     )
 
 
@@ -589,7 +592,7 @@ def _md_module(mv: ModuleView, w) -> None:
     if m.superseded_by:
         w(f"- 被替代 Superseded by: {_code(m.superseded_by)}")
     w(f"- 适用地区 Jurisdiction: {_md(_jurisdiction(m))}")
-    w(f"- 行业 Industry: {', '.join(_code(i) for i in m.industries)}")
+    w(f"- 行业 Industry: {', '.join(_code(i) + (f' {_md(name)}' if name else '') for i, name in mv.industries)}")
     if mv.scope:
         w(f"- 模块适用范围 Module scope: {_code(mv.scope)}（不成立时本模块各项不适用 / when false, no item of this module applies）")
         if mv.scope_facts:
@@ -849,7 +852,7 @@ def _html_module(mv: ModuleView, w) -> None:
     if m.superseded_by:
         rows.append(("被替代 Superseded by", _c(m.superseded_by)))
     rows.append(("适用地区 Jurisdiction", _e(_jurisdiction(m))))
-    rows.append(("行业 Industry", ", ".join(_c(i) for i in m.industries)))
+    rows.append(("行业 Industry", ", ".join(_c(i) + (f" {_e(name)}" if name else "") for i, name in mv.industries)))
     if mv.scope:
         rows.append(("模块适用范围 Module scope",
                      f"<pre>{_e(mv.scope)}</pre>不成立时本模块各项不适用 / when false, no item of this module applies"
