@@ -35,35 +35,9 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Bumped whenever the lowered form changes, so that a stale build is not used. */
-#define ABI_VERSION 5
-
-#define FAST_NUMBER_LIMIT 9007199254740992.0 /* 2**53 */
-
-enum { K_NUM = 0, K_BOOL = 1, K_ENUM = 2, K_DATE = 3, K_REJECT = 4, K_IGNORE = 5, K_LIST = 6 };
-#define SF_INTEGER 1
-#define SF_LO 2
-#define SF_HI 4
-
-enum {
-    /* numbers */
-    N_LIT = 0, N_FACT, N_DERIVED, N_NEG, N_ADD, N_SUB, N_MUL, N_DIV, N_MIN, N_MAX, N_ABS, N_IF, N_DAYS,
-    /* truth values */
-    B_LIT = 20, B_FACT, B_DERIVED, B_NOT, B_AND, B_OR, B_CMP_NUM, B_CMP_CODE, B_CMP_BOOL, B_MEMBER,
-    B_KNOWN_FACT, B_KNOWN_DERIVED, B_IF,
-    /* codes: enum values and dates (ordinals) */
-    C_LIT = 40, C_FACT, C_DERIVED, C_TODAY, C_IF,
-    /* lists of items: a field of the item bound to a variable (a: variable, b: list slot, c: field),
-     * and quantifiers (a: list slot, b: variable, c: condition node, or -1 for count(list)) */
-    I_NUM = 50, I_BOOL, I_CODE, B_KNOWN_ITEM, Q_ANY, Q_ALL, Q_COUNT,
-};
-
-#define MAX_VARS 8
-#define MAX_LIST_ITEMS 10000
-
-enum { CMP_LT = 0, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE };
-enum { T_FALSE = 0, T_TRUE = 1, T_UNKNOWN = 2 };
-enum { O_NOT_MATCHED = 0, O_MATCHED = 1, O_UNDETERMINED = 2, O_NOT_APPLICABLE = 3 };
+/* The lowered program's numbers (opcodes, slot kinds, codes, ABI_VERSION, limits), generated from
+ * safetyrules/ir/lowered.py: the Python lowering and this file read the same declaration. */
+#include "_evaluator_abi.h"
 
 #define NO_CODE INT64_MIN
 

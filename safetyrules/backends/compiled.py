@@ -30,10 +30,62 @@ from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
 from ..model import FactSpec
 from ..records import FAST_NUMBER_LIMIT, RECORD_KEYS, SITE_KEYS, Record, parse_date
 from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD_FOUND, UNDETERMINED, Report
+from ..ir.lowered import (
+    ABI_VERSION,
+    B_AND,
+    B_CMP_BOOL,
+    B_CMP_CODE,
+    B_CMP_NUM,
+    B_DERIVED,
+    B_FACT,
+    B_IF,
+    B_KNOWN_DERIVED,
+    B_KNOWN_FACT,
+    B_KNOWN_ITEM,
+    B_LIT,
+    B_MEMBER,
+    B_NOT,
+    B_OR,
+    C_DERIVED,
+    C_FACT,
+    C_IF,
+    C_LIT,
+    C_TODAY,
+    COMPARE,
+    I_BOOL,
+    I_CODE,
+    I_NUM,
+    K_BOOL,
+    K_DATE,
+    K_ENUM,
+    K_IGNORE,
+    K_LIST,
+    K_NUM,
+    K_REJECT,
+    MAX_VARS,
+    N_ABS,
+    N_ADD,
+    N_DAYS,
+    N_DERIVED,
+    N_DIV,
+    N_FACT,
+    N_IF,
+    N_LIT,
+    N_MAX,
+    N_MIN,
+    N_MUL,
+    N_NEG,
+    N_SUB,
+    OUTCOMES,
+    Q_ALL,
+    Q_ANY,
+    Q_COUNT,
+    SF_HI,
+    SF_INTEGER,
+    SF_LO,
+)
 from .native import TIE_TOLERANCE
 
-#: the lowered form this module emits; the C module must report the same number
-ABI_VERSION = 5
 
 
 def _load_evaluator():
@@ -53,22 +105,10 @@ _evaluator, UNAVAILABLE_REASON = _load_evaluator()
 #: whether the C evaluator is importable and current
 AVAILABLE = _evaluator is not None
 
-# slot kinds, node opcodes and comparison codes: as in _evaluator.c
-K_NUM, K_BOOL, K_ENUM, K_DATE, K_REJECT, K_IGNORE, K_LIST = range(7)
-SF_INTEGER, SF_LO, SF_HI = 1, 2, 4
-(N_LIT, N_FACT, N_DERIVED, N_NEG, N_ADD, N_SUB, N_MUL, N_DIV, N_MIN, N_MAX, N_ABS, N_IF, N_DAYS) = range(13)
-(B_LIT, B_FACT, B_DERIVED, B_NOT, B_AND, B_OR, B_CMP_NUM, B_CMP_CODE, B_CMP_BOOL, B_MEMBER,
- B_KNOWN_FACT, B_KNOWN_DERIVED, B_IF) = range(20, 33)
-C_LIT, C_FACT, C_DERIVED, C_TODAY, C_IF = range(40, 45)
-I_NUM, I_BOOL, I_CODE, B_KNOWN_ITEM, Q_ANY, Q_ALL, Q_COUNT = range(50, 57)
-#: nesting depth of item variables the evaluator keeps (a rule's item, and quantifiers inside it)
-MAX_VARS = 8
-_COMPARE = {"<": 0, "<=": 1, ">": 2, ">=": 3, "==": 4, "!=": 5}
 _ARITH = {"+": N_ADD, "-": N_SUB, "*": N_MUL, "/": N_DIV}
 _INT64 = 2**63 - 1
 
-#: outcome bytes as run() returns them
-OUTCOMES = ("not_matched", "matched", "undetermined", "not_applicable")
+#: module scope bytes as run() returns them
 SCOPES = (False, True, None)
 
 
@@ -288,7 +328,7 @@ class _Lowering:
 
     def compare(self, node: ast.Compare) -> int:
         kind = node.left.ty.kind
-        op = _COMPARE[node.op]
+        op = COMPARE[node.op]
         if kind == NUMBER:
             return self.emit(B_CMP_NUM, a=self.lower(node.left), b=self.lower(node.right), c=op)
         if kind == BOOLEAN and node.op in ("==", "!="):
