@@ -14,13 +14,14 @@ __version__ = "0.1.0"
 from .compiler import CompiledModule, CompiledRule, RuleSetIR  # noqa: E402
 from .errors import Diagnostic, EvaluationError, LoadError, Location, RecordError, SafetyRulesError  # noqa: E402
 from .loader import discover_packs  # noqa: E402
-from .model import Citation, FactSpec, Module, Pack, Rule, Text  # noqa: E402
+from .model import Citation, FactSpec, Industry, Module, Pack, Rule, Text  # noqa: E402
 from .records import Record  # noqa: E402
-from .report import Determination, Evidence, Notice, Report, UndeterminedRule  # noqa: E402
+from .report import CitationJson, Determination, Evidence, Notice, Outcome, Report, Status, UndeterminedRule  # noqa: E402
 from .ruleset import RuleSet, load_rules  # noqa: E402
 
 __all__ = [
     "Citation",
+    "CitationJson",
     "CompiledModule",
     "CompiledRule",
     "Determination",
@@ -28,10 +29,12 @@ __all__ = [
     "EvaluationError",
     "Evidence",
     "FactSpec",
+    "Industry",
     "LoadError",
     "Location",
     "Module",
     "Notice",
+    "Outcome",
     "Pack",
     "Record",
     "RecordError",
@@ -40,6 +43,7 @@ __all__ = [
     "RuleSet",
     "RuleSetIR",
     "SafetyRulesError",
+    "Status",
     "Text",
     "UndeterminedRule",
     "__version__",

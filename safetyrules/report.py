@@ -12,14 +12,40 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, TypedDict
 
 RESULT_SCHEMA_VERSION = 1
 
-MAJOR_HAZARD_FOUND = "major_hazard_found"
-UNDETERMINED = "undetermined"
-NO_MAJOR_HAZARD_FOUND = "no_major_hazard_found"
-NO_APPLICABLE_CRITERIA = "no_applicable_criteria"
+#: a report's verdict: typed, so that a misspelt status in an app (``== "major_hazard_fond"``) fails
+#: type checking (mypy --strict-equality) instead of silently never matching
+Status = Literal["major_hazard_found", "undetermined", "no_major_hazard_found", "no_applicable_criteria"]
+#: what a report says of one rule
+Outcome = Literal["matched", "not_matched", "undetermined", "not_applicable", "not_evaluated"]
+
+MAJOR_HAZARD_FOUND: Status = "major_hazard_found"
+UNDETERMINED: Status = "undetermined"
+NO_MAJOR_HAZARD_FOUND: Status = "no_major_hazard_found"
+NO_APPLICABLE_CRITERIA: Status = "no_applicable_criteria"
+
+
+class _CitationBase(TypedDict):
+    document: str
+    document_number: str
+    locator: str
+    rendered: str
+
+
+class CitationJson(_CitationBase, total=False):
+    """A citation as reports give it (``Citation.to_json()``): exact to the item, rendered from its
+    structure; the parts a document does not use are left out."""
+
+    article: int
+    paragraph: int
+    item: int
+    sub_item: Any
+    section: str
+    clause: str
+    table: str
 
 
 class RuleIds(Sequence):
@@ -160,7 +186,7 @@ class Determination:
     # change them (to_json() returns copies)
     rule_id: str
     title: Dict[str, str]
-    citation: Dict[str, Any]
+    citation: CitationJson
     module: Dict[str, Any]
     category: Optional[Dict[str, Any]]
     severity: str
@@ -204,7 +230,7 @@ class UndeterminedRule:
 
     rule_id: str
     title: Dict[str, str]
-    citation: Dict[str, Any]
+    citation: CitationJson
     module_id: str
     explanation: Explanation = field(repr=False)
     items: Tuple[str, ...] = ()
@@ -341,7 +367,7 @@ class Report:
         return dict(self._head[5])
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """major_hazard_found | undetermined | no_major_hazard_found | no_applicable_criteria."""
         if self._body is None:
             return self._head[6]  # a deferred report is made with its status
@@ -370,7 +396,7 @@ class Report:
         matched = set(self.matched_rule_ids)
         return tuple(dict.fromkeys(u.rule_id for u in self.undetermined if u.rule_id not in matched))
 
-    def outcome_of(self, rule_id: str) -> str:
+    def outcome_of(self, rule_id: str) -> Outcome:
         """matched | not_matched | undetermined | not_applicable | not_evaluated."""
         if self._body is None:
             pending = self._pending
