@@ -95,7 +95,8 @@ def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path):
     (out / ".results.jsonl.tmp-999999999").write_text("partial", encoding="utf-8")  # an earlier version's leftover
     path = write_jsonl(tmp_path / "in.jsonl", [demo()])
     assert main([path, "-o", str(out), "--rules", DEMO, "-j", "1", "--no-progress"]) == 0
-    assert sorted(os.listdir(out)) == ["report.html", "report.md", "results.jsonl", "summary.json"]
+    left = sorted(os.listdir(out))
+    assert [p for p in left if p.startswith(".")] == [] and "results.jsonl" in left
 
 
 def test_a_killed_audit_leaves_its_temporaries_where_the_next_run_finds_them(tmp_path):
