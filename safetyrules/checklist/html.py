@@ -76,8 +76,10 @@ def _span(span: Span) -> str:
         return f"<pre>{_e(text)}</pre>"
     if kind == "link":
         return f'<a href="{_e(text)}">{_e(text)}</a>'
-    if kind == "term":
+    if kind in ("term", "strong"):
         return f"<strong>{_e(text)}</strong>"
+    if kind == "rule_id":
+        return f' <span class="rid">{_e(text)}</span>'
     if kind == "note":
         return _e(text)
     if kind == "break":
@@ -201,42 +203,24 @@ def _html_item(mv: ModuleView, item: ItemView, w) -> None:
     for notice in item.notices:
         w(_notice(notice))
     w("<ul>")
-    w(f'<li><span class="field">依据 Citation:</span> {_e(r.citation.rendered)} <span class="rid">{_e(r.id)}</span></li>')
-    if r.description:
-        w(f'<li><span class="field">检查内容 What to check:</span> {_e(r.description)}</li>')
-    if item.for_each_label:
-        w(f'<li><span class="field">逐项判定 For each item of:</span> {_e(item.for_each_label)}'
-          f"（{_c(r.for_each.list_name)}，记作 as {_c(r.for_each.var)}）</li>")
-    if item.applies_if:
-        w(f'<li><span class="field">适用条件 Applies if:</span> <pre>{_e(item.applies_if)}</pre>'
-          "不成立时不适用 / not applicable when false</li>")
-    if mv.scope:
-        w(f'<li><span class="field">模块适用范围 Module scope:</span> {_c(mv.scope)}</li>')
-    w('<li><span class="field">需记录 Record:</span>')
-    w("<ul>")
-    for line in item.facts:
-        _html_fact(line, w)
-    w("</ul></li>")
-    if item.derived:
-        w('<li><span class="field">计算 Computed:</span>')
-        w("<ul>")
-        for dl in item.derived:
-            _html_derived(dl, w)
-        w("</ul></li>")
-    if item.thresholds:
-        w('<li><span class="field">阈值 Thresholds:</span>')
-        w("<ul>")
-        for t in item.thresholds:
-            value = f" {_e(t.threshold.value)}" if t.threshold.value else ""
-            cmp = "，".join(_c(c) for c in t.comparisons) or "—"
-            note = f"（{_e(t.threshold.note)}）" if t.threshold.note else ""
-            w(f"<li>{_e(t.label)}：<strong>{_e(t.threshold.term)}</strong>{value} — {_e(t.reading_text)}；"
-              f"条件中 in the condition: {cmp}{note}</li>")
-        w("</ul></li>")
-    w('<li><span class="field">判定条件 Condition</span>（成立即为重大事故隐患 / true means this major hazard is present）:'
-      f"<pre>{_e(item.condition)}</pre></li>")
-    if r.notes:
-        w(f'<li><span class="field">说明 Notes:</span> {_e(r.notes)}</li>')
+    for row in item.rows:
+        if row.key in ("record", "computed", "thresholds"):
+            w(f'<li><span class="field">{row.label}:</span>')
+            w("<ul>")
+            if row.key == "record":
+                for line in item.facts:
+                    _html_fact(line, w)
+            elif row.key == "computed":
+                for dl in item.derived:
+                    _html_derived(dl, w)
+            else:
+                for t in item.thresholds:
+                    w(f"<li>{_spans(t.spans)}</li>")
+            w("</ul></li>")
+        elif row.key == "condition":
+            w(f'<li><span class="field">{row.label}</span>{_spans(row.value)}:<pre>{_e(item.condition)}</pre></li>')
+        else:
+            w(f'<li><span class="field">{row.label}:</span> {_spans(row.value)}</li>')
     w("</ul>")
     w("</article>")
 

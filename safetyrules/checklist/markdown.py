@@ -27,6 +27,10 @@ def _span(span: Span) -> str:
     kind, text = span.kind, span.text
     if kind in ("text", "term"):
         return _md(text)
+    if kind == "strong":
+        return f"**{_md(text)}**"
+    if kind == "rule_id":
+        return f"（{_code(text)}）"
     if kind in ("code", "condition"):
         return _code(text)
     if kind == "link":
@@ -136,39 +140,31 @@ def _md_item(mv: ModuleView, item: ItemView, w) -> None:
     for notice in item.notices:
         w(_notice(notice))
         w("")
-    w(f"- 依据 Citation: {_md(r.citation.rendered)}（{_code(r.id)}）")
-    if r.description:
-        w(f"- 检查内容 What to check: {_md(r.description)}")
-    if item.for_each_label:
-        w(f"- 逐项判定 For each item of: {_md(item.for_each_label)}（{_code(r.for_each.list_name)}，记作 as {_code(r.for_each.var)}）")
-    if item.applies_if:
-        w(f"- 适用条件 Applies if: {_code(item.applies_if)}（不成立时不适用 / not applicable when false）")
-    if mv.scope:
-        w(f"- 模块适用范围 Module scope: {_code(mv.scope)}")
-    w("- 需记录 Record:")
-    for line in item.facts:
-        _md_fact(line, w, indent="  ")
-    if item.derived:
-        w("- 计算 Computed:")
-        for dl in item.derived:
-            _md_derived(dl, w, indent="  ")
-    if item.thresholds:
-        w("- 阈值 Thresholds:")
-        for t in item.thresholds:
-            value = f" {_md(t.threshold.value)}" if t.threshold.value else ""
-            cmp = "，".join(_code(c) for c in t.comparisons) or "—"
-            w(f"  - {_md(t.label)}：**{_md(t.threshold.term)}**{value} — {_md(t.reading_text)}；条件中 in the condition: {cmp}"
-              + (f"（{_md(t.threshold.note)}）" if t.threshold.note else ""))
-    w("- 判定条件 Condition（成立即为重大事故隐患 / true means this major hazard is present）:")
-    w("")
-    w("  ```text")
-    for line in item.condition.split("\n"):
-        w("  " + line)
-    w("  ```")
-    w("")
-    if r.notes:
-        w(f"- 说明 Notes: {_md(r.notes)}")
-        w("")
+    for row in item.rows:
+        if row.key == "record":
+            w(f"- {row.label}:")
+            for line in item.facts:
+                _md_fact(line, w, indent="  ")
+        elif row.key == "computed":
+            w(f"- {row.label}:")
+            for dl in item.derived:
+                _md_derived(dl, w, indent="  ")
+        elif row.key == "thresholds":
+            w(f"- {row.label}:")
+            for t in item.thresholds:
+                w(f"  - {_spans(t.spans)}")
+        elif row.key == "condition":
+            w(f"- {row.label}{_spans(row.value)}:")
+            w("")
+            w("  ```text")
+            for line in item.condition.split("\n"):
+                w("  " + line)
+            w("  ```")
+            w("")
+        else:
+            w(f"- {row.label}: {_spans(row.value)}")
+            if row.key == "notes":
+                w("")
 
 
 def _md_values(values) -> str:

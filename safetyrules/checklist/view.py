@@ -47,7 +47,8 @@ class Span:
 
     Kinds: ``lit`` (fixed wording, written as it is), ``text`` (a value: escaped), ``code`` (an id or an
     expression), ``link`` (an address), ``condition`` (a whole condition: inline code in Markdown, a
-    block in HTML), ``note`` (a remark after a condition), ``term`` (a threshold word), ``break``
+    block in HTML), ``note`` (a remark after a condition), ``term`` (a threshold word in the module's
+    header), ``strong`` (a threshold word at an item), ``rule_id`` (after a citation), ``break``
     (between entries of one row).
     """
 
@@ -69,9 +70,11 @@ def _code_span(text: str) -> Span:
 
 @dataclass(frozen=True)
 class MetaRow:
-    """One row of a module's header: its label and its value, in the order the checklist shows them."""
+    """One row of a module's header or of an item: its label and its value (the order of the rows is
+    the order the checklist shows them in)."""
 
-    #: names the row for a renderer that labels it differently (only ``unverified`` is)
+    #: names the row, for a renderer that labels it differently (the header's ``unverified``) or lays
+    #: it out as a block (an item's ``record``, ``computed``, ``thresholds``, ``condition``)
     key: str
     label: str
     value: Tuple[Span, ...]
@@ -154,6 +157,16 @@ class ThresholdLine:
     def reading_text(self) -> str:
         return _reading_text(self.reading)
 
+    @property
+    def spans(self) -> Tuple[Span, ...]:
+        """Fact, legal word and value, how the word is read, the comparisons that encode it, the note."""
+        t = self.threshold
+        value = (_lit(" "), _val(t.value)) if t.value else ()
+        comparisons = _joined([(_code_span(c),) for c in self.comparisons], _lit("，")) or (_lit("—"),)
+        note = (_lit("（"), _val(t.note), _lit("）")) if t.note else ()
+        return (_val(self.label), _lit("："), Span("strong", t.term), *value, _lit(" — "), _val(self.reading_text),
+                _lit("；条件中 in the condition: "), *comparisons, *note)
+
 
 @dataclass
 class ItemView:
@@ -165,10 +178,19 @@ class ItemView:
     condition: str
     applies_if: Optional[str]
     for_each_label: Optional[str]
+    #: the module's scope (every item repeats it: an item is read on its own)
+    scope: Optional[str] = None
 
     @property
     def notices(self) -> List[Notice]:
         return [_ITEM_UNVERIFIED] if self.unverified else []
+
+    @property
+    def rows(self) -> List[MetaRow]:
+        """The item's lines in the order both renderings show them. Four are blocks a renderer lays
+        out from the item's lists: ``record`` (:attr:`facts`), ``computed`` (:attr:`derived`),
+        ``thresholds`` (:attr:`thresholds`) and ``condition`` (:attr:`condition`)."""
+        return _item_rows(self)
 
 
 @dataclass
@@ -435,13 +457,14 @@ def build_view(ir: RuleSetIR, pack_name: Optional[str] = None) -> PackView:
 
 def _module_view(ir: RuleSetIR, cm: CompiledModule) -> ModuleView:
     m = cm.module
+    scope = pretty_condition(m.scope) if m.scope is not None else None
     vocab = _Vocabulary(ir, m)
     unverified = list(m.confidence.unverified) if m.confidence else []
     categories: Dict[Optional[str], CategoryView] = {c.id: CategoryView(c, []) for c in m.categories}
     module_refs = _Refs(vocab)
     terms: List[str] = []
     for cr in cm.rules:
-        item = _item_view(cr, vocab, unverified)
+        item = _item_view(cr, vocab, unverified, scope)
         key = cr.rule.category.id if cr.rule.category else None
         if key not in categories:
             categories[key] = CategoryView(cr.rule.category, [])
@@ -471,7 +494,7 @@ def _module_view(ir: RuleSetIR, cm: CompiledModule) -> ModuleView:
     return ModuleView(
         module=m,
         categories=[c for c in categories.values() if c.items],
-        scope=pretty_condition(m.scope) if m.scope is not None else None,
+        scope=scope,
         scope_facts=scope_refs.fact_lines(),
         glossary=glossary.fact_lines(),
         derived=glossary.derived_lines(),
@@ -481,7 +504,7 @@ def _module_view(ir: RuleSetIR, cm: CompiledModule) -> ModuleView:
     )
 
 
-def _item_view(cr: CompiledRule, vocab: _Vocabulary, unverified: Sequence[str]) -> ItemView:
+def _item_view(cr: CompiledRule, vocab: _Vocabulary, unverified: Sequence[str], scope: Optional[str]) -> ItemView:
     rule = cr.rule
     env = {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {}
     refs = _Refs(vocab)
@@ -510,6 +533,7 @@ def _item_view(cr: CompiledRule, vocab: _Vocabulary, unverified: Sequence[str]) 
         condition=pretty_condition(rule.when),
         applies_if=pretty_condition(rule.applies_if) if rule.applies_if is not None else None,
         for_each_label=for_each_label,
+        scope=scope,
     )
 
 
@@ -719,4 +743,32 @@ def _reliability_rows(mv: ModuleView) -> List[MetaRow]:
     for title, url in m.sources:
         link = (_lit(" "), Span("link", url)) if url else ()
         rows.append(_row("source", "来源 Source", _val(title), *link))
+    return rows
+
+
+# ============================================================================ an item's lines
+
+def _item_rows(item: ItemView) -> List[MetaRow]:
+    """Citation, what to check, the list it runs over, applicability, scope, the facts to record,
+    computed facts, thresholds, the condition, notes."""
+    r = item.rule
+    rows = [_row("citation", "依据 Citation", _val(r.citation.rendered), Span("rule_id", r.id))]
+    if r.description:
+        rows.append(_row("check", "检查内容 What to check", _val(r.description)))
+    if item.for_each_label:
+        rows.append(_row("for_each", "逐项判定 For each item of", _val(item.for_each_label), _lit("（"),
+                         _code_span(r.for_each.list_name), _lit("，记作 as "), _code_span(r.for_each.var), _lit("）")))
+    if item.applies_if:
+        rows.append(_row("applies_if", "适用条件 Applies if", Span("condition", item.applies_if),
+                         Span("note", "不成立时不适用 / not applicable when false")))
+    if item.scope:
+        rows.append(_row("scope", "模块适用范围 Module scope", _code_span(item.scope)))
+    rows.append(_row("record", "需记录 Record"))
+    if item.derived:
+        rows.append(_row("computed", "计算 Computed"))
+    if item.thresholds:
+        rows.append(_row("thresholds", "阈值 Thresholds"))
+    rows.append(_row("condition", "判定条件 Condition", _lit("（成立即为重大事故隐患 / true means this major hazard is present）")))
+    if r.notes:
+        rows.append(_row("notes", "说明 Notes", _val(r.notes)))
     return rows
