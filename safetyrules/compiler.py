@@ -150,6 +150,11 @@ class _Compilation:
     def error(self, code: str, message: str, location: Location) -> None:
         self.diagnostics.append(Diagnostic(code, message, location))
 
+    def raise_if_errors(self) -> None:
+        """End the compilation with every diagnostic so far, if there is one."""
+        if self.diagnostics:
+            raise LoadError(self.diagnostics)
+
     def type_error(self, exc: ExprTypeError, message: str, location: Location) -> None:
         """Report a type error, unless it only names a derived fact whose own expression did not parse."""
         if exc.code == "E-UNKNOWN-FACT" and exc.name in self.broken:
@@ -185,8 +190,39 @@ def _expr_location(module_source: ModuleSource, doc_path: tuple, pos: int) -> Lo
 
 
 def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = ()) -> RuleSetIR:
+    """The second loading pass, across modules: the loaded modules -> the IR.
+
+    Three stages, each ended by :class:`LoadError` with every diagnostic found so far when it found
+    errors, because the next stage would be meaningless without it: (1) the declarations agree across
+    modules, (2) derived facts are ordered, (3) every expression is type-checked against the
+    vocabulary its module can see.
+    """
     c = _Compilation(sources)
     # 1. module ids are unique; fact declarations agree across modules
+    _register_modules(c, sources)
+    _check_rule_ids(c, sources)
+    _register_derived(c, sources)
+    industries = _declared_industries(c, sources, packs)
+    _check_module_refs(c, sources)
+    c.raise_if_errors()
+    # 2. derived facts: order and cycles
+    deps = {name: _syntactic_refs(d.expr) & set(c.derived_raw) for name, d in c.derived_raw.items()}
+    order = _derived_order(c, deps)
+    c.raise_if_errors()
+    # 3. type checking, per module against the vocabulary it can see
+    visible, module_facts = _visible_vocabularies(c)
+    derived = _check_derived(c, order, visible, module_facts)
+    compiled_modules = [
+        _compile_module(c, src, visible[mid], module_facts[mid], derived) for mid, src in c.modules.items()
+    ]
+    variants = _overlay_variants(c, compiled_modules, visible, module_facts, derived.types, derived.closure_of)
+    c.raise_if_errors()
+    return _assemble_ir(c, compiled_modules, packs, derived, variants, industries)
+
+
+def _register_modules(c: _Compilation, sources: Sequence[ModuleSource]) -> None:
+    """Module ids are unique, and within an industry one fact name has one declaration: the
+    vocabularies per industry are built here (the first declaration of a name wins)."""
     for src in sources:
         m = src.module
         if m.id in c.modules:
@@ -196,23 +232,37 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
         for spec in m.facts:
             c.facts.setdefault(spec.name, spec)
             for industry in m.industries:
-                vocabulary = c.vocabularies.setdefault(industry, {})
-                prior = vocabulary.get(spec.name)
-                if prior is None:
-                    vocabulary[spec.name] = spec
-                elif prior.signature() != spec.signature():
-                    c.error(
-                        "E-FACT-CONFLICT",
-                        f"fact {spec.name!r} ({industry}) is declared differently in module {prior.module_id!r} "
-                        f"({prior.location}): {_describe(prior)} vs {_describe(spec)}",
-                        spec.location,
-                    )
+                _declare_fact(c, industry, spec)
+
+
+def _declare_fact(c: _Compilation, industry: str, spec: FactSpec) -> None:
+    """Add a fact to its industry's vocabulary; a different declaration of the same name is an error."""
+    vocabulary = c.vocabularies.setdefault(industry, {})
+    prior = vocabulary.get(spec.name)
+    if prior is None:
+        vocabulary[spec.name] = spec
+    elif prior.signature() != spec.signature():
+        c.error(
+            "E-FACT-CONFLICT",
+            f"fact {spec.name!r} ({industry}) is declared differently in module {prior.module_id!r} "
+            f"({prior.location}): {_describe(prior)} vs {_describe(spec)}",
+            spec.location,
+        )
+
+
+def _check_rule_ids(c: _Compilation, sources: Sequence[ModuleSource]) -> None:
+    """A rule id names one rule across the rule set (reports and citations refer to rules by id)."""
     rule_owner: Dict[str, str] = {}
     for src in sources:
         for rule in src.module.rules:
             if rule.id in rule_owner and rule_owner[rule.id] != rule.module_id:
                 c.error("E-DUPLICATE-ID", f"rule id {rule.id!r} is also used in module {rule_owner[rule.id]!r}", rule.location)
             rule_owner.setdefault(rule.id, rule.module_id)
+
+
+def _register_derived(c: _Compilation, sources: Sequence[ModuleSource]) -> None:
+    """Derived facts share one namespace with facts: a derived fact may not take a fact's name, and
+    modules that define the same derived fact define it identically."""
     for src in sources:
         for d in src.module.derived:
             clash = next((c.vocabularies[i][d.name] for i in src.module.industries if d.name in c.vocabularies.get(i, {})), None)
@@ -223,7 +273,10 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
                 c.derived_raw[d.name] = d
             elif prior.source_text != d.source_text:
                 c.error("E-FACT-CONFLICT", f"derived fact {d.name!r} is defined differently in module {prior.module_id!r}", d.location)
-    industries = _declared_industries(c, sources, packs)
+
+
+def _check_module_refs(c: _Compilation, sources: Sequence[ModuleSource]) -> None:
+    """The modules a module imports or extends are loaded (their facts are part of its vocabulary)."""
     for src in sources:
         for ref in src.module.imports + ((src.module.extends,) if src.module.extends else ()):
             if ref not in c.modules:
@@ -232,16 +285,11 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
                     f"module {src.module.id!r} imports {ref!r}, which is not loaded{did_you_mean(ref, c.modules)}",
                     src.module.location,
                 )
-    if c.diagnostics:
-        raise LoadError(c.diagnostics)
 
-    # 2. derived facts: order and cycles
-    deps = {name: _syntactic_refs(d.expr) & set(c.derived_raw) for name, d in c.derived_raw.items()}
-    order = _derived_order(c, deps)
-    if c.diagnostics:
-        raise LoadError(c.diagnostics)
 
-    # 3. type checking, per module against the vocabulary it can see
+def _visible_vocabularies(c: _Compilation) -> Tuple[Dict[str, set], Dict[str, Dict[str, FactSpec]]]:
+    """Per module: the names its expressions may read (its own facts and derived facts and those of
+    the modules it imports or extends) and the fact declarations among them (its own first)."""
     visible: Dict[str, set] = {}
     module_facts: Dict[str, Dict[str, FactSpec]] = {}
     for mid, src in c.modules.items():
@@ -254,117 +302,180 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
             names |= {f.name for f in other.facts} | {d.name for d in other.derived}
         visible[mid] = names
         module_facts[mid] = own
+    return visible, module_facts
 
-    derived_types: Dict[str, Type] = {}
-    derived_typed: Dict[str, DerivedFact] = {}
-    derived_base: Dict[str, FrozenSet[str]] = {}
-    derived_closure: Dict[str, Tuple[str, ...]] = {}
+
+@dataclass(frozen=True)
+class _CheckedDerived:
+    """The derived facts after type checking, and what each one reads in the end."""
+
+    order: Tuple[str, ...]
+    #: every derived fact that was loaded, checked or not (a name read is derived if it is here)
+    names: FrozenSet[str]
+    types: Dict[str, Type]
+    typed: Dict[str, DerivedFact]
+    #: derived fact -> the base facts it reads, through other derived facts too
+    base: Dict[str, FrozenSet[str]]
+    #: derived fact -> the derived facts it reads, transitively, in evaluation order
+    closure: Dict[str, Tuple[str, ...]]
+
+    def closure_of(self, refs) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
+        """The base facts and the derived facts (in evaluation order) that reading ``refs`` needs."""
+        base, ders = set(), set()
+        for r in refs:
+            if r in self.names:
+                base |= self.base.get(r, frozenset())
+                ders |= set(self.closure.get(r, ())) | {r}
+            else:
+                base.add(r)
+        return frozenset(base), tuple(x for x in self.order if x in ders)
+
+
+def _check_derived(
+    c: _Compilation, order: Sequence[str], visible: Mapping[str, set], module_facts: Mapping[str, Dict[str, FactSpec]]
+) -> _CheckedDerived:
+    """Type-check the derived facts in evaluation order (each sees the types of those it reads) and
+    work out what each reads in the end; one that does not check is reported and left out."""
+    types: Dict[str, Type] = {}
+    typed: Dict[str, DerivedFact] = {}
+    bases: Dict[str, FrozenSet[str]] = {}
+    closures: Dict[str, Tuple[str, ...]] = {}
     for name in order:
         d = c.derived_raw[name]
         src = c.modules[d.module_id]
-        vocab = _vocabulary(visible[d.module_id], module_facts[d.module_id], derived_types)
+        vocab = _vocabulary(visible[d.module_id], module_facts[d.module_id], types)
         try:
-            typed, refs = check(d.expr, vocab)
+            checked, refs = check(d.expr, vocab)
         except ExprTypeError as exc:
             c.type_error(exc, f"in derived fact {name!r}: {exc.message}", _expr_location(src, ("derived", name, "expr"), exc.pos))
             continue
-        derived_types[name] = typed.ty
-        derived_typed[name] = replace(d, expr=typed, reads=frozenset(refs))
+        types[name] = checked.ty
+        typed[name] = replace(d, expr=checked, reads=frozenset(refs))
         base = set()
         closure: List[str] = []
         for r in refs:
             if r in c.derived_raw:
-                base |= derived_base.get(r, frozenset())
-                for x in derived_closure.get(r, ()) + (r,):
+                base |= bases.get(r, frozenset())
+                for x in closures.get(r, ()) + (r,):
                     if x not in closure:
                         closure.append(x)
             else:
                 base.add(r)
-        derived_base[name] = frozenset(base)
-        derived_closure[name] = tuple(x for x in order if x in closure)
+        bases[name] = frozenset(base)
+        closures[name] = tuple(x for x in order if x in closure)
+    return _CheckedDerived(tuple(order), frozenset(c.derived_raw), types, typed, bases, closures)
 
-    def closure_of(refs) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
-        base, ders = set(), set()
-        for r in refs:
-            if r in c.derived_raw:
-                base |= derived_base.get(r, frozenset())
-                ders |= set(derived_closure.get(r, ())) | {r}
-            else:
-                base.add(r)
-        return frozenset(base), tuple(x for x in order if x in ders)
 
-    compiled_modules: List[CompiledModule] = []
-    for mid, src in c.modules.items():
-        m = src.module
-        vocab = _vocabulary(visible[mid], module_facts[mid], derived_types)
-        scope = None
-        scope_refs: set = set()
-        if m.scope is not None:
-            try:
-                scope, scope_refs = check_condition(m.scope, vocab)
-            except ExprTypeError as exc:
-                c.type_error(exc, f"in module scope: {exc.message}", _expr_location(src, ("module", "scope"), exc.pos))
-        scope_base, scope_derived = closure_of(scope_refs)
-        compiled_rules: List[CompiledRule] = []
-        for index, rule in enumerate(m.rules):
-            bound = {}
-            refs: set = set()
-            ok = True
-            if rule.for_each is not None:
-                spec = module_facts[mid].get(rule.for_each.list_name)
-                if spec is None or spec.type.kind != LIST:
-                    c.error(
-                        "E-UNKNOWN-FACT",
-                        f"for_each names {rule.for_each.list_name!r}, which is not a list fact of this module"
-                        f"{did_you_mean(rule.for_each.list_name, [n for n, f in module_facts[mid].items() if f.type.kind == LIST])}",
-                        rule.location,
-                    )
-                    continue
-                if rule.for_each.var in vocab.types:
-                    c.error("E-TYPE", f"for_each variable {rule.for_each.var!r} hides a fact of that name", rule.location)
-                    continue
-                bound[rule.for_each.var] = rule.for_each.list_name
-                refs.add(rule.for_each.list_name)
-            typed_when = typed_applies = None
-            try:
-                typed_when, when_refs = check_condition(rule.when, vocab, bound)
-                refs |= when_refs
-            except ExprTypeError as exc:
-                ok = False
-                c.type_error(exc, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", rule.source_index, "when"), exc.pos))
-            if rule.applies_if is not None:
-                try:
-                    typed_applies, applies_refs = check_condition(rule.applies_if, vocab, bound)
-                    refs |= applies_refs
-                except ExprTypeError as exc:
-                    ok = False
-                    c.type_error(
-                        exc, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", rule.source_index, "applies_if"), exc.pos)
-                    )
-            for t in rule.thresholds:
-                if t.fact not in vocab.types and not _is_item_field(t.fact, rule, module_facts[mid]):
-                    c.error(
-                        "E-UNKNOWN-FACT",
-                        f"threshold of rule {rule.id!r} names unknown fact {t.fact!r}{did_you_mean(t.fact, vocab.types)}",
-                        rule.location,
-                    )
-                if t.term not in m.threshold_reading:
-                    c.error(
-                        "E-THRESHOLD-TERM",
-                        f"threshold word {t.term!r} has no reading in this module; add it to module.threshold_reading",
-                        rule.location,
-                    )
-            if not ok:
-                continue
-            base, ders = closure_of(refs | scope_refs)
-            typed_rule = replace(rule, when=typed_when, applies_if=typed_applies, reads=frozenset(refs))
-            compiled_rules.append(CompiledRule(typed_rule, base, ders))
-        compiled_modules.append(
-            CompiledModule(replace(m, scope=scope), tuple(compiled_rules), scope_base, scope_derived)
+def _compile_module(
+    c: _Compilation, src: ModuleSource, visible: set, facts: Dict[str, FactSpec], derived: _CheckedDerived
+) -> CompiledModule:
+    """One module type-checked against the vocabulary it can see: its scope, then each rule (a rule
+    that does not check is reported and left out)."""
+    m = src.module
+    vocab = _vocabulary(visible, facts, derived.types)
+    scope = None
+    scope_refs: set = set()
+    if m.scope is not None:
+        try:
+            scope, scope_refs = check_condition(m.scope, vocab)
+        except ExprTypeError as exc:
+            c.type_error(exc, f"in module scope: {exc.message}", _expr_location(src, ("module", "scope"), exc.pos))
+    scope_base, scope_derived = derived.closure_of(scope_refs)
+    compiled_rules: List[CompiledRule] = []
+    for rule in m.rules:
+        compiled = _compile_rule(c, src, rule, vocab, facts, scope_refs, derived)
+        if compiled is not None:
+            compiled_rules.append(compiled)
+    return CompiledModule(replace(m, scope=scope), tuple(compiled_rules), scope_base, scope_derived)
+
+
+def _compile_rule(
+    c: _Compilation,
+    src: ModuleSource,
+    rule: Rule,
+    vocab: Vocabulary,
+    facts: Dict[str, FactSpec],
+    scope_refs: set,
+    derived: _CheckedDerived,
+) -> Optional[CompiledRule]:
+    """One rule: its item variable, condition and applicability type-checked, its thresholds named
+    right; with what it reads, scope included. None when it does not check (reported)."""
+    bound = _bind_for_each(c, rule, vocab, facts)
+    if bound is None:
+        return None
+    refs: set = set(bound.values())
+    typed_when = typed_applies = None
+    ok = True
+    try:
+        typed_when, when_refs = check_condition(rule.when, vocab, bound)
+        refs |= when_refs
+    except ExprTypeError as exc:
+        ok = False
+        c.type_error(exc, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", rule.source_index, "when"), exc.pos))
+    if rule.applies_if is not None:
+        try:
+            typed_applies, applies_refs = check_condition(rule.applies_if, vocab, bound)
+            refs |= applies_refs
+        except ExprTypeError as exc:
+            ok = False
+            c.type_error(
+                exc, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", rule.source_index, "applies_if"), exc.pos)
+            )
+    _check_thresholds(c, src.module, rule, vocab, facts)
+    if not ok:
+        return None
+    base, ders = derived.closure_of(refs | scope_refs)
+    typed_rule = replace(rule, when=typed_when, applies_if=typed_applies, reads=frozenset(refs))
+    return CompiledRule(typed_rule, base, ders)
+
+
+def _bind_for_each(c: _Compilation, rule: Rule, vocab: Vocabulary, facts: Mapping[str, FactSpec]) -> Optional[Dict[str, str]]:
+    """The item variable a rule binds (variable -> list fact; empty without ``for_each``), or None
+    when it names no list fact of the module or hides a fact (reported)."""
+    if rule.for_each is None:
+        return {}
+    spec = facts.get(rule.for_each.list_name)
+    if spec is None or spec.type.kind != LIST:
+        c.error(
+            "E-UNKNOWN-FACT",
+            f"for_each names {rule.for_each.list_name!r}, which is not a list fact of this module"
+            f"{did_you_mean(rule.for_each.list_name, [n for n, f in facts.items() if f.type.kind == LIST])}",
+            rule.location,
         )
-    variants = _overlay_variants(c, compiled_modules, visible, module_facts, derived_types, closure_of)
-    if c.diagnostics:
-        raise LoadError(c.diagnostics)
+        return None
+    if rule.for_each.var in vocab.types:
+        c.error("E-TYPE", f"for_each variable {rule.for_each.var!r} hides a fact of that name", rule.location)
+        return None
+    return {rule.for_each.var: rule.for_each.list_name}
+
+
+def _check_thresholds(c: _Compilation, m: Module, rule: Rule, vocab: Vocabulary, facts: Mapping[str, FactSpec]) -> None:
+    """A threshold names a fact the rule can see (or an item field) and a word its module reads."""
+    for t in rule.thresholds:
+        if t.fact not in vocab.types and not _is_item_field(t.fact, rule, facts):
+            c.error(
+                "E-UNKNOWN-FACT",
+                f"threshold of rule {rule.id!r} names unknown fact {t.fact!r}{did_you_mean(t.fact, vocab.types)}",
+                rule.location,
+            )
+        if t.term not in m.threshold_reading:
+            c.error(
+                "E-THRESHOLD-TERM",
+                f"threshold word {t.term!r} has no reading in this module; add it to module.threshold_reading",
+                rule.location,
+            )
+
+
+def _assemble_ir(
+    c: _Compilation,
+    compiled_modules: List[CompiledModule],
+    packs: Tuple[Pack, ...],
+    derived: _CheckedDerived,
+    variants: List[OverlayVariant],
+    industries: Dict[str, Industry],
+) -> RuleSetIR:
+    """The IR: modules in a stable order (series, date, id), each pack naming its compiled modules,
+    and the indexes backends look rules and modules up in."""
     compiled_modules.sort(key=lambda cm: (cm.module.series, cm.module.effective_from, cm.module.id))
     packs = tuple(
         replace(p, module_ids=tuple(cm.id for cm in compiled_modules if cm.module.pack == p.name)) for p in packs
@@ -372,8 +483,8 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
     return RuleSetIR(
         facts=dict(c.facts),
         vocabularies={k: dict(v) for k, v in c.vocabularies.items()},
-        derived=derived_typed,
-        derived_order=tuple(order),
+        derived=derived.typed,
+        derived_order=derived.order,
         modules=tuple(compiled_modules),
         packs=packs,
         rules={r.id: r for cm in compiled_modules for r in cm.rules},

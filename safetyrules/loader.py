@@ -241,37 +241,89 @@ def _parse_expr(text: str, site: ExprSite, collector: _Collector):
 
 
 def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleSource], List[Diagnostic]]:
-    """First pass over one module file: YAML, schema, model, parsed expressions."""
+    """First pass over one module file: YAML, schema, model, parsed expressions.
+
+    The steps run in the order of the file's sections, so the diagnostics come in that order: facts,
+    derived facts, categories, rules, overlay, scope, dates.
+    """
     collector = _Collector()
+    f = _read_module_file(path, collector)
+    if f is None:
+        return None, collector.diagnostics
+    facts = _read_facts(f)
+    derived = _read_derived(f)
+    document = _read_document_meta(f.meta)
+    categories = _read_categories(f, document)
+    rules = _read_rules(f, document, categories)
+    overlay = _read_overlay(f, document)
+    scope = _parse_expr(f.meta["scope"], f.site("module", "scope"), collector) if f.meta.get("scope") else None
+    module = _assemble_module(f, pack, document, facts, derived, categories, rules, overlay, scope)
+    if module.effective_until is not None and module.effective_until < module.effective_from:
+        collector.add("E-DATES", "effective_until is before effective_from", f.positions.at(("module", "effective_until")))
+    return _first_pass_result(f, module, derived)
+
+
+@dataclass(frozen=True)
+class _ModuleFile:
+    """A module file that passed the schema, with what every reading step needs: its values, where
+    they are in the file (for located diagnostics) and the collector of diagnostics."""
+
+    path: str
+    doc: dict
+    positions: Positions
+    lines: List[str]
+    collector: _Collector
+
+    @property
+    def meta(self) -> dict:
+        return self.doc["module"]
+
+    @property
+    def module_id(self) -> str:
+        return self.meta["id"]
+
+    def site(self, *doc_path) -> ExprSite:
+        """Where an expression at ``doc_path`` is, so a syntax error points into it."""
+        return ExprSite(self.positions, doc_path, self.lines)
+
+
+def _read_module_file(path: str, collector: _Collector) -> Optional[_ModuleFile]:
+    """The YAML document, if it is a mapping that fits the schema: nothing else is read from a file
+    that does not, since the model assumes the schema's shapes."""
     doc, positions, lines = read_document(path, collector)
     if positions is None:
-        return None, collector.diagnostics
+        return None
     if not isinstance(doc, dict):
         collector.add("E-SCHEMA", "a rule module is a mapping with schema_version, module and rules", Location(path, 1, 1))
-        return None, collector.diagnostics
+        return None
     if not _schema_diagnostics(doc, positions, collector):
-        return None, collector.diagnostics
+        return None
+    return _ModuleFile(path, doc, positions, lines, collector)
 
-    meta = doc["module"]
-    module_id = meta["id"]
 
-    def site(*doc_path) -> ExprSite:
-        return ExprSite(positions, doc_path, lines)
-
+def _read_facts(f: _ModuleFile) -> Tuple[FactSpec, ...]:
+    """The module's fact declarations; a list fact's key must be one of its fields, which the
+    schema cannot say."""
     facts = tuple(
-        _fact(name, raw, module_id, positions.at(("facts", name), key=True), positions, ("facts", name))
-        for name, raw in (doc.get("facts") or {}).items()
+        _fact(name, raw, f.module_id, f.positions.at(("facts", name), key=True), f.positions, ("facts", name))
+        for name, raw in (f.doc.get("facts") or {}).items()
     )
     for spec in facts:
         if spec.type.kind == LIST and spec.field(spec.key) is None:
-            collector.add(
+            f.collector.add(
                 "E-SCHEMA",
-                f"list fact {spec.name!r} names key {spec.key!r}, which is not one of its fields{did_you_mean(spec.key, [f.name for f in spec.fields])}",
-                positions.at(("facts", spec.name, "key")),
+                f"list fact {spec.name!r} names key {spec.key!r}, which is not one of its fields{did_you_mean(spec.key, [x.name for x in spec.fields])}",
+                f.positions.at(("facts", spec.name, "key")),
             )
+    return facts
+
+
+def _read_derived(f: _ModuleFile) -> List[DerivedFact]:
+    """The derived facts whose expression parses (the others are reported and left out, and
+    :func:`_first_pass_result` names them so the compiler does not report them again)."""
     derived = []
-    for name, raw in (doc.get("derived") or {}).items():
-        parsed = _parse_expr(raw["expr"], site("derived", name, "expr"), collector)
+    for name, raw in (f.doc.get("derived") or {}).items():
+        parsed = _parse_expr(raw["expr"], f.site("derived", name, "expr"), f.collector)
         if parsed is not None:
             derived.append(
                 DerivedFact(
@@ -279,13 +331,18 @@ def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleS
                     expr=parsed,
                     source_text=raw["expr"].strip(),
                     label=_text(raw["label"]),
-                    module_id=module_id,
-                    location=positions.at(("derived", name), key=True),
+                    module_id=f.module_id,
+                    location=f.positions.at(("derived", name), key=True),
                     description=str(raw.get("description", "")).strip(),
                     source=raw.get("source"),
                 )
             )
-    document = Document(
+    return derived
+
+
+def _read_document_meta(meta: dict) -> Document:
+    """The legal document the module encodes: every citation of the module names it."""
+    return Document(
         title=meta["document"]["title"],
         number=meta["document"]["number"],
         issuer=_text(meta["document"]["issuer"]),
@@ -294,81 +351,110 @@ def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleS
         part=meta["document"].get("part"),
     )
 
-    def citation(raw: dict) -> Citation:
-        return Citation(
-            document_title=document.title,
-            document_number=document.number,
-            article=raw.get("article"),
-            paragraph=raw.get("paragraph"),
-            item=raw.get("item"),
-            sub_item=raw.get("sub_item"),
-            section=raw.get("section"),
-            clause=raw.get("clause"),
-            table=raw.get("table"),
-        )
 
-    categories = {}
-    for i, raw in enumerate(doc.get("categories") or []):
+def _citation(document: Document, raw: dict) -> Citation:
+    """A citation of categories, rules and overlay changes: the module's document plus a locator."""
+    return Citation(
+        document_title=document.title,
+        document_number=document.number,
+        article=raw.get("article"),
+        paragraph=raw.get("paragraph"),
+        item=raw.get("item"),
+        sub_item=raw.get("sub_item"),
+        section=raw.get("section"),
+        clause=raw.get("clause"),
+        table=raw.get("table"),
+    )
+
+
+def _thresholds(raw: dict) -> Tuple[Threshold, ...]:
+    """The thresholds a rule or an overlay change declares (the same shape in both)."""
+    return tuple(
+        Threshold(t["fact"], t["term"], str(t["value"]) if t.get("value") is not None else None, t.get("note"))
+        for t in raw.get("thresholds") or ()
+    )
+
+
+def _read_categories(f: _ModuleFile, document: Document) -> Dict[str, Category]:
+    """The categories by id, in declaration order; an id declared twice is an error (and the later
+    declaration replaces the earlier)."""
+    categories: Dict[str, Category] = {}
+    for i, raw in enumerate(f.doc.get("categories") or []):
         if raw["id"] in categories:
-            collector.add("E-DUPLICATE-ID", f"category {raw['id']!r} is declared twice", positions.at(("categories", i, "id")))
-        categories[raw["id"]] = Category(raw["id"], _text(raw["title"]), citation(raw["citation"]) if raw.get("citation") else None)
+            f.collector.add("E-DUPLICATE-ID", f"category {raw['id']!r} is declared twice", f.positions.at(("categories", i, "id")))
+        categories[raw["id"]] = Category(
+            raw["id"], _text(raw["title"]), _citation(document, raw["citation"]) if raw.get("citation") else None
+        )
+    return categories
 
+
+def _read_rules(f: _ModuleFile, document: Document, categories: Dict[str, Category]) -> List[Rule]:
+    """The rules, in file order; a rule id used twice in the module is an error and the second use
+    is left out."""
     rules = []
     seen_ids: Dict[str, int] = {}
-    for i, raw in enumerate(doc.get("rules") or []):
+    for i, raw in enumerate(f.doc.get("rules") or []):
         rule_id = raw["id"]
         if rule_id in seen_ids:
-            collector.add(
+            f.collector.add(
                 "E-DUPLICATE-ID",
                 f"rule id {rule_id!r} is used twice in this module (first at rules[{seen_ids[rule_id]}])",
-                positions.at(("rules", i, "id")),
+                f.positions.at(("rules", i, "id")),
             )
             continue
         seen_ids[rule_id] = i
-        category = None
-        if raw.get("category") is not None:
-            category = categories.get(raw["category"])
-            if category is None:
-                collector.add(
-                    "E-UNKNOWN-CATEGORY",
-                    f"unknown category {raw['category']!r}{did_you_mean(raw['category'], categories)}",
-                    positions.at(("rules", i, "category")),
-                )
-        when = _parse_expr(raw["when"], site("rules", i, "when"), collector)
-        applies_if = None
-        if raw.get("applies_if"):
-            applies_if = _parse_expr(raw["applies_if"], site("rules", i, "applies_if"), collector)
-        if when is None or (raw.get("applies_if") and applies_if is None):
-            continue
-        for_each = ForEach(raw["for_each"]["list"], raw["for_each"]["as"]) if raw.get("for_each") else None
-        rules.append(
-            Rule(
-                id=rule_id,
-                module_id=module_id,
-                citation=citation(raw["citation"]),
-                title=_text(raw["title"]),
-                when=when,
-                when_text=" ".join(raw["when"].split()),
-                location=positions.at(("rules", i)),
-                category=category,
-                description=str(raw.get("description", "")).strip(),
-                applies_if=applies_if,
-                applies_if_text=" ".join(raw["applies_if"].split()) if raw.get("applies_if") else None,
-                for_each=for_each,
-                thresholds=tuple(
-                    Threshold(t["fact"], t["term"], str(t["value"]) if t.get("value") is not None else None, t.get("note"))
-                    for t in raw.get("thresholds") or ()
-                ),
-                severity=raw["severity"],
-                notes=str(raw.get("notes", "")).strip(),
-                source_index=i,
+        rule = _read_rule(f, i, raw, document, categories)
+        if rule is not None:
+            rules.append(rule)
+    return rules
+
+
+def _read_rule(f: _ModuleFile, i: int, raw: dict, document: Document, categories: Dict[str, Category]) -> Optional[Rule]:
+    """One rule; None when its condition or applicability does not parse (reported already)."""
+    category = None
+    if raw.get("category") is not None:
+        category = categories.get(raw["category"])
+        if category is None:
+            f.collector.add(
+                "E-UNKNOWN-CATEGORY",
+                f"unknown category {raw['category']!r}{did_you_mean(raw['category'], categories)}",
+                f.positions.at(("rules", i, "category")),
             )
-        )
+    when = _parse_expr(raw["when"], f.site("rules", i, "when"), f.collector)
+    applies_if = None
+    if raw.get("applies_if"):
+        applies_if = _parse_expr(raw["applies_if"], f.site("rules", i, "applies_if"), f.collector)
+    if when is None or (raw.get("applies_if") and applies_if is None):
+        return None
+    for_each = ForEach(raw["for_each"]["list"], raw["for_each"]["as"]) if raw.get("for_each") else None
+    return Rule(
+        id=raw["id"],
+        module_id=f.module_id,
+        citation=_citation(document, raw["citation"]),
+        title=_text(raw["title"]),
+        when=when,
+        when_text=" ".join(raw["when"].split()),
+        location=f.positions.at(("rules", i)),
+        category=category,
+        description=str(raw.get("description", "")).strip(),
+        applies_if=applies_if,
+        applies_if_text=" ".join(raw["applies_if"].split()) if raw.get("applies_if") else None,
+        for_each=for_each,
+        thresholds=_thresholds(raw),
+        severity=raw["severity"],
+        notes=str(raw.get("notes", "")).strip(),
+        source_index=i,
+    )
+
+
+def _read_overlay(f: _ModuleFile, document: Document) -> List[OverlayChange]:
+    """A provincial supplement's changes to the national module it extends; changes whose condition
+    does not parse are left out. An overlay anywhere else is an error."""
     overlay = []
-    for i, raw in enumerate(doc.get("overlay") or []):
+    for i, raw in enumerate(f.doc.get("overlay") or []):
         when = None
         if raw.get("when"):
-            when = _parse_expr(raw["when"], site("overlay", i, "when"), collector)
+            when = _parse_expr(raw["when"], f.site("overlay", i, "when"), f.collector)
             if when is None:
                 continue
         overlay.append(
@@ -376,26 +462,37 @@ def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleS
                 rule_id=raw["rule"],
                 action=raw["action"],
                 reason=str(raw["reason"]).strip(),
-                citation=citation(raw["citation"]),
-                module_id=module_id,
-                location=positions.at(("overlay", i)),
+                citation=_citation(document, raw["citation"]),
+                module_id=f.module_id,
+                location=f.positions.at(("overlay", i)),
                 when=when,
                 when_text=" ".join(raw["when"].split()) if raw.get("when") else None,
-                thresholds=tuple(
-                    Threshold(t["fact"], t["term"], str(t["value"]) if t.get("value") is not None else None, t.get("note"))
-                    for t in raw.get("thresholds") or ()
-                ),
+                thresholds=_thresholds(raw),
             )
         )
-    if overlay and (meta["jurisdiction"] == "national" or not meta.get("extends")):
-        collector.add(
+    if overlay and (f.meta["jurisdiction"] == "national" or not f.meta.get("extends")):
+        f.collector.add(
             "E-OVERLAY",
             "an overlay belongs to a provincial supplement: set module.jurisdiction to {province, code} and module.extends to the national module",
-            positions.at(("overlay",), key=True),
+            f.positions.at(("overlay",), key=True),
         )
-    scope = None
-    if meta.get("scope"):
-        scope = _parse_expr(meta["scope"], site("module", "scope"), collector)
+    return overlay
+
+
+def _assemble_module(
+    f: _ModuleFile,
+    pack: Optional[str],
+    document: Document,
+    facts: Tuple[FactSpec, ...],
+    derived: List[DerivedFact],
+    categories: Dict[str, Category],
+    rules: List[Rule],
+    overlay: List[OverlayChange],
+    scope,
+) -> Module:
+    """The module from its parts and the rest of its metadata (no diagnostics: the schema has
+    checked these values)."""
+    meta = f.meta
     reading = default_threshold_reading()
     reading.update(meta.get("threshold_reading") or {})
     jurisdiction_raw = meta["jurisdiction"]
@@ -409,8 +506,8 @@ def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleS
         c = meta["confidence"]
         confidence = Confidence(c["level"], str(c.get("notes", "")).strip(), tuple(c.get("unverified") or ()))
     industries = meta["industry"]
-    module = Module(
-        id=module_id,
+    return Module(
+        id=f.module_id,
         series=meta["series"],
         title=_text(meta["title"]),
         document=document,
@@ -418,8 +515,8 @@ def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleS
         effective_until=_date(meta.get("effective_until")),
         jurisdiction=jurisdiction,
         industries=tuple(industries) if isinstance(industries, list) else (industries,),
-        path=path,
-        location=positions.at(("module",)),
+        path=f.path,
+        location=f.positions.at(("module",)),
         version=str(meta["version"]) if meta.get("version") is not None else None,
         supersedes=meta.get("supersedes"),
         superseded_by=meta.get("superseded_by"),
@@ -440,14 +537,20 @@ def read_module(path: str, pack: Optional[str] = None) -> Tuple[Optional[ModuleS
         overlay=tuple(overlay),
         pack=pack,
     )
-    if module.effective_until is not None and module.effective_until < module.effective_from:
-        collector.add("E-DATES", "effective_until is before effective_from", positions.at(("module", "effective_until")))
-    if any(d.code != "E-SYNTAX" for d in collector.diagnostics):
-        return None, collector.diagnostics
-    # Only syntax errors: the rest of the module is still type-checked, so that one pass reports all.
+
+
+def _first_pass_result(
+    f: _ModuleFile, module: Module, derived: List[DerivedFact]
+) -> Tuple[Optional[ModuleSource], List[Diagnostic]]:
+    """The module goes on to the compiler unless an error other than a syntax error was found:
+    with only syntax errors the rest of the module is still type-checked, so that one pass reports
+    all. The derived facts that did not parse are named, so the compiler does not report their
+    readers as reading an unknown fact."""
+    if any(d.code != "E-SYNTAX" for d in f.collector.diagnostics):
+        return None, f.collector.diagnostics
     parsed_derived = {d.name for d in derived}
-    broken = frozenset(n for n in (doc.get("derived") or {}) if n not in parsed_derived)
-    return ModuleSource(module, positions, doc, broken), collector.diagnostics
+    broken = frozenset(n for n in (f.doc.get("derived") or {}) if n not in parsed_derived)
+    return ModuleSource(module, f.positions, f.doc, broken), f.collector.diagnostics
 
 
 # --------------------------------------------------------------------------------------------- packs

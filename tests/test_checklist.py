@@ -8,7 +8,14 @@ from html.parser import HTMLParser
 
 import pytest
 
-from safetyrules.checklist import add_docs_parser, pretty_condition, render_html, render_markdown, write_checklists
+from safetyrules.checklist import (
+    add_docs_parser,
+    build_view,
+    pretty_condition,
+    render_html,
+    render_markdown,
+    write_checklists,
+)
 from safetyrules.compiler import load_ir
 from safetyrules.expr import ast
 from safetyrules.expr.parser import parse
@@ -83,6 +90,33 @@ def test_html_item_has_citation_facts_threshold_and_condition(demo_html):
 
 def test_modules_of_a_document_stand_together_in_effective_order(demo_md):
     assert demo_md.index("## 示例矿井重大隐患判定标准（2020）") < demo_md.index("## 示例矿井重大隐患判定标准（2026）")
+
+
+def _in_order(text, start, labels):
+    """The position of each label in text after start, failing if one is missing."""
+    positions, at = [], text.index(start)
+    for label in labels:
+        at = text.index(label, at)
+        positions.append(at)
+    return positions
+
+
+def test_both_renderings_show_the_view_models_rows_in_its_order(demo_ir, demo_md, demo_html):
+    # the view model decides the rows of a module's header and of an item; each renderer only formats
+    view = build_view(demo_ir, "demo")
+    rows_seen = 0
+    for mv in view.modules:
+        header = [r.label for r in mv.rows if r.key != "unverified"]
+        assert header[:3] == ["模块 Module", "文件 Document", "发布机关 Issuer"]
+        _in_order(demo_md, f"## {mv.module.title.zh}", [f"- {label}: " for label in header])
+        _in_order(demo_html, f'id="m-{mv.module.id}"', [f"<dt>{label}</dt>" for label in header])
+        item = mv.categories[0].items[0]
+        labels = [r.label for r in item.rows]
+        assert labels[0] == "依据 Citation" and "判定条件 Condition" in labels
+        _in_order(demo_md, f"#### ☐ {item.rule.citation.locator} {item.rule.title.zh}", [f"- {label}" for label in labels])
+        _in_order(demo_html, f'id="r-{item.rule.id}"', [f'<span class="field">{label}' for label in labels])
+        rows_seen += len(header) + len(labels)
+    assert rows_seen > 20
 
 
 def test_pretty_conditions_parse_back_to_the_same_tree():
