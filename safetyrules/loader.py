@@ -39,6 +39,7 @@ from .model import (
     Threshold,
     default_threshold_reading,
 )
+from .yaml_hints import type_hint, unknown_key_hint, yaml_error_hint
 from .yamlsafe import Positions, YamlError, decode_text, load_yaml_text
 
 MANIFEST_NAME = "pack.yaml"
@@ -148,11 +149,12 @@ def read_document(path: str, collector: _Collector) -> Tuple[Any, Optional[Posit
     except OSError as exc:
         collector.add("E-IO", f"cannot read file: {exc.strerror}", Location(path))
         return None, None, None
+    text = None
     try:
         text = decode_text(data, path)
         value, positions = load_yaml_text(text, path)
     except YamlError as exc:
-        collector.diagnostics.append(exc.diagnostic)
+        collector.diagnostics.append(yaml_error_hint(exc.diagnostic, text.splitlines() if text is not None else None))
         return None, None, None
     return value, positions, text.splitlines()
 
@@ -167,7 +169,7 @@ def _schema_diagnostics(doc: Any, positions: Positions, collector: _Collector) -
             for key in extra:
                 collector.add(
                     "E-SCHEMA-KEY",
-                    f"unknown key {key!r}{did_you_mean(key, allowed)}",
+                    f"unknown key {key!r}{did_you_mean(key, allowed)}{unknown_key_hint(key, err.instance[key], allowed)}",
                     positions.at(path + (key,), key=True),
                 )
             continue
@@ -183,6 +185,8 @@ def _schema_diagnostics(doc: Any, positions: Positions, collector: _Collector) -
                 message += f" ({best[0].message})"
         else:
             message = f"{where}: {message}"
+            if err.validator == "type":
+                message += type_hint(err.instance, err.validator_value)
         collector.add("E-SCHEMA", message, positions.at(path))
     return not errors
 
