@@ -454,6 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .scaffold import add_new_parser
 
     add_new_parser(sub)
+    from .fmt import add_fmt_parser
+
+    add_fmt_parser(sub)
 
     from .checklist import add_docs_parser
 
