@@ -457,6 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .fmt import add_fmt_parser
 
     add_fmt_parser(sub)
+    from .revision_diff import add_diff_parser
+
+    add_diff_parser(sub)
 
     from .checklist import add_docs_parser
 
