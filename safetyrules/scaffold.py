@@ -220,7 +220,7 @@ text, add one rule per item and cases for each, and add modules with `safetyrule
 
 def record_json(module_id: str, industry: str, today: date) -> str:
     record = {
-        "record_id": f"{module_id}-example-1",
+        "record_id": f"{module_id}-record-1",
         "inspection_date": today.isoformat(),
         "site": {"industry": industry, "name": "（示例单位）"},
         "facts": {"workers_on_shift": 12},
@@ -229,6 +229,13 @@ def record_json(module_id: str, industry: str, today: date) -> str:
 
 
 # ------------------------------------------------------------------------------------------ writing
+
+def _canonical(text: str) -> str:
+    """The module in ``safetyrules fmt``'s layout, so that a new pack passes ``fmt --check`` too."""
+    from .fmt import format_text
+
+    return format_text(text)
+
 
 def _write_all(files: Dict[str, str], force: bool) -> List[str]:
     existing = [p for p in files if os.path.exists(p)]
@@ -260,7 +267,7 @@ def new_pack(name: str, parent: str = ".", industry: Optional[str] = None, modul
         os.path.join(root, "README.md"): readme_md(name, module_id),
         os.path.join(pack_dir, "__init__.py"): init_py(name),
         os.path.join(pack_dir, "pack.yaml"): manifest_yaml(name, industry),
-        os.path.join(pack_dir, f"{module_id}.yaml"): module_yaml(module_id, module_id, industry, today),
+        os.path.join(pack_dir, f"{module_id}.yaml"): _canonical(module_yaml(module_id, module_id, industry, today)),
         os.path.join(pack_dir, "tests", f"{module_id}.test.yaml"): tests_yaml(module_id, industry, today),
         os.path.join(root, "examples", "record.json"): record_json(module_id, industry, today),
     }
@@ -289,7 +296,7 @@ def new_module(module_id: str, pack_dir: str, series: Optional[str] = None, indu
     today = today or date.today()
     module_path = os.path.join(pack_dir, f"{module_id}.yaml")
     files = {
-        module_path: module_yaml(module_id, series or module_id, industry, today),
+        module_path: _canonical(module_yaml(module_id, series or module_id, industry, today)),
         os.path.join(pack_dir, "tests", f"{module_id}.test.yaml"): tests_yaml(module_id, industry, today),
     }
     written = _write_all(files, force)

@@ -39,6 +39,7 @@ def test_generated_pack_passes_lint_and_test_unchanged(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)["packs"][0]
     assert result["cases"] == 3 and result["failed"] == 0
     assert result["rule_coverage_percent"] == result["condition_coverage_percent"] == result["threshold_coverage_percent"] == 100
+    assert main(["fmt", "--check", str(root / "safetyrules_acme_gas")]) == 0  # already in the canonical layout
 
 
 def test_generated_example_record_is_judged(tmp_path, capsys):
