@@ -28,12 +28,11 @@ EXIT_INTERNAL = 70
 
 
 def default_packs() -> List[str]:
-    """Every shipped or installed pack (a record is judged by the modules of its own industry)."""
-    from .loader import discover_packs
+    """The shipped packs (a record is judged by the modules of its own industry). Installed third-party
+    packs join only when named, or with ``--rules all`` (see ``safetyrules.packs``)."""
+    from .packs import shipped_pack_names
 
-    names = sorted(discover_packs())
-    # "construction" includes both editions; the per-edition packs would load the same modules twice.
-    return [n for n in names if not (n.startswith("construction-") and "construction" in names)]
+    return shipped_pack_names()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,7 +56,11 @@ def _print_json(value, stream=None) -> None:
 def _load(specs: Sequence[str], backend: str = "native"):
     from .ruleset import load_rules
 
-    return load_rules(list(specs) or default_packs(), backend=backend)
+    from .packs import announce, expand_specs
+
+    rules = load_rules(expand_specs(specs) or default_packs(), backend=backend)
+    announce(rules.packs)
+    return rules
 
 
 def rules_specs(args) -> List[str]:
@@ -162,7 +165,10 @@ def cmd_lint(args) -> int:
     from .lint import lint_ir
 
     try:
-        ir = load_ir(args.paths or default_packs())
+        from .packs import announce, expand_specs
+
+        ir = load_ir(expand_specs(args.paths) or default_packs())
+        announce(ir.packs)
     except LoadError as exc:
         if args.format == "json":
             _print_json({"ok": False, "findings": [d.to_json() for d in exc.diagnostics]})
@@ -219,7 +225,12 @@ def cmd_test(args) -> int:
     from .ruleset import load_rules
     from .testing import run_cases
 
-    targets = args.targets or default_packs()
+    from .coverage_gates import Gates, check_gates
+
+    from .packs import expand_specs
+
+    targets = expand_specs(args.targets) or default_packs()
+    gates = Gates.from_args(args)
     known = None
     total_failed = 0
     summaries = []
@@ -243,7 +254,9 @@ def cmd_test(args) -> int:
         else:
             known = known if known is not None else discover_packs()
             if target not in known:
-                print(f"safetyrules: no pack or folder {target!r}", file=sys.stderr)
+                from .loader import entry_point_problems
+
+                print(f"safetyrules: {entry_point_problems().get(target) or f'no pack or folder {target!r}'}", file=sys.stderr)
                 return EXIT_ERROR
             pack_dir = known[target]
         src, diags = read_pack(pack_dir)
@@ -304,8 +317,8 @@ def cmd_test(args) -> int:
                         print(f"    condition {line}")
                     for line in detail.to_json()["thresholds_without_a_case_at_the_boundary"]:
                         print(f"    threshold {line}: no case exactly at the boundary")
-        if args.min_coverage is not None and percent < args.min_coverage:
-            print(f"{src.pack.name}: rule coverage {percent:.1f}% is below --min-coverage {args.min_coverage}", file=sys.stderr)
+        for message in check_gates(src.pack.name, gates, percent, detail):
+            print(message, file=sys.stderr)
             total_failed += 1
     if args.format == "json":
         _print_json({"packs": summaries, "ok": total_failed == 0})
@@ -356,6 +369,11 @@ def cmd_schema(args) -> int:
 
         _print_json(module_schema())
         return EXIT_OK
+    if args.kind == "result":
+        from .schemas import result_schema
+
+        _print_json(result_schema())
+        return EXIT_OK
     from .schemas import record_schema
 
     rules = _load(rules_specs(args))
@@ -378,7 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def rules_option(p):
         p.add_argument("--rules", action="append", metavar="PACK|PATH",
-                       help="packs (by name), pack folders or module files; repeat or comma-separate (default: all shipped packs)")
+                       help="packs (by name), pack folders or module files; repeat or comma-separate (default: the shipped packs; "
+                            "'all': every shipped and installed pack)")
 
     p = sub.add_parser("check", help="evaluate inspection records")
     p.add_argument("records", nargs="+", metavar="RECORD",
@@ -408,14 +427,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
     p.add_argument("--min-coverage", type=float, metavar="PERCENT",
-                   help="fail when rule coverage (rules with matched, not_matched and undetermined cases) is lower")
+                   help="fail when rule, condition or threshold coverage is lower (each can be set on its own below)")
+    from .coverage_gates import add_gate_options
+
+    add_gate_options(p)
     p.add_argument("--rules-only", action="store_true", help="skip condition and threshold coverage (faster)")
     p.add_argument("--show-uncovered", action="store_true")
     p.add_argument("--backend", choices=("native", "interpreter", "durable"), default="native")
     p.set_defaults(func=cmd_test)
 
-    p = sub.add_parser("schema", help="print the JSON Schema of rule modules or of inspection records")
-    p.add_argument("kind", choices=("module", "record"))
+    p = sub.add_parser("schema", help="print the JSON Schema of rule modules, inspection records or results")
+    p.add_argument("kind", choices=("module", "record", "result"))
     rules_option(p)
     p.add_argument("--as-of", type=_date_arg, help="only the modules in force on this date")
     p.add_argument("--industry", help="only this industry's vocabulary (e.g. coal_mine)")
@@ -433,6 +455,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="RULES")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_overlay_report)
+
+    from .scaffold import add_new_parser
+
+    add_new_parser(sub)
+    from .fmt import add_fmt_parser
+
+    add_fmt_parser(sub)
+    from .revision_diff import add_diff_parser
+
+    add_diff_parser(sub)
 
     from .checklist import add_docs_parser
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
-from typing import Dict, List, Optional, Tuple
+import re
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from .compiler import RuleSetIR
 from .errors import Location
@@ -42,6 +43,7 @@ class Finding:
 def lint_ir(ir: RuleSetIR) -> List[Finding]:
     findings: List[Finding] = []
     findings += _threshold_readings(ir)
+    findings += _threshold_words(ir)
     findings += _versions(ir)
     findings += _undeclared_industries(ir)
     findings += _unused_facts(ir)
@@ -95,6 +97,167 @@ def _threshold_readings(ir: RuleSetIR) -> List[Finding]:
                             rule.location,
                         ))
     return out
+
+
+# ---------------------------------------------------------------- threshold words in the rule's own text
+
+#: words that put the hazard above a value (超过9人: more than nine) ...
+_LOWER_WORDS = ("超过", "大于", "高于", "多于", "超出", "以上", "及以上", "达到", "达", "不少于", "不低于", "不小于")
+#: ... and below it (不足3米: less than three metres)
+_UPPER_WORDS = ("以下", "及以下", "以内", "小于", "低于", "少于", "不足", "不满", "不超过", "不大于")
+#: explicit comparisons that no reading changes
+_EXPLICIT = {"大于等于": ">=", "大于或等于": ">=", "小于等于": "<=", "小于或等于": "<=", "≥": ">=", "≤": "<=", ">=": ">=", "<=": "<="}
+_PREFIX_WORDS = sorted(set(_LOWER_WORDS + _UPPER_WORDS) - {"以上", "及以上", "以下", "及以下", "以内"}, key=len, reverse=True)
+_SUFFIX_WORDS = ("及以上", "及以下", "以上", "以下", "以内")
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_NUMBER = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]{1,3})"
+#: a word, then (a few characters naming what it is compared with: 超过核定生产能力的110%) a number
+_WORD_RE = re.compile("|".join(map(re.escape, sorted(list(_EXPLICIT) + _PREFIX_WORDS, key=len, reverse=True))))
+_AFTER_WORD_RE = re.compile(r"([^\d，,、；;。:：（）()]{0,12}?)" + _NUMBER + r"\s*(%|％)?")
+#: a number, an optional unit (a few characters, no punctuation or digits), then 以上/以下/以内
+_SUFFIX_RE = re.compile(_NUMBER + r"\s*(%|％)?\s*([^\d\s，,、；;。:：（）()]{0,4}?)\s*(" + "|".join(_SUFFIX_WORDS) + ")")
+#: negation earlier in the same clause turns the hazard round: 未配备不少于2名 is fewer than two
+_NEGATION_RE = re.compile("(未|没有|无)")
+_CLAUSE_BREAK = re.compile(r"[，,；;。、（）()]")
+#: ranks and classes, where 以上 means a smaller number (一级 is above 二级)
+_RANKS = ("等", "级", "类")
+_OPPOSITE = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
+_FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">="}
+
+
+def _zh_number(text: str) -> Optional[Fraction]:
+    if text[0].isdigit():
+        return Fraction(text)
+    if text in _ZH_DIGITS:
+        return Fraction(_ZH_DIGITS[text])
+    if "十" in text:  # 十, 十二, 二十, 二十五
+        tens, _, units = text.partition("十")
+        if (tens and tens not in _ZH_DIGITS) or (units and units not in _ZH_DIGITS):
+            return None
+        return Fraction((_ZH_DIGITS[tens] if tens else 1) * 10 + (_ZH_DIGITS[units] if units else 0))
+    return None
+
+
+@dataclass(frozen=True)
+class ThresholdPhrase:
+    """A threshold written in a rule's own words: ``超过9人`` is (超过, 9, '>')."""
+
+    word: str
+    number: Fraction
+    percent: bool
+    op: str          # the comparison the words call for, the value on the right: fact <op> number
+    text: str        # the phrase as written
+
+
+def threshold_phrases(text: str, reading: Dict[str, str]) -> Iterator[ThresholdPhrase]:
+    """The thresholds a zh text states, each with the comparison its word calls for under ``reading``
+    (a word the reading does not know is skipped). A negation earlier in the clause (未、没有、无)
+    turns the comparison round, because the hazard is then the value *not* reaching the threshold."""
+    # per number (by its position): the word next to it governs; a word further before it
+    # (高于洪水位1米以上) yields to a 以上/以下 right after the number
+    by_number: Dict[int, tuple] = {}
+    for w in _WORD_RE.finditer(text):
+        m = _AFTER_WORD_RE.match(text, w.end())
+        if m is None:
+            continue
+        gap = m.group(1)
+        if gap.strip() and (len(w.group(0)) < 2 or _WORD_RE.search(gap)):
+            continue  # a nearer word governs the number; a one-character word (达) only right before it
+        rank = 0 if not gap.strip() else 2
+        by_number[m.start(2)] = min(by_number.get(m.start(2), (9,)), (rank, w.start(), w.group(0), m.group(2), bool(m.group(3)), text[w.start():m.end()]))
+    for m in _SUFFIX_RE.finditer(text):
+        if m.group(3)[:1] in _RANKS:
+            by_number[m.start(1)] = (1, m.start(), None, m.group(1), False, m.group(0))  # 三等及以上: a rank, not judged
+            continue
+        by_number[m.start(1)] = min(by_number.get(m.start(1), (9,)), (1, m.start(), m.group(4), m.group(1), bool(m.group(2)), m.group(0)))
+    found = sorted(v[1:] for v in by_number.values() if v[2] is not None)
+    for start, word, number_text, percent, phrase in found:
+        number = _zh_number(number_text)
+        if number is None:
+            continue
+        if word in _EXPLICIT:
+            op = _EXPLICIT[word]
+        else:
+            mode = reading.get(word) or reading.get(word.lstrip("及"))
+            if word.startswith("及"):
+                mode = "inclusive"  # 及以上 / 及以下 say so themselves
+            if mode not in ("inclusive", "exclusive"):
+                continue
+            lower = word in _LOWER_WORDS
+            op = (">=" if mode == "inclusive" else ">") if lower else ("<=" if mode == "inclusive" else "<")
+        clause = _CLAUSE_BREAK.split(text[:start])[-1]
+        if _NEGATION_RE.search(clause):
+            op = _OPPOSITE[op]
+        yield ThresholdPhrase(word, number, percent, op, phrase)
+
+
+def _literal_matches(node: ast.Node, phrase: ThresholdPhrase) -> bool:
+    if not isinstance(node, ast.Number):
+        return False
+    if node.percent:
+        return node.value * 100 == phrase.number
+    return node.value == phrase.number
+
+
+def _oriented(compare: ast.Compare, phrase: ThresholdPhrase) -> Optional[str]:
+    """The comparison's operator with the side holding the phrase's number on the right, or None."""
+    right = any(_literal_matches(n, phrase) for n in ast.walk(compare.right))
+    left = any(_literal_matches(n, phrase) for n in ast.walk(compare.left))
+    if right == left:  # neither, or both sides: nothing to say
+        return None
+    return compare.op if right else _FLIP[compare.op]
+
+
+def _compares_with_polarity(node: ast.Node, negated: bool = False) -> Iterator[Tuple[ast.Compare, bool]]:
+    """Ordering comparisons under ``node``, each with whether an odd number of ``not`` wrap it
+    (``not (width_m >= 20)`` states the hazard ``width_m < 20``)."""
+    if isinstance(node, ast.Not):
+        yield from _compares_with_polarity(node.operand, not negated)
+        return
+    if isinstance(node, ast.Compare) and node.op in _FLIP:
+        yield node, negated
+    for child in ast.children(node):
+        yield from _compares_with_polarity(child, negated)
+
+
+def _threshold_words(ir: RuleSetIR) -> List[Finding]:
+    """A comparison whose direction or inclusivity contradicts the threshold words of the rule's zh title
+    or description (read by the module's ``threshold_reading``), whether or not ``thresholds:`` is given.
+    Only comparisons with the phrase's own number are judged, so a unit conversion is never flagged."""
+    out = []
+    for cm in ir.modules:
+        reading = cm.module.threshold_reading
+        for cr in cm.rules:
+            rule = cr.rule
+            conditions = (rule.when,) + ((rule.applies_if,) if rule.applies_if is not None else ())
+            compares = [(n, negated) for c in conditions for n, negated in _compares_with_polarity(c)]
+            if not compares:
+                continue
+            phrases = list(threshold_phrases(rule.title.zh, reading))
+            if not phrases and rule.description:
+                phrases = list(threshold_phrases(rule.description, reading))
+            for phrase in phrases:
+                ops = [(n, _oriented(n, phrase), negated) for n, negated in compares]
+                ops = [(n, _OPPOSITE[op] if negated else op) for n, op, negated in ops if op is not None]
+                if not ops or any(op == phrase.op for _, op in ops):
+                    continue  # no comparison with this number, or one reads it as written
+                n, op = ops[0]
+                shown = f"not ({ast.to_source(n)})" if any(m is n and neg for m, neg in compares) else ast.to_source(n)
+                out.append(Finding(
+                    "L-THRESHOLD-WORD", "error",
+                    f"rule {rule.id}: the text says '{phrase.text}', which reads as '{phrase.op} {phrase.text and _fmt(phrase)}' "
+                    f"in this module ({phrase.word}: {reading.get(phrase.word, 'explicit')}), but '{shown}' "
+                    f"reads as {op!r}; write it as the words read, or set module.threshold_reading if this document "
+                    f"defines {phrase.word} otherwise",
+                    rule.location,
+                ))
+    return out
+
+
+def _fmt(phrase: ThresholdPhrase) -> str:
+    value = phrase.number
+    text = str(value.numerator) if value.denominator == 1 else str(float(value))
+    return text + ("%" if phrase.percent else "")
 
 
 def _undeclared_industries(ir: RuleSetIR) -> List[Finding]:

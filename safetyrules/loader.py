@@ -39,6 +39,7 @@ from .model import (
     Threshold,
     default_threshold_reading,
 )
+from .yaml_hints import type_hint, unknown_key_hint, yaml_error_hint
 from .yamlsafe import Positions, YamlError, decode_text, load_yaml_text
 
 MANIFEST_NAME = "pack.yaml"
@@ -148,11 +149,12 @@ def read_document(path: str, collector: _Collector) -> Tuple[Any, Optional[Posit
     except OSError as exc:
         collector.add("E-IO", f"cannot read file: {exc.strerror}", Location(path))
         return None, None, None
+    text = None
     try:
         text = decode_text(data, path)
         value, positions = load_yaml_text(text, path)
     except YamlError as exc:
-        collector.diagnostics.append(exc.diagnostic)
+        collector.diagnostics.append(yaml_error_hint(exc.diagnostic, text.splitlines() if text is not None else None))
         return None, None, None
     return value, positions, text.splitlines()
 
@@ -167,7 +169,7 @@ def _schema_diagnostics(doc: Any, positions: Positions, collector: _Collector) -
             for key in extra:
                 collector.add(
                     "E-SCHEMA-KEY",
-                    f"unknown key {key!r}{did_you_mean(key, allowed)}",
+                    f"unknown key {key!r}{did_you_mean(key, allowed)}{unknown_key_hint(key, err.instance[key], allowed)}",
                     positions.at(path + (key,), key=True),
                 )
             continue
@@ -183,6 +185,8 @@ def _schema_diagnostics(doc: Any, positions: Positions, collector: _Collector) -
                 message += f" ({best[0].message})"
         else:
             message = f"{where}: {message}"
+            if err.validator == "type":
+                message += type_hint(err.instance, err.validator_value)
         collector.add("E-SCHEMA", message, positions.at(path))
     return not errors
 
@@ -640,6 +644,13 @@ def read_pack(directory: str, _seen: Optional[set] = None) -> Tuple[Optional[Pac
         if not matched and not any(ch in pattern for ch in "*?["):
             collector.add("E-MANIFEST", f"module file {pattern!r} does not exist", positions.at(("modules", i)))
         files.extend(matched)
+    if not files and doc.get("modules"):
+        collector.add(
+            "E-NO-MODULES",
+            f"pack {doc['name']!r}: no module file in {directory} matches {', '.join(map(repr, doc['modules']))}"
+            " (if the pack was installed, its YAML files were probably left out of the wheel: see docs/packaging.md)",
+            positions.at(("modules",)),
+        )
     for pattern in doc.get("tests") or ():
         tests.extend(sorted(glob.glob(os.path.join(directory, pattern), recursive=True)))
     pack = Pack(
@@ -691,6 +702,51 @@ def discover_packs() -> Dict[str, str]:
     return found
 
 
+def _outer_packs(folder: str) -> List[str]:
+    """The pack folders under ``folder`` that no other pack folder under it contains (an outer pack
+    includes its inner ones), skipping virtual environments and build output."""
+    skip = {".git", ".venv", "venv", "build", "dist", "node_modules", "__pycache__"}
+    dirs = []
+    for root, subdirs, files in os.walk(folder):
+        subdirs[:] = [d for d in subdirs if d not in skip and not d.endswith(".egg-info") and not d.startswith(".")]
+        if MANIFEST_NAME in files:
+            dirs.append(root)
+            subdirs[:] = []  # an inner pack is the outer pack's business
+    return sorted(dirs)
+
+
+def entry_point_problems() -> Dict[str, str]:
+    """Entry points of the ``safetyrules.packs`` group that name no usable pack, by name, each with why
+    (``discover_packs`` leaves them out so that one broken pack cannot break the others; loading such a
+    pack by name reports this instead of "no pack named ...")."""
+    problems: Dict[str, str] = {}
+    try:
+        from importlib.metadata import entry_points
+
+        eps = list(entry_points(group="safetyrules.packs"))
+    except Exception:  # pragma: no cover
+        return problems
+    for ep in eps:
+        dist = getattr(getattr(ep, "dist", None), "name", None)
+        origin = f"entry point {ep.name!r} = {ep.value!r}" + (f" of distribution {dist!r}" if dist else "")
+        try:
+            target = ep.load()
+        except Exception as exc:
+            problems[ep.name] = f"{origin} cannot be imported: {type(exc).__name__}: {exc}"
+            continue
+        path = getattr(target, "PACK_PATH", None) or os.path.dirname(getattr(target, "__file__", "") or "")
+        if not path:
+            problems[ep.name] = f"{origin} resolves to {target!r}, which has neither a PACK_PATH nor a file: point it at the package holding pack.yaml"
+        elif not os.path.isfile(os.path.join(path, MANIFEST_NAME)):
+            yaml_files = glob.glob(os.path.join(path, "**", "*.yaml"), recursive=True)
+            problems[ep.name] = (
+                f"{origin} resolves to the folder {path}, which has no {MANIFEST_NAME}"
+                + ("" if yaml_files else " and no YAML files at all")
+                + ": the YAML files were probably left out of the wheel (see docs/packaging.md, 'package data')"
+            )
+    return problems
+
+
 def _manifest_name(manifest: str) -> Optional[str]:
     try:
         with open(manifest, "rb") as fh:
@@ -713,6 +769,13 @@ def resolve_sources(specs: Iterable[str]) -> Tuple[List[Tuple[Optional[Pack], st
                 diagnostics.extend(diags)
                 if src:
                     out.extend((src.pack, f) for f in src.module_files)
+            elif _outer_packs(spec):
+                # a project folder holding packs (as 'safetyrules new pack' makes): each outermost pack
+                for pack_dir in _outer_packs(spec):
+                    src, diags = read_pack(pack_dir)
+                    diagnostics.extend(diags)
+                    if src:
+                        out.extend((src.pack, f) for f in src.module_files)
             else:
                 files = sorted(
                     p for p in glob.glob(os.path.join(spec, "**", "*.yaml"), recursive=True)
@@ -738,6 +801,8 @@ def resolve_sources(specs: Iterable[str]) -> Tuple[List[Tuple[Optional[Pack], st
                 diagnostics.extend(diags)
                 if src:
                     out.extend((src.pack, f) for f in src.module_files)
+            elif spec in entry_point_problems():
+                diagnostics.append(Diagnostic("E-PACK-BROKEN", entry_point_problems()[spec], Location(spec)))
             else:
                 diagnostics.append(
                     Diagnostic(

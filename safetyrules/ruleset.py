@@ -31,10 +31,12 @@ class RuleSet:
         # (industry, region, day) -> modules in force: records of one campaign share a few days
         self._selections: dict = {}
         self._kinds = {industry: fast_kinds(vocab) for industry, vocab in ir.vocabularies.items()}
+        from .packs import describe as describe_pack
+
         self._engine = {
             "library": "safetyrules",
             "library_version": __version__,
-            "packs": [{"name": p.name, "version": p.version} for p in ir.packs],
+            "packs": [describe_pack(p) for p in ir.packs],
         }
         # The native backend's fast lane: plain records on the compiled (C) evaluator.
         self._lane = self._lane_run = None

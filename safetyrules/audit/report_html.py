@@ -103,7 +103,7 @@ def render_html(summary: Dict[str, Any], title: str = "safetyrules audit") -> st
     d = summary["definitions"]
     body: List[str] = [f"<h1>{_h(title)}</h1>"]
     inputs = ", ".join(f"<code>{_h(i['path'])}</code> ({_h(i['format'])})" for i in summary["audit"]["inputs"])
-    packs = ", ".join(f"{_h(p['name'])} {_h(p['version'])}" for p in summary["audit"]["rules"])
+    packs = ", ".join(f"{_h(p['name'])} {_h(p['version'])}" + (" (third-party)" if p.get("third_party") else "") for p in summary["audit"]["rules"])
     body.append(f'<p class="muted">Inputs: {inputs}. Rules: {packs}; safetyrules {_h(summary["audit"]["library_version"])}. '
                 f'Inspection dates {_h(summary["inspection_dates"]["first"] or "–")} to {_h(summary["inspection_dates"]["last"] or "–")}; '
                 f'report date <b>{_h(summary["report_date"] or "–")}</b>'

@@ -47,7 +47,7 @@ def render_markdown(summary: Dict[str, Any], title: str = "safetyrules audit") -
     d = summary["definitions"]
     lines = [f"# {title}", ""]
     inputs = ", ".join(f"`{i['path']}` ({i['format']})" for i in summary["audit"]["inputs"])
-    packs = ", ".join(f"{p['name']} {p['version']}" for p in summary["audit"]["rules"])
+    packs = ", ".join(f"{p['name']} {p['version']}" + (" (third-party)" if p.get("third_party") else "") for p in summary["audit"]["rules"])
     lines += [f"Inputs: {inputs}. Rules: {packs}; safetyrules {summary['audit']['library_version']}.",
               f"Inspection dates {summary['inspection_dates']['first'] or '–'} to {summary['inspection_dates']['last'] or '–'}; "
               f"report date **{summary['report_date'] or '–'}**"

@@ -467,8 +467,13 @@ def run_audit(inputs: Sequence[str], outdir: str, rules=None, options: Optional[
             from ..cli import default_packs
 
             rule_specs = default_packs()
-        rules = load_rules(list(rule_specs), backend=options.backend or "native")
+        from ..packs import expand_specs
+
+        rules = load_rules(expand_specs(rule_specs), backend=options.backend or "native")
     ir = rules.ir
+    from ..packs import announce, describe as describe_pack
+
+    announce(ir.packs)
     backend = options.backend or rules.backend
     index = CriterionIndex(ir)
     os.makedirs(outdir, exist_ok=True)
@@ -499,7 +504,7 @@ def run_audit(inputs: Sequence[str], outdir: str, rules=None, options: Optional[
         summary = {
             "audit": {
                 "inputs": [{"path": p, "format": f} for p, f, _, _ in planned],
-                "rules": [{"name": p.name, "version": p.version} for p in ir.packs],
+                "rules": [describe_pack(p) for p in ir.packs],
                 "library_version": __version__,
                 "report_date_given": options.report_date is not None,
             },

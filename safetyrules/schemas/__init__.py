@@ -124,3 +124,11 @@ def record_schema(ir: RuleSetIR, as_of: Optional[date] = None, industry: Optiona
             for ind, branch in branches
         ]
     return schema
+
+
+def result_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of results (``Report.to_json()``), as shipped in the package."""
+    import json
+    from importlib import resources
+
+    return json.loads(resources.files("safetyrules").joinpath("schemas/result.schema.json").read_text("utf-8"))

@@ -60,3 +60,13 @@ def test_every_rule_has_matched_not_matched_and_undetermined_cases(loaded, name)
     assert not run.failed, [f"{r.case.location}: {r.failures}" for r in run.failed]
     uncovered = {rid: [o for o, ok in c.items() if not ok] for rid, c in run.coverage().items() if not all(c.values())}
     assert uncovered == {}
+
+
+@pytest.mark.parametrize("name", TESTED)
+def test_every_condition_seen_both_ways_and_every_threshold_hit(loaded, name):
+    from safetyrules.testing import detailed_coverage
+
+    src, _ = read_pack(PACKS[name])
+    detail = detailed_coverage(loaded[name], run_cases(loaded[name], src.pack.test_files)).to_json()
+    assert detail["conditions_not_seen_both_ways"] == []
+    assert detail["thresholds_without_a_case_at_the_boundary"] == []
