@@ -69,7 +69,7 @@ class Backend(ABC):
     def decide(self, record: Record, selection: Selection) -> Decisions:
         """Decide every rule of ``selection.modules`` for ``record``."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: only backends that hold engine state override it
         """Release engine resources (durable-rules keeps process-global state)."""
 
 

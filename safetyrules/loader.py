@@ -628,7 +628,7 @@ def read_pack(directory: str, _seen: Optional[set] = None) -> Tuple[Optional[Pac
         )
         for i, raw in enumerate(doc.get("industries") or ())
     ]
-    for i, sub in enumerate(doc.get("include") or ()):
+    for sub in doc.get("include") or ():
         sub_dir = os.path.normpath(os.path.join(directory, str(sub)))
         included, diags = read_pack(sub_dir, seen)
         collector.diagnostics.extend(diags)

@@ -234,7 +234,7 @@ def test_html_is_self_contained_and_well_formed(demo_html):
     assert "@media print" in style
     # every in-page link points at an element of the page
     ids = {attrs["id"] for _, attrs in tags if "id" in attrs}
-    for tag, attrs in tags:
+    for _tag, attrs in tags:
         href = attrs.get("href") or ""
         if href.startswith("#"):
             assert href[1:] in ids, href

@@ -3,7 +3,6 @@
 import importlib.metadata
 import json
 import os
-import shutil
 import sys
 import types
 from datetime import date

@@ -1,7 +1,6 @@
 """``safetyrules new pack|module``: what it writes passes lint and test unchanged (issue 18, point 1)."""
 
 import json
-import os
 
 import pytest
 

@@ -463,11 +463,10 @@ def run_audit(inputs: Sequence[str], outdir: str, rules=None, options: Optional[
     if rules is None:
         from ..ruleset import load_rules
 
-        if not rule_specs:
-            from ..cli import default_packs
+        from ..packs import expand_specs, shipped_pack_names
 
-            rule_specs = default_packs()
-        from ..packs import expand_specs
+        if not rule_specs:
+            rule_specs = shipped_pack_names()
 
         rules = load_rules(expand_specs(rule_specs), backend=options.backend or "native")
     ir = rules.ir

@@ -152,7 +152,7 @@ class _Lowering:
 
     def slots(self) -> List[tuple]:
         out = []
-        for name, spec in self.vocabulary.items():
+        for spec in self.vocabulary.values():
             if spec.type.kind == LIST:
                 fields = tuple(f.name for f in spec.fields)
                 if spec.key not in fields:

@@ -231,14 +231,14 @@ def test_sessions_are_deleted_and_memory_stays_flat(tmp_path):
         durable.evaluate(raw)
     gc.collect()
     start = durable_backend_rss()
-    for i in range(2000):  # well past durable-rules' 1,024 live sessions
+    for _ in range(2000):  # well past durable-rules' 1,024 live sessions
         durable.evaluate(raw)
     gc.collect()
     growth = durable_backend_rss() - start
     assert growth < 8, f"RSS grew by {growth:.1f} MB over 2000 records"
     handle = next(iter(backend.rulesets.values()))[0].handle
     last_sid = str(next(backend._sessions) - 1)
-    with pytest.raises(Exception):
+    with pytest.raises(durable_rules_engine.error):
         durable_rules_engine.get_state(handle, last_sid)  # the state of the last record was deleted
     assert comparable(durable.evaluate(raw)) == comparable(native.evaluate(raw))
 
