@@ -21,6 +21,7 @@ NO_REGION = "(none)"
 #: drill-down: the first records of each class, and of each criterion, kept with their evidence
 SAMPLES_PER_CLASS = 20
 SAMPLES_PER_CRITERION = 3
+RECT_EXAMPLES = 50
 
 DEFINITIONS = {
     "inspections": "input records audited (result rows); error rows are not inspections",
@@ -280,6 +281,13 @@ def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: in
     for (industry, status, deadline, done, hist), n in agg.loop_by_industry.items():
         by_industry_loop.setdefault(industry, Counter())[(status, deadline, done, hist)] += n
     agg.rectification_rows, rect = judge(agg.events, index, as_of)
+    examples: Dict[str, List[dict]] = {}
+    for r in agg.rectification_rows:  # the first of each class needing action, for the reports
+        if r["class"] in ("closed_still_present", "closure_not_evidenced", "open_overdue"):
+            lst = examples.setdefault(r["class"], [])
+            if len(lst) < RECT_EXAMPLES:
+                lst.append(r)
+    rect["examples"] = examples
 
     def dim_rows(dim: str) -> List[dict]:
         rows = []
