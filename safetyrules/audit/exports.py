@@ -81,8 +81,9 @@ def write_exports(outdir: str, summary: Dict[str, Any], agg, results_path: str) 
         staged.append(write_atomic(os.path.join(outdir, TABLES_DIR, "rectification.csv"), _csv(RECT_COLUMNS, [rect_flat(r) for r in rect_rows])))
         f = AtomicFile(os.path.join(outdir, RECTIFICATION))
         staged.append(f)
+        encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
         for r in rect_rows:
-            f.write(json.dumps(r, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
+            f.write(encode(r) + "\n")
         f.close()
         try:
             import pyarrow  # noqa: F401

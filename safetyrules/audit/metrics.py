@@ -53,6 +53,20 @@ def _version_label(module) -> str:
     return f"{version}{module.effective_from.isoformat()} – {until}"
 
 
+def _shape_vector(matched: tuple, undetermined: tuple, entries: tuple) -> tuple:
+    """The non-zero counts one row of this shape adds to a breakdown (as in ``_expand``)."""
+    c: Counter = Counter(inspections=1, matched=len(matched), hazard_records=1 if matched else 0,
+                         undetermined_rules=len(undetermined))
+    recorded = 0
+    for klass, source, _ in entries:
+        c[klass] += 1
+        if source == "finding":
+            recorded += 1
+    c["recorded"] = recorded
+    c["with_findings"] = 1 if recorded else 0
+    return tuple((k, v) for k, v in c.items() if v)
+
+
 def _bump(table: Dict[str, Counter], key: str, field: str, n: int = 1) -> None:
     c = table.get(key)
     if c is None:
@@ -78,6 +92,7 @@ class Aggregate:
         self.last_date: Optional[str] = None
         self.error_examples: List[dict] = []
         self._pending: Dict[tuple, int] = {}
+        self._pending_who: Dict[tuple, int] = {}
         self.events: List[tuple] = []  # for the 整改销号 join (rectification.py)
         self.samples: Dict[str, List[dict]] = {}  # "class:<c>" / "rule:<id>" -> drill-down details
         self.rectification_rows: List[dict] = []  # set by summarize
@@ -96,18 +111,13 @@ class Aggregate:
         expanded into the tables once per part: far fewer dictionary updates than one per row."""
         self.records += 1
         self.results += 1
-        sig = (
-            row["industry"],
-            row.get("region") or NO_REGION,
-            row.get("inspector") or NO_REGION,
-            row.get("site_id") or NO_REGION,
-            row["inspection_date"],
-            row["status"],
-            tuple(row["matched"]),
-            tuple(row["undetermined"]),
-            tuple((e["class"], e["source"], e["rule"]) for e in row["entries"]),
-        )
+        shape = (tuple(row["matched"]), tuple(row["undetermined"]),
+                 tuple((e["class"], e["source"], e["rule"]) for e in row["entries"]))
+        sig = (row["industry"], row.get("region") or NO_REGION, row["inspection_date"], row["status"]) + shape
         self._pending[sig] = self._pending.get(sig, 0) + 1
+        # inspector and site take many values (a signature per row): counted apart, by the row's shape
+        who = (row.get("inspector") or NO_REGION, row.get("site_id") or NO_REGION, shape)
+        self._pending_who[who] = self._pending_who.get(who, 0) + 1
         for e in row["entries"]:
             if e["source"] == "finding":
                 history = tuple((h["status"], h["on"]) for h in e.get("history", ()))
@@ -147,7 +157,20 @@ class Aggregate:
 
     def _expand(self) -> None:
         pending, self._pending = self._pending, {}
-        for (industry, region, inspector, site, day, status, matched, undetermined, entries), n in pending.items():
+        vectors: Dict[tuple, tuple] = {}
+        who, self._pending_who = self._pending_who, {}
+        for (inspector, site, shape), n in who.items():
+            vec = vectors.get(shape)
+            if vec is None:
+                vec = vectors[shape] = _shape_vector(*shape)
+            for dim, key in (("inspector", inspector), ("site", site)):
+                table = self.dims[dim]
+                c = table.get(key)
+                if c is None:
+                    c = table[key] = Counter()
+                for field, v in vec:
+                    c[field] += v * n
+        for (industry, region, day, status, matched, undetermined, entries), n in pending.items():
             if self.first_date is None or day < self.first_date:
                 self.first_date = day
             if self.last_date is None or day > self.last_date:
@@ -175,7 +198,7 @@ class Aggregate:
             self.classes["undetermined/rule"] += len(undetermined) * n
             self.classes["undetermined"] += len(undetermined) * n
             counts["undetermined_rules"] = len(undetermined) * n
-            for dim, key in (("industry", industry), ("region", region), ("month", day[:7]), ("inspector", inspector), ("site", site)):
+            for dim, key in (("industry", industry), ("region", region), ("month", day[:7])):
                 table = self.dims[dim]
                 c = table.get(key)
                 if c is None:

@@ -9,6 +9,7 @@ for error rows. Read in batches of 50,000 rows: memory stays bounded.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Dict, List
 
 from .classify import CLASSES
@@ -47,6 +48,37 @@ def _flat(row: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
+def _arrow_batches(results_path: str, schema):
+    """results.jsonl read by Arrow's streaming JSON reader (C++, a block at a time), converted to the
+    output schema: about ten times faster than decoding the rows in Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    s = pa.string()
+    read = pa.schema([f for f in schema if f.name not in ("error_reason", "error_message")]
+                     + [pa.field("error", pa.struct([("reason", s), ("message", s)]))])
+    reader = pj.open_json(results_path, read_options=pj.ReadOptions(block_size=16 << 20),
+                          parse_options=pj.ParseOptions(explicit_schema=read, unexpected_field_behavior="ignore"))
+    counts_type = schema.field("counts").type
+    for batch in reader:
+        counts = batch.column("counts")
+        filled = pa.StructArray.from_arrays([pc.fill_null(counts.field(k), 0) for k in CLASSES],
+                                            fields=list(counts_type), mask=counts.is_null())
+        err = batch.column("error")
+        columns = []
+        for field in schema:
+            if field.name == "counts":
+                columns.append(filled)
+            elif field.name == "error_reason":
+                columns.append(err.field("reason"))
+            elif field.name == "error_message":
+                columns.append(err.field("message"))
+            else:
+                columns.append(batch.column(field.name))
+        yield pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
 def write_results_parquet(results_path: str, target: str):
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -56,6 +88,20 @@ def write_results_parquet(results_path: str, target: str):
     schema = _schemas()
     f = AtomicFile(target, "wb")
     try:
+        if os.path.getsize(results_path) == 0:
+            pq.write_table(schema.empty_table(), f.fh, compression="zstd")
+            f.close()
+            return f
+        try:
+            writer = pq.ParquetWriter(f.fh, schema, compression="zstd")
+            for batch in _arrow_batches(results_path, schema):
+                writer.write_batch(batch, row_group_size=BATCH)
+            writer.close()
+            f.close()
+            return f
+        except pa.ArrowInvalid:  # e.g. a row longer than a block: the slower, general path
+            f.discard()
+            f = AtomicFile(target, "wb")
         writer = pq.ParquetWriter(f.fh, schema, compression="zstd")
         batch: List[Dict[str, Any]] = []
         with open(results_path, encoding="utf-8") as fh:
@@ -85,7 +131,8 @@ def write_rectification_parquet(rows: List[Dict[str, Any]], target: str):
     schema = pa.schema([(c, pa.int64() if c in ints else pa.string()) for c in RECT_COLUMNS])
     f = AtomicFile(target, "wb")
     try:
-        table = pa.Table.from_pylist([{c: rect_flat(r).get(c) for c in RECT_COLUMNS} for r in rows], schema=schema)
+        flat = [rect_flat(r) for r in rows]
+        table = pa.Table.from_pylist([{c: f.get(c) for c in RECT_COLUMNS} for f in flat], schema=schema)
         pq.write_table(table, f.fh, compression="zstd")
         f.close()
     except BaseException:
