@@ -203,3 +203,8 @@ def test_example_data_set(tmp_path, hazchem_rules):
     assert s["reconciliation"]["errors"] == 0
     assert [r["key"] for r in s["by_inspector"]] == sorted({"检查组A-张某", "复查组B-刘某", "检查组C-陈某"})
     assert [r["key"] for r in s["by_site"]] == ["CHEM-017", "CHEM-023", "CHEM-031"]
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "## 整改销号 checked against re-inspections" in md and "| closed_still_present | 1 |" in md
+    assert "| verified rectification rate | 12.5 % |" in md  # 1 of 8 recorded
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="rect-closed_still_present"' in html and "CHEM-017-F2" in html
