@@ -3,10 +3,13 @@
     python benchmarks/audit_bench.py --records 1000000 --pack demo --out OUTDIR
     python benchmarks/audit_bench.py --records 100000 --pack hazchem --formats jsonl
     python benchmarks/audit_bench.py --records 200000 --profile        # cProfile of one worker's work
+    python benchmarks/audit_bench.py --records 100000 --pack campaign --formats jsonl   # with re-inspections
 
 Records are generated deterministically (seeded) for the shipped ``demo`` pack (small records: capacity
-figures, sometimes working faces, recorded findings with closed-loop dates, about 1 % corrupt lines) or
-the ``hazchem`` pack (the shipped chemical-plant and trading examples with facts varied). Each audit
+figures, sometimes working faces, recorded findings with closed-loop dates, about 1 % corrupt lines),
+a ``campaign`` of the same ``demo`` records with re-inspections (sites inspected five times each; hazards
+listed with a status history and closed, re-inspections that find them fixed, still there or not
+recorded: the 整改销号 check), or the ``hazchem`` pack (the shipped chemical-plant and trading examples with facts varied). Each audit
 runs as a child process, so its peak memory (ru_maxrss of the audit and its worker processes) is
 measured apart from the generator's. Figures are printed as a table and written as JSON with ``--json``.
 """
@@ -79,6 +82,46 @@ def _finding(rule: str, day: date, rng: random.Random) -> dict:
     return f
 
 
+def campaign_records(n: int, rng: random.Random):
+    """Sites inspected five times in 2026 (the 2020 text to June, the 2026 one from July), in shuffled
+    order: a hazard found on a visit is listed with a status history and mostly closed; the next visits
+    find it fixed (70 %), still there (15 %) or do not record the output (15 %)."""
+    visits = 5
+    records = []
+    for s in range(-(-n // visits)):
+        sid = f"MINE-{s:06d}"
+        region = rng.choice(("CN-NM", "CN-SX", "CN-SN", "CN-GZ", "CN-HA"))
+        inspector = f"inspector-{rng.randrange(200):03d}"
+        capacity = rng.choice((6500, 9000, 12000, 30000))
+        day = date(2026, 1, 1) + timedelta(days=rng.randrange(0, 60))
+        state = "over" if rng.random() < 0.5 else "ok"
+        for v in range(visits):
+            if len(records) >= n:
+                break
+            i = len(records)
+            if v:
+                roll = rng.random()
+                state = "ok" if roll < 0.7 else "over" if roll < 0.85 else "unknown"
+            facts = {"approved_capacity_t": capacity, "max_quarter_output_t": round(capacity * 0.25, 2), "working_faces": []}
+            if state != "unknown":
+                facts["annual_output_t"] = round(capacity * (1.2 if state == "over" else 0.9), 2)
+            rec = {"record_id": f"CAMP-{i:08d}", "inspection_date": day.isoformat(), "inspector": inspector,
+                   "site": {"id": sid, "industry": "demo", "region": region, "attributes": {"mine_type": "underground"}},
+                   "facts": facts}
+            if state == "over" and rng.random() < 0.9:
+                version = "2026" if day >= date(2026, 7, 1) else "2020"
+                done = day + timedelta(days=rng.randrange(10, 40))
+                history = [{"status": "listed", "on": day.isoformat()}, {"status": "assigned", "on": (day + timedelta(days=2)).isoformat()}]
+                if rng.random() < 0.8:
+                    history += [{"status": "rectified", "on": done.isoformat()}, {"status": "closed", "on": (done + timedelta(days=3)).isoformat()}]
+                rec["findings"] = [{"id": f"{sid}-F{v}", "rule": f"demo-capacity-{version}.a4.i1", "listed_on": day.isoformat(),
+                                    "deadline": (day + timedelta(days=30)).isoformat(), "history": history}]
+            records.append(rec)
+            day += timedelta(days=rng.randrange(45, 75))
+    rng.shuffle(records)
+    return records
+
+
 def hazchem_templates():
     with open(os.path.join(ROOT, "examples", "chemical-plant.json"), encoding="utf-8") as fh:
         a = json.load(fh)
@@ -109,11 +152,15 @@ def hazchem_record(i: int, rng: random.Random, templates) -> dict:
 def generate(path_jsonl: str, n: int, pack: str, seed: int = 8, corrupt: float = 0.01) -> None:
     rng = random.Random(seed)
     templates = hazchem_templates() if pack == "hazchem" else None
+    campaign = campaign_records(n, rng) if pack == "campaign" else None
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     with open(path_jsonl, "w", encoding="utf-8") as fh:
         buf = []
         for i in range(n):
-            rec = demo_record(i, rng) if pack == "demo" else hazchem_record(i, rng, templates)
+            if campaign is not None:
+                rec = campaign[i]
+            else:
+                rec = demo_record(i, rng) if pack == "demo" else hazchem_record(i, rng, templates)
             line = dumps(rec)
             if rng.random() < corrupt:
                 line = line[: rng.randrange(1, len(line) - 1)]  # a truncated, malformed line
@@ -167,6 +214,8 @@ def to_parquet(path_jsonl: str, path_parquet: str, pack: str, row_group: int = 5
             except json.JSONDecodeError:
                 continue
             flat = {"record_id": rec["record_id"], "inspection_date": rec["inspection_date"]}
+            if "inspector" in rec:
+                flat["inspector"] = rec["inspector"]
             for k, v in rec["site"].items():
                 if k == "attributes":
                     for a, av in v.items():
@@ -175,7 +224,7 @@ def to_parquet(path_jsonl: str, path_parquet: str, pack: str, row_group: int = 5
                     flat[f"site.{k}"] = v
             for k, v in rec["facts"].items():
                 flat[f"facts.{k}"] = json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
-            if pack == "demo":
+            if pack in ("demo", "campaign"):
                 for k in ("facts.annual_output_t", "facts.approved_capacity_t", "facts.max_quarter_output_t", "facts.working_faces"):
                     flat.setdefault(k, None)
                     if flat[k] is not None and k != "facts.working_faces":
@@ -210,7 +259,7 @@ def run_audit_child(path: str, out: str, pack: str, jobs: int, backend: str, eng
     """
     import psutil
 
-    cmd = [sys.executable, "-m", "safetyrules.audit", path, "-o", out, "--rules", pack, "--no-progress",
+    cmd = [sys.executable, "-m", "safetyrules.audit", path, "-o", out, "--rules", "demo" if pack == "campaign" else pack, "--no-progress",
            "--jobs", str(jobs), "--backend", backend, "--engine", engine]
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     start = time.perf_counter()
@@ -272,7 +321,7 @@ def profile(path: str, pack: str, limit: int) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument("--pack", choices=("demo", "hazchem"), default="demo")
+    ap.add_argument("--pack", choices=("demo", "hazchem", "campaign"), default="demo")
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "safetyrules-audit-bench"))
     ap.add_argument("--formats", default="jsonl,parquet")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -288,7 +337,7 @@ def main(argv=None) -> int:
         generate(jsonl, args.records, args.pack)
         print(f"generated {jsonl} ({os.path.getsize(jsonl) / 2**20:,.0f} MiB) in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     if args.profile:
-        profile(jsonl, args.pack, min(args.records, 200_000))
+        profile(jsonl, "demo" if args.pack == "campaign" else args.pack, min(args.records, 200_000))
         return 0
     figures = []
     for fmt in args.formats.split(","):
@@ -307,11 +356,15 @@ def main(argv=None) -> int:
             "reconciles": rec["reconciles"], "wall_s": round(r["wall_s"], 2), "records_per_s": round(rec["records_in"] / r["wall_s"]),
             "peak_total_mib": round(r["peak_total_mib"], 1), "peak_process_mib": round(r["peak_process_mib"], 1), "jobs": args.jobs, "backend": args.backend, "engine": args.engine,
             "input_mib": round(os.path.getsize(path) / 2**20, 1),
+            "rectification": {k: v for k, v in r["summary"].get("rectification", {}).items()
+                              if k not in ("by_industry", "definitions", "examples", "not_evidenced_reasons")},
         })
     print(f"{'format':8} {'pack':8} {'records':>10} {'errors':>7} {'wall s':>7} {'rec/s':>9} {'peak MiB (all / largest process)':>33} jobs")
     for f in figures:
         mem = f"{f['peak_total_mib']:.0f} / {f['peak_process_mib']:.0f}"
         print(f"{f['format']:8} {f['pack']:8} {f['records']:>10,} {f['errors']:>7,} {f['wall_s']:>7.1f} {f['records_per_s']:>9,} {mem:>33} {f['jobs']}")
+        if f["rectification"].get("findings"):
+            print("  整改销号: " + ", ".join(f"{k} {v}" for k, v in f["rectification"].items()))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(figures, fh, indent=2)

@@ -42,7 +42,9 @@ STATUSES = ("listed", "assigned", "rectifying", "rectified", "verified", "closed
 #: statuses at which a hazard counts as rectified (整改销号 done or under verification)
 RECTIFIED_STATUSES = frozenset(("rectified", "verified", "closed"))
 DATE_KEYS = ("listed_on", "assigned_on", "deadline", "rectified_on", "verified_on", "closed_on")
-FINDING_KEYS = ("rule", "citation", "status") + DATE_KEYS + ("id", "item", "note")
+#: ``history``: the status history (整改销号 steps), a list of {"status", "on"} in date order;
+#: ``reinspection``: the record_id of the re-inspection that verified the closure (optional link)
+FINDING_KEYS = ("rule", "citation", "status") + DATE_KEYS + ("id", "item", "note", "history", "reinspection")
 
 
 class FindingError(Exception):
@@ -63,6 +65,9 @@ class Finding:
     rules: Tuple[str, ...]  # candidate rule ids, in rule order
     status: Optional[str]
     dates: Tuple[Tuple[str, str], ...]
+    id: Optional[str] = None
+    history: Tuple[Tuple[str, str], ...] = ()  # (status, on) in date order
+    reinspection: Optional[str] = None
 
     def date(self, key: str) -> Optional[str]:
         for k, v in self.dates:
@@ -146,6 +151,19 @@ class CriterionIndex:
                     problems.append((f"{path}.{key}", f"expected a date YYYY-MM-DD, got {value!r}"))
                 else:
                     dates.append((key, value))
+            history = _parse_history(f.get("history"), path, problems)
+            if history and status is None:
+                status = history[-1][0]
+            elif history and status is not None and status != history[-1][0]:
+                problems.append((f"{path}.status", f"{status!r} is not the last status of its history ({history[-1][0]!r})"))
+            fid = f.get("id")
+            if fid is not None and (not isinstance(fid, (str, int)) or isinstance(fid, bool)):
+                problems.append((f"{path}.id", f"expected a text or whole-number id, got {fid!r}"))
+                fid = None
+            link = f.get("reinspection")
+            if link is not None and not (isinstance(link, str) and link):
+                problems.append((f"{path}.reinspection", f"expected the record_id of the re-inspection record, got {link!r}"))
+                link = None
             rules: Tuple[str, ...] = ()
             cited = ""
             if rule_id is None and citation is None:
@@ -169,10 +187,38 @@ class CriterionIndex:
                     problems.append((f"{path}.citation", f"no loaded criterion is cited as {citation!r}{hint}"))
                 else:
                     rules = tuple(found)
-            out.append(Finding(i, cited if isinstance(cited, str) else repr(cited), rules, status, tuple(dates)))
+            out.append(Finding(i, cited if isinstance(cited, str) else repr(cited), rules, status, tuple(dates),
+                               None if fid is None else str(fid), history, link))
         if problems:
             raise FindingError("unknown_criterion" if unknown else "invalid_finding", problems)
         return tuple(out)
+
+
+def _parse_history(value: Any, path: str, problems: List[Tuple[str, str]]) -> Tuple[Tuple[str, str], ...]:
+    """The status history as (status, on) pairs; problems are added for a malformed one."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.append((f"{path}.history", "expected a list of {\"status\": ..., \"on\": YYYY-MM-DD}"))
+        return ()
+    out: List[Tuple[str, str]] = []
+    for j, step in enumerate(value):
+        where = f"{path}.history[{j}]"
+        if not isinstance(step, dict) or set(step) - {"status", "on", "by", "note"}:
+            problems.append((where, "expected {\"status\": ..., \"on\": YYYY-MM-DD} (optional \"by\", \"note\")"))
+            continue
+        st, on = step.get("status"), step.get("on")
+        if st not in STATUSES:
+            problems.append((f"{where}.status", f"{st!r} is not one of {', '.join(STATUSES)}"))
+            continue
+        if not _is_date(on):
+            problems.append((f"{where}.on", f"expected a date YYYY-MM-DD, got {on!r}"))
+            continue
+        if out and on < out[-1][1]:
+            problems.append((f"{where}.on", f"{on} is before the previous step ({out[-1][1]}): the history must be in date order"))
+            continue
+        out.append((st, on))
+    return tuple(out)
 
 
 def _is_date(value: Any) -> bool:
@@ -269,4 +315,10 @@ def _entry(f: Finding, klass: str, rule_id: str, index: CriterionIndex) -> dict:
         e["status"] = f.status
     for k, v in f.dates:
         e[k] = v
+    if f.id is not None:
+        e["id"] = f.id
+    if f.history:
+        e["history"] = [{"status": st, "on": on} for st, on in f.history]
+    if f.reinspection is not None:
+        e["reinspection"] = f.reinspection
     return e

@@ -13,10 +13,15 @@ from datetime import date
 from typing import Any, Dict, List, Optional
 
 from .classify import CLASSES, RECTIFIED_STATUSES
+from .rectification import event_of, judge, loop_state
 
 ERROR_EXAMPLES = 20
-DIMENSIONS = ("industry", "region", "month")
+DIMENSIONS = ("industry", "region", "month", "inspector", "site")
 NO_REGION = "(none)"
+#: drill-down: the first records of each class, and of each criterion, kept with their evidence
+SAMPLES_PER_CLASS = 20
+SAMPLES_PER_CRITERION = 3
+RECT_EXAMPLES = 50
 
 DEFINITIONS = {
     "inspections": "input records audited (result rows); error rows are not inspections",
@@ -31,7 +36,35 @@ DEFINITIONS = {
     "report_date": "the as-of date of the closed-loop figures: --report-date, or else the latest inspection date in the input",
     "month": "the inspection date's calendar month (YYYY-MM)",
     "classes": "confirmed, unsupported, miscited, missed, undetermined, superseded: see docs/audit.md",
+    "verified_rectification_rate": "recorded major hazards classed verified_closed (a re-inspection of the same site no longer "
+    "matches the criterion) ÷ recorded major hazards: the rectification rate the facts bear out",
+    "closed_still_present": "findings recorded as rectified/closed whose first deciding re-inspection still matches the criterion",
+    "closure_not_evidenced": "findings recorded as rectified/closed that no re-inspection of the same site decides",
 }
+
+
+def _version_label(module) -> str:
+    """Which version of a document a rule belongs to: the 2020 and 2026 coal texts share article
+    numbers, so a citation alone does not say which text it is."""
+    if module is None:
+        return ""
+    until = module.effective_until.isoformat() if module.effective_until else "…"
+    version = f"{module.version} " if module.version else ""
+    return f"{version}{module.effective_from.isoformat()} – {until}"
+
+
+def _shape_vector(matched: tuple, undetermined: tuple, entries: tuple) -> tuple:
+    """The non-zero counts one row of this shape adds to a breakdown (as in ``_expand``)."""
+    c: Counter = Counter(inspections=1, matched=len(matched), hazard_records=1 if matched else 0,
+                         undetermined_rules=len(undetermined))
+    recorded = 0
+    for klass, source, _ in entries:
+        c[klass] += 1
+        if source == "finding":
+            recorded += 1
+    c["recorded"] = recorded
+    c["with_findings"] = 1 if recorded else 0
+    return tuple((k, v) for k, v in c.items() if v)
 
 
 def _bump(table: Dict[str, Counter], key: str, field: str, n: int = 1) -> None:
@@ -59,6 +92,10 @@ class Aggregate:
         self.last_date: Optional[str] = None
         self.error_examples: List[dict] = []
         self._pending: Dict[tuple, int] = {}
+        self._pending_who: Dict[tuple, int] = {}
+        self.events: List[tuple] = []  # for the 整改销号 join (rectification.py)
+        self.samples: Dict[str, List[dict]] = {}  # "class:<c>" / "rule:<id>" -> drill-down details
+        self.rectification_rows: List[dict] = []  # set by summarize
 
     # ------------------------------------------------------------------ counting
     def add_error(self, row: dict) -> None:
@@ -74,26 +111,65 @@ class Aggregate:
         expanded into the tables once per part: far fewer dictionary updates than one per row."""
         self.records += 1
         self.results += 1
-        sig = (
-            row["industry"],
-            row.get("region") or NO_REGION,
-            row["inspection_date"],
-            row["status"],
-            tuple(row["matched"]),
-            tuple(row["undetermined"]),
-            tuple((e["class"], e["source"], e["rule"]) for e in row["entries"]),
-        )
+        shape = (tuple(row["matched"]), tuple(row["undetermined"]),
+                 tuple((e["class"], e["source"], e["rule"]) for e in row["entries"]))
+        sig = (row["industry"], row.get("region") or NO_REGION, row["inspection_date"], row["status"]) + shape
         self._pending[sig] = self._pending.get(sig, 0) + 1
+        # inspector and site take many values (a signature per row): counted apart, by the row's shape
+        who = (row.get("inspector") or NO_REGION, row.get("site_id") or NO_REGION, shape)
+        self._pending_who[who] = self._pending_who.get(who, 0) + 1
         for e in row["entries"]:
             if e["source"] == "finding":
-                status = e.get("status", "")
-                done = e.get("rectified_on") or e.get("verified_on") or e.get("closed_on") or ""
+                history = tuple((h["status"], h["on"]) for h in e.get("history", ()))
+                status, done = loop_state(e.get("status"), history, e)
                 deadline = e.get("deadline", "")
-                self.loop[(status, deadline, done)] += 1
-                self.loop_by_industry[(row["industry"], status, deadline, done)] += 1
+                self.loop[(status, deadline, done, history)] += 1
+                self.loop_by_industry[(row["industry"], status, deadline, done, history)] += 1
+        ev = event_of(row)
+        if ev is not None:
+            self.events.append(ev)
+        return self._wants_sample(row)
+
+    def _sample_keys(self, row: dict) -> List[str]:
+        keys = [f"class:{e['class']}" for e in row["entries"]]
+        if row["undetermined"]:
+            keys.append("class:undetermined")
+        keys += [f"rule:{e['rule']}" for e in row["entries"]]
+        keys += [f"rule:{r}" for r in row["undetermined"][:3]]
+        return list(dict.fromkeys(keys))
+
+    def _wants_sample(self, row: dict) -> bool:
+        samples = self.samples
+        for key in self._sample_keys(row):
+            limit = SAMPLES_PER_CLASS if key.startswith("class:") else SAMPLES_PER_CRITERION
+            if len(samples.get(key, ())) < limit:
+                return True
+        return False
+
+    def add_sample(self, row: dict, detail: dict) -> None:
+        """Keep ``detail`` (the row's record with its evidence) under every class and criterion of the
+        row that has room: the first records in input order, whichever worker counted them."""
+        for key in self._sample_keys(row):
+            limit = SAMPLES_PER_CLASS if key.startswith("class:") else SAMPLES_PER_CRITERION
+            lst = self.samples.setdefault(key, [])
+            if len(lst) < limit:
+                lst.append(detail)
 
     def _expand(self) -> None:
         pending, self._pending = self._pending, {}
+        vectors: Dict[tuple, tuple] = {}
+        who, self._pending_who = self._pending_who, {}
+        for (inspector, site, shape), n in who.items():
+            vec = vectors.get(shape)
+            if vec is None:
+                vec = vectors[shape] = _shape_vector(*shape)
+            for dim, key in (("inspector", inspector), ("site", site)):
+                table = self.dims[dim]
+                c = table.get(key)
+                if c is None:
+                    c = table[key] = Counter()
+                for field, v in vec:
+                    c[field] += v * n
         for (industry, region, day, status, matched, undetermined, entries), n in pending.items():
             if self.first_date is None or day < self.first_date:
                 self.first_date = day
@@ -164,6 +240,11 @@ class Aggregate:
         for d in (other.last_date,):
             if d is not None and (self.last_date is None or d > self.last_date):
                 self.last_date = d
+        self.events.extend(other.events)
+        for key, lst in other.samples.items():
+            limit = SAMPLES_PER_CLASS if key.startswith("class:") else SAMPLES_PER_CRITERION
+            mine = self.samples.setdefault(key, [])
+            mine.extend(lst[: max(limit - len(mine), 0)])
         room = ERROR_EXAMPLES - len(self.error_examples)
         if room > 0:
             self.error_examples.extend(other.error_examples[:room])
@@ -172,7 +253,13 @@ class Aggregate:
 
 # ---------------------------------------------------------------------------------- figures
 
-def _rectified_as_of(status: str, done: str, as_of: str) -> bool:
+def _rectified_as_of(status: str, done: str, as_of: str, history=()) -> bool:
+    if history:
+        then = ""
+        for st, on in history:
+            if on <= as_of:
+                then = st
+        return then in RECTIFIED_STATUSES
     return status in RECTIFIED_STATUSES and (not done or done <= as_of)
 
 
@@ -186,14 +273,14 @@ def _rate(n: int, d: int) -> Optional[float]:
 
 def closed_loop(loop: Counter, as_of: str) -> Dict[str, Any]:
     found = sum(loop.values())
-    rectified = sum(n for (status, _, done), n in loop.items() if _rectified_as_of(status, done, as_of))
+    rectified = sum(n for (status, _, done, hist), n in loop.items() if _rectified_as_of(status, done, as_of, hist))
     overdue = sum(
-        n for (status, deadline, done), n in loop.items()
-        if deadline and deadline < as_of and not _rectified_as_of(status, done, as_of)
+        n for (status, deadline, done, hist), n in loop.items()
+        if deadline and deadline < as_of and not _rectified_as_of(status, done, as_of, hist)
     )
     open_ = found - rectified
     by_status = Counter()
-    for (status, _, _), n in loop.items():
+    for (status, _, _, _), n in loop.items():
         by_status[status or "(none)"] += n
     return {
         "found": found,
@@ -214,8 +301,16 @@ def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: in
     matched = sum(c["matched"] for c in agg.criteria.values())
     loop = closed_loop(agg.loop, as_of)
     by_industry_loop: Dict[str, Counter] = {}
-    for (industry, status, deadline, done), n in agg.loop_by_industry.items():
-        by_industry_loop.setdefault(industry, Counter())[(status, deadline, done)] += n
+    for (industry, status, deadline, done, hist), n in agg.loop_by_industry.items():
+        by_industry_loop.setdefault(industry, Counter())[(status, deadline, done, hist)] += n
+    agg.rectification_rows, rect = judge(agg.events, index, as_of)
+    examples: Dict[str, List[dict]] = {}
+    for r in agg.rectification_rows:  # the first of each class needing action, for the reports
+        if r["class"] in ("closed_still_present", "closure_not_evidenced", "open_overdue"):
+            lst = examples.setdefault(r["class"], [])
+            if len(lst) < RECT_EXAMPLES:
+                lst.append(r)
+    rect["examples"] = examples
 
     def dim_rows(dim: str) -> List[dict]:
         rows = []
@@ -236,7 +331,9 @@ def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: in
     criteria = []
     for rule in sorted(agg.criteria, key=lambda r: index.order.get(r, 1 << 30)):
         c = agg.criteria[rule]
-        entry = {"rule": rule, "citation": index.rendered.get(rule, ""), "module": index.module_of[rule].id if rule in index.module_of else "",
+        module = index.module_of.get(rule)
+        entry = {"rule": rule, "citation": index.rendered.get(rule, ""), "module": module.id if module else "",
+                 "module_version": _version_label(module),
                  "title": index.ir.rules[rule].rule.title.zh if rule in index.ir.rules else "",
                  "recorded": c["recorded"], "matched": c["matched"], "undetermined_rule": c["undetermined_rule"]}
         for k in CLASSES:
@@ -246,7 +343,8 @@ def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: in
 
     def top_by(field: str) -> List[dict]:
         ranked = sorted((e for e in criteria if e[field]), key=lambda e: (-e[field], e["rule"]))
-        return [{"rule": e["rule"], "citation": e["citation"], "title": e["title"], field: e[field]} for e in ranked[:top]]
+        return [{"rule": e["rule"], "citation": e["citation"], "module_version": e["module_version"], "title": e["title"],
+                 field: e[field]} for e in ranked[:top]]
 
     classes = {k: agg.classes[k] for k in CLASSES}
     return {
@@ -274,11 +372,18 @@ def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: in
             "open": loop["open"],
             "overdue_open": loop["overdue_open"],
             "findings_by_status": loop["by_status"],
+            "verified_rectification_rate": rect["verified_rectification_rate"],
+            "closed_still_present": rect["closed_still_present"],
+            "closure_not_evidenced": rect["closure_not_evidenced"],
         },
         "definitions": DEFINITIONS,
         "by_industry": dim_rows("industry"),
         "by_region": dim_rows("region"),
         "by_month": dim_rows("month"),
+        "by_inspector": dim_rows("inspector") if set(agg.dims["inspector"]) - {NO_REGION} else [],
+        "by_site": dim_rows("site") if set(agg.dims["site"]) - {NO_REGION} else [],
+        "rectification": rect,
+        "drilldown": {k: agg.samples[k] for k in sorted(agg.samples)},
         "by_criterion": criteria,
         "top_criteria": {"recorded": top_by("recorded"), "determined": top_by("matched"), "missed": top_by("missed"),
                          "unsupported": top_by("unsupported")},

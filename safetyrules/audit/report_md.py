@@ -78,8 +78,32 @@ def render_markdown(summary: Dict[str, Any], title: str = "safetyrules audit") -
     if m["findings_by_status"]:
         lines += ["", "Recorded findings by closed-loop status: "
                   + ", ".join(f"{k} {fmt(v)}" for k, v in m["findings_by_status"].items()) + "."]
-    for dim, heading in (("by_industry", "By industry"), ("by_region", "By region"), ("by_month", "By month")):
-        rows = summary[dim]
+    rect = summary.get("rectification") or {}
+    if rect.get("findings"):
+        from .rectification import RECT_CLASSES, RECT_TEXT
+
+        lines += ["", "## 整改销号 checked against re-inspections", ""]
+        lines += table(["figure", "value"], [
+            ["recorded major hazards", fmt(rect["findings"])],
+            ["recorded as rectified/closed", f'{fmt(rect["recorded_rectified"])} ({pct(rect["recorded_rectification_rate"])})'],
+            ["verified rectification rate", pct(rect["verified_rectification_rate"])],
+            ["closures borne out by a re-inspection", pct(rect["closure_verification_rate"])],
+        ])
+        lines += [""]
+        lines += table(["class", "findings", "meaning"], [[k, fmt(rect[k]), RECT_TEXT[k]] for k in RECT_CLASSES])
+        for k in ("closed_still_present", "open_overdue"):
+            rows = rect.get("examples", {}).get(k)
+            if rows:
+                lines += ["", f"{k} (the first {len(rows)}; all in rectification.jsonl):", ""]
+                lines += table(["record", "finding", "site", "criterion", "deadline", "re-inspection", "days overdue"],
+                               [[r["record_id"], r.get("id", r["finding"]), r.get("site_id", ""), r["citation"], r.get("deadline", ""),
+                                 r["evidence"]["record_id"] if r.get("evidence") else "", r.get("days_overdue", "")] for r in rows])
+    for dim, heading in (("by_industry", "By industry"), ("by_region", "By region"), ("by_month", "By month"),
+                         ("by_inspector", "By inspector"), ("by_site", "By site")):
+        rows = summary.get(dim) or []
+        if len(rows) > 200:
+            rows = sorted(rows, key=lambda r: (-(r["missed"] + r["unsupported"] + r["miscited"]), r["key"]))[:200]
+            lines += ["", f"{heading}: the 200 with the most missed, unsupported and miscited; all in tables/{dim}.csv."]
         if not rows:
             continue
         lines += ["", f"## {heading}", ""]
@@ -106,8 +130,9 @@ def render_markdown(summary: Dict[str, Any], title: str = "safetyrules audit") -
         lines += table(["#", "criterion", "rule", "title", field], [[i + 1, e["citation"], f"`{e['rule']}`", e["title"], fmt(e[field])] for i, e in enumerate(tops[key])])
     if summary["by_criterion"]:
         lines += ["", "## By criterion", ""]
-        lines += table(["rule", "citation", "recorded", "determined", *CLASSES],
-                       [[f"`{e['rule']}`", e["citation"], fmt(e["recorded"]), fmt(e["matched"])] + [fmt(e[k]) for k in CLASSES]
+        lines += table(["rule", "citation", "version", "title", "recorded", "determined", *CLASSES],
+                       [[f"`{e['rule']}`", e["citation"], e.get("module_version", ""), e.get("title", ""), fmt(e["recorded"]), fmt(e["matched"])]
+                        + [fmt(e[k]) for k in CLASSES]
                         for e in summary["by_criterion"]])
     if summary["error_examples"]:
         lines += ["", "## First error rows", ""]

@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 from .. import __version__
 from ..errors import RecordError, SafetyRulesError
 from .classify import CLASSES, CriterionIndex, FindingError, classify
+from .drilldown import drill_down
 from .metrics import Aggregate, summarize
 from .readers import (
     DEFAULT_PART_BYTES,
@@ -90,8 +91,8 @@ def audit_part(part: Part, ctx: AuditContext) -> PartResult:
         row = audit_record(ctx, pos, value, err)
         if "error" in row:
             agg.add_error(row)
-        else:
-            agg.add_result(row)
+        elif agg.add_result(row):
+            agg.add_sample(row, drill_down(ctx, value, row))
         lines.append(_dumps(row))
     lines.append("")
     return PartResult(part.index, "\n".join(lines) if len(lines) > 1 else "", agg, part_progress(part))
@@ -172,8 +173,26 @@ def _result_row(ctx: AuditContext, base: dict, report, findings, industry: str, 
     return row
 
 
+def _add_who(row: dict, value: Any) -> dict:
+    """Copy the site id and the inspector of a result's record into its row (for breakdowns and
+    for matching re-inspections of the same site)."""
+    if "error" not in row and type(value) is dict:
+        site = value.get("site")
+        sid = site.get("id") if type(site) is dict else None
+        if isinstance(sid, (str, int)) and not isinstance(sid, bool) and sid != "":
+            row["site_id"] = str(sid)
+        who = value.get("inspector")
+        if isinstance(who, str) and who:
+            row["inspector"] = who
+    return row
+
+
 def audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]) -> dict:
     """One output row for one input record: a result, or an error with its reason."""
+    return _add_who(_audit_record(ctx, pos, value, err), value)
+
+
+def _audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]) -> dict:
     if err is None and type(value) is dict:
         # the common record in one call to the compiled evaluator; anything it declines (including
         # every invalid record) takes the general path below, which names the problem
@@ -513,6 +532,9 @@ def run_audit(inputs: Sequence[str], outdir: str, rules=None, options: Optional[
         staged.append(write_atomic(os.path.join(outdir, REPORT_MD), render_markdown(summary, options.title)))
         staged.append(write_atomic(os.path.join(outdir, REPORT_HTML), render_html(summary, options.title)))
         out.close()
+        from .exports import write_exports
+
+        staged.extend(write_exports(outdir, summary, agg, out.tmp))
     except BaseException:
         for f in staged:
             f.discard()

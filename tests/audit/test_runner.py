@@ -140,7 +140,10 @@ def test_failed_run_leaves_previous_output(tmp_path, demo_rules, monkeypatch):
     with pytest.raises(RuntimeError):
         run_audit([path], out, demo_rules, AuditOptions(jobs=1))
     assert read_bytes(out) == before
-    assert sorted(os.listdir(out)) == sorted(OUTPUT_FILES)  # no temporary files left behind
+    from safetyrules.audit.exports import EXPORT_FILES
+
+    assert sorted(os.listdir(out)) == sorted(OUTPUT_FILES + EXPORT_FILES)  # no temporary files left behind
+    assert not [n for n in os.listdir(os.path.join(out, "tables")) if ".tmp-" in n]
 
 
 def test_unreadable_input_writes_nothing(tmp_path, demo_rules):
