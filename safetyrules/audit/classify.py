@@ -165,7 +165,7 @@ class CriterionIndex:
                 problems.append((f"{path}.reinspection", f"expected the record_id of the re-inspection record, got {link!r}"))
                 link = None
             rules: Tuple[str, ...] = ()
-            cited = ""
+            cited: Optional[str] = ""
             if rule_id is None and citation is None:
                 problems.append((path, "a finding needs 'rule' (a rule id) or 'citation' (the rendered citation)"))
             elif rule_id is not None:
@@ -211,7 +211,7 @@ def _parse_history(value: Any, path: str, problems: List[Tuple[str, str]]) -> Tu
         if st not in STATUSES:
             problems.append((f"{where}.status", f"{st!r} is not one of {', '.join(STATUSES)}"))
             continue
-        if not _is_date(on):
+        if not isinstance(on, str) or not _is_date(on):
             problems.append((f"{where}.on", f"expected a date YYYY-MM-DD, got {on!r}"))
             continue
         if out and on < out[-1][1]:

@@ -105,7 +105,7 @@ class Aggregate:
         if len(self.error_examples) < ERROR_EXAMPLES:
             self.error_examples.append(row)
 
-    def add_result(self, row: dict) -> None:
+    def add_result(self, row: dict) -> bool:
         """Count a result row. Rows are first tallied by what the figures read from them (a signature:
         industry, region, date, matched and undetermined rules, classed entries), and signatures are
         expanded into the tables once per part: far fewer dictionary updates than one per row."""
@@ -243,8 +243,8 @@ class Aggregate:
         self.events.extend(other.events)
         for key, lst in other.samples.items():
             limit = SAMPLES_PER_CLASS if key.startswith("class:") else SAMPLES_PER_CRITERION
-            mine = self.samples.setdefault(key, [])
-            mine.extend(lst[: max(limit - len(mine), 0)])
+            kept = self.samples.setdefault(key, [])
+            kept.extend(lst[: max(limit - len(kept), 0)])
         room = ERROR_EXAMPLES - len(self.error_examples)
         if room > 0:
             self.error_examples.extend(other.error_examples[:room])
@@ -279,7 +279,7 @@ def closed_loop(loop: Counter, as_of: str) -> Dict[str, Any]:
         if deadline and deadline < as_of and not _rectified_as_of(status, done, as_of, hist)
     )
     open_ = found - rectified
-    by_status = Counter()
+    by_status: Counter = Counter()
     for (status, _, _, _), n in loop.items():
         by_status[status or "(none)"] += n
     return {
@@ -316,7 +316,7 @@ def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: in
         rows = []
         for key in sorted(agg.dims[dim]):
             c = agg.dims[dim][key]
-            row = {"key": key, "inspections": c["inspections"], "recorded": c["recorded"], "matched": c["matched"],
+            row: Dict[str, Any] = {"key": key, "inspections": c["inspections"], "recorded": c["recorded"], "matched": c["matched"],
                    "hazard_records": c["hazard_records"], "recorded_per_1000": _per_1000(c["recorded"], c["inspections"]),
                    "determined_per_1000": _per_1000(c["matched"], c["inspections"])}
             for k in CLASSES:

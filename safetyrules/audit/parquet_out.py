@@ -103,15 +103,15 @@ def write_results_parquet(results_path: str, target: str):
             f.discard()
             f = AtomicFile(target, "wb")
         writer = pq.ParquetWriter(f.fh, schema, compression="zstd")
-        batch: List[Dict[str, Any]] = []
+        rows: List[Dict[str, Any]] = []
         with open(results_path, encoding="utf-8") as fh:
             for line in fh:
-                batch.append(_flat(json.loads(line)))
-                if len(batch) >= BATCH:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                    batch = []
-        if batch:
-            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                rows.append(_flat(json.loads(line)))
+                if len(rows) >= BATCH:
+                    writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+                    rows = []
+        if rows:
+            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
         writer.close()
         f.close()
     except BaseException:

@@ -516,7 +516,8 @@ def unflatten(cells, vocabularies: Mapping[str, Mapping[str, Any]]) -> Dict[str,
             record["findings"] = _json_cell(value, column) if isinstance(value, str) else _plain(value)
         else:
             record[column] = value.isoformat()[:10] if isinstance(value, (date, datetime)) else value
-    vocab = vocabularies.get(site.get("industry"), {}) if isinstance(site.get("industry"), str) else {}
+    industry = site.get("industry")
+    vocab = vocabularies.get(industry, {}) if isinstance(industry, str) else {}
     for target, name, value, column in typed_later:
         typed = _typed(vocab.get(name), value, column)
         if typed is not None:

@@ -173,7 +173,7 @@ def column_chart(keys: Sequence[str], series: Sequence[Tuple[str, Sequence[float
             parts.append(f'<rect x="{x0 + j * bar}" y="{top_pad + plot - h:.1f}" width="{bar - 1}" height="{h:.1f}" fill="{color}"><title>{_h(key)} {_h(name)}: {_h(fmt(v))}</title></rect>')
         if len(keys) <= 24 or i % max(len(keys) // 12, 1) == 0:
             parts.append(f'<text x="{x0}" y="{top_pad + plot + 14}" transform="rotate(30 {x0} {top_pad + plot + 14})">{_h(key)}</text>')
-    lx = left
+    lx: float = left
     for name, _, color in series:
         parts.append(f'<rect x="{lx}" y="4" width="10" height="10" fill="{color}"/><text x="{lx + 14}" y="13">{_h(name)}</text>')
         lx += 14 + _text_width(name) + 16
@@ -202,7 +202,7 @@ def _txt(v: Any) -> Cell:
     return Cell(_h("" if v is None else v), None, True)
 
 
-def table(tid: str, headers: Sequence[str], rows: List[Sequence[Cell]], note: str = "") -> str:
+def table(tid: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]], note: str = "") -> str:
     """A sortable, filterable table with a CSV button; ``tid`` is also its CSV name in OUTDIR/tables/."""
     left = [all(r[i].left for r in rows) if rows else False for i in range(len(headers))]
     out = [f'<div class="tw"><div class="tools"><input type="search" data-filter="t-{_h(tid)}" placeholder="filter rows…" '

@@ -34,7 +34,7 @@ def _esc(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def table(headers: Sequence[str], rows: List[Sequence[Any]]) -> List[str]:
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> List[str]:
     out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for r in rows:
         out.append("| " + " | ".join(_esc(c) for c in r) + " |")
@@ -100,11 +100,11 @@ def render_markdown(summary: Dict[str, Any], title: str = "safetyrules audit") -
                                  r["evidence"]["record_id"] if r.get("evidence") else "", r.get("days_overdue", "")] for r in rows])
     for dim, heading in (("by_industry", "By industry"), ("by_region", "By region"), ("by_month", "By month"),
                          ("by_inspector", "By inspector"), ("by_site", "By site")):
-        rows = summary.get(dim) or []
-        if len(rows) > 200:
-            rows = sorted(rows, key=lambda r: (-(r["missed"] + r["unsupported"] + r["miscited"]), r["key"]))[:200]
+        dim_rows: List[Dict[str, Any]] = summary.get(dim) or []
+        if len(dim_rows) > 200:
+            dim_rows = sorted(dim_rows, key=lambda r: (-(r["missed"] + r["unsupported"] + r["miscited"]), r["key"]))[:200]
             lines += ["", f"{heading}: the 200 with the most missed, unsupported and miscited; all in tables/{dim}.csv."]
-        if not rows:
+        if not dim_rows:
             continue
         lines += ["", f"## {heading}", ""]
         headers = ["", "inspections", "recorded", "per 1000", "determined", *CLASSES]
@@ -112,7 +112,7 @@ def render_markdown(summary: Dict[str, Any], title: str = "safetyrules audit") -
         if extra:
             headers += ["rectification rate", "overdue open"]
         body = []
-        for r in rows:
+        for r in dim_rows:
             line = [r["key"], fmt(r["inspections"]), fmt(r["recorded"]), fmt(r["recorded_per_1000"]), fmt(r["matched"])]
             line += [fmt(r[k]) for k in CLASSES]
             if extra:
