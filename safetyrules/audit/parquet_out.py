@@ -12,6 +12,7 @@ import json
 import os
 from typing import Any, Dict, List
 
+from ..errors import printable
 from .classify import CLASSES
 
 BATCH = 50_000
@@ -32,6 +33,18 @@ def _schemas():
         ("error_reason", s), ("error_message", s),
     ])
     return results
+
+
+def _unicode_safe(value: Any) -> Any:
+    """Text a record held with lone surrogates (valid JSON, and kept in results.jsonl as its escape)
+    written as that escape: Parquet strings must be UTF-8."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(k): _unicode_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unicode_safe(v) for v in value]
+    return value
 
 
 def _flat(row: Dict[str, Any]) -> Dict[str, Any]:
@@ -92,21 +105,22 @@ def write_results_parquet(results_path: str, target: str):
             pq.write_table(schema.empty_table(), f.fh, compression="zstd")
             f.close()
             return f
+        writer = pq.ParquetWriter(f.fh, schema, compression="zstd")
         try:
-            writer = pq.ParquetWriter(f.fh, schema, compression="zstd")
             for batch in _arrow_batches(results_path, schema):
                 writer.write_batch(batch, row_group_size=BATCH)
             writer.close()
             f.close()
             return f
         except pa.ArrowInvalid:  # e.g. a row longer than a block: the slower, general path
+            writer.close()  # before its file goes: a writer closed later (by the collector) fails noisily
             f.discard()
             f = AtomicFile(target, "wb")
         writer = pq.ParquetWriter(f.fh, schema, compression="zstd")
         rows: List[Dict[str, Any]] = []
         with open(results_path, encoding="utf-8") as fh:
             for line in fh:
-                rows.append(_flat(json.loads(line)))
+                rows.append(_flat(_unicode_safe(json.loads(line)) if "\\ud" in line else json.loads(line)))
                 if len(rows) >= BATCH:
                     writer.write_table(pa.Table.from_pylist(rows, schema=schema))
                     rows = []
@@ -131,7 +145,7 @@ def write_rectification_parquet(rows: List[Dict[str, Any]], target: str):
     schema = pa.schema([(c, pa.int64() if c in ints else pa.string()) for c in RECT_COLUMNS])
     f = AtomicFile(target, "wb")
     try:
-        flat = [rect_flat(r) for r in rows]
+        flat = [_unicode_safe(rect_flat(r)) for r in rows]
         table = pa.Table.from_pylist([{c: f.get(c) for c in RECT_COLUMNS} for f in flat], schema=schema)
         pq.write_table(table, f.fh, compression="zstd")
         f.close()

@@ -97,7 +97,7 @@ def test_drill_down_has_finding_determination_and_evidence(tmp_path, demo_rules)
     first = missed[0]
     e = next(x for x in first["entries"] if x["class"] == "missed")
     assert e["outcome"] == "matched" and e["evidence"] and any("annual_output_t" in line for line in e["evidence"])
-    assert f'id="dd-class-missed"' in html and first["record_id"] in html
+    assert 'id="dd-class-missed"' in html and first["record_id"] in html
     for klass, n in summary["classes"].items():
         if n:
             assert f'href="#dd-class-{klass}"' in html
