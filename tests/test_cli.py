@@ -50,7 +50,9 @@ def test_check_undetermined_exits_3(tmp_path, capsys):
         ("{not json", "malformed JSON"),
         ("[1, 2]", "must be an object"),
         ('{"record_id": "a", "inspection_date": "2026-08-01", "site": {"industry": "demo"}, "facts": {"annual_output_t": "x"}}', "$.facts.annual_output_t"),
-        ("[" * 100 + "]" * 100, "nested deeper"),
+        ("[" * 100 + "]" * 100, "must be an object"),
+        ('{"record_id": "a", "notes": ' + "[" * 40 + "]" * 40 + "}", "nested deeper than 32"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
 )
 def test_bad_record_files_exit_2_without_traceback(tmp_path, capsys, content, fragment):
