@@ -145,8 +145,12 @@ def write_rectification_parquet(rows: List[Dict[str, Any]], target: str):
     schema = pa.schema([(c, pa.int64() if c in ints else pa.string()) for c in RECT_COLUMNS])
     f = AtomicFile(target, "wb")
     try:
-        flat = [_unicode_safe(rect_flat(r)) for r in rows]
-        table = pa.Table.from_pylist([{c: f.get(c) for c in RECT_COLUMNS} for f in flat], schema=schema)
+        flat = [rect_flat(r) for r in rows]
+        try:
+            table = pa.Table.from_pylist([{c: f.get(c) for c in RECT_COLUMNS} for f in flat], schema=schema)
+        except (UnicodeEncodeError, pa.ArrowInvalid):  # text with a lone surrogate: rare, so mended only then
+            flat = [_unicode_safe(r) for r in flat]
+            table = pa.Table.from_pylist([{c: f.get(c) for c in RECT_COLUMNS} for f in flat], schema=schema)
         pq.write_table(table, f.fh, compression="zstd")
         f.close()
     except BaseException:
