@@ -97,15 +97,16 @@ def describe(pack) -> dict:
     entry = {"name": pack.name, "version": pack.version}
     if pack.path and not is_shipped(pack.path):
         entry["third_party"] = True
-        installed = _installed_cached().get(pack.name)
+        installed = _installed_or_none().get(pack.name)
         if installed and os.path.realpath(installed.path) == os.path.realpath(pack.path):
             entry["distribution"] = installed.distribution
         entry["path"] = pack.path
     return entry
 
 
-def _installed_cached() -> Dict[str, InstalledPack]:
-    """The installed packs (asked only when a third-party pack is in use, so shipped-only runs never pay)."""
+def _installed_or_none() -> Dict[str, InstalledPack]:
+    """The installed packs, or none where the environment cannot list them (asked only when a
+    third-party pack is in use, so shipped-only runs never pay)."""
     try:
         return installed_packs()
     except Exception:  # pragma: no cover - a broken environment must not stop an evaluation

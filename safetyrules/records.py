@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from .errors import RecordError, did_you_mean, printable
+from .errors import RecordError, did_you_mean
 from .expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
 from .model import FactSpec
 
@@ -148,10 +148,6 @@ MAX_RECORD_DEPTH = 32
 MAX_RECORD_VALUES = 1_000_000
 
 
-def _path_step(path: str, key: Any) -> str:
-    return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}"
-
-
 def json_problems(raw: Any) -> List[Tuple[str, str]]:
     """Problems with a record as a JSON document, whatever its vocabulary: values that are not
     JSON values, text that is not Unicode (a lone surrogate cannot be written as UTF-8), NaN and
@@ -161,6 +157,7 @@ def json_problems(raw: Any) -> List[Tuple[str, str]]:
     record is always a RecordError naming the JSON path, never an exception from deeper down.
     """
     problems: List[Tuple[str, str]] = []
+    too_large = "number beyond ±10^100: not a measured value"
     stack: List[Tuple[Any, str, int]] = [(raw, "$", 0)]
     count = 0
     while stack:
@@ -170,16 +167,16 @@ def json_problems(raw: Any) -> List[Tuple[str, str]]:
             return [("$", f"more than {MAX_RECORD_VALUES} values in one record")]
         t = type(value)
         if t is str:
-            if not value.isascii() and not _is_unicode(value):
+            if not _is_unicode(value):
                 problems.append((path, "text is not valid Unicode (it holds a lone surrogate)"))
         elif t is float:
             if not math.isfinite(value):
                 problems.append((path, "NaN/Infinity is not a measured value"))
             elif abs(value) > MAX_MAGNITUDE:
-                problems.append((path, "number beyond ±10^100: not a measured value"))
+                problems.append((path, too_large))
         elif t is int:
             if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
-                problems.append((path, "number beyond ±10^100: not a measured value"))
+                problems.append((path, too_large))
         elif t is dict or t is list:
             if depth >= MAX_RECORD_DEPTH:
                 problems.append((path, f"nested deeper than {MAX_RECORD_DEPTH} levels"))
@@ -191,18 +188,18 @@ def json_problems(raw: Any) -> List[Tuple[str, str]]:
                 if type(k) is not str:
                     problems.append((path, f"a key must be text, got {_type_name(k)}"))
                     continue
-                step = _path_step(path, k if k.isascii() or _is_unicode(k) else printable(k))
-                if not k.isascii() and not _is_unicode(k):
+                step = f"{path}.{k}"  # RecordError escapes what cannot be printed
+                if not _is_unicode(k):
                     problems.append((step, "key is not valid Unicode (it holds a lone surrogate)"))
                 stack.append((v, step, depth + 1))
         elif t is Decimal:
             if not value.is_finite():
                 problems.append((path, "NaN/Infinity is not a measured value"))
             elif abs(value) > MAX_MAGNITUDE:
-                problems.append((path, "number beyond ±10^100: not a measured value"))
+                problems.append((path, too_large))
         elif t is Fraction:
             if abs(value) > MAX_MAGNITUDE:
-                problems.append((path, "number beyond ±10^100: not a measured value"))
+                problems.append((path, too_large))
         elif t not in _PLAIN_TYPES:
             problems.append((path, f"expected a JSON value, got {t.__name__}"))
     problems.reverse()  # the stack visits the record backwards
@@ -210,6 +207,8 @@ def json_problems(raw: Any) -> List[Tuple[str, str]]:
 
 
 def _is_unicode(text: str) -> bool:
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -204,13 +204,9 @@ def _load_diagnostics(path):
 
 @pytest.mark.parametrize("terms", [61, 200, 500, 1500])
 def test_a_long_flat_sum_is_a_located_limit_error(tmp_path, terms):
-    import time
-
     facts = {f"x{i}": {"type": "number"} for i in range(20)}
     text = module_text(facts, [("r1", " + ".join(f"x{i % 20}" for i in range(terms)) + " > 1")])
-    start = time.perf_counter()
     [d] = _load_diagnostics(write(tmp_path, text))
-    assert time.perf_counter() - start < 5  # generous: the point is that it ends, with a message
     assert d.code == "E-SYNTAX" and "nested" in d.message and "limit is 60" in d.message
     assert d.location.line == text.splitlines().index(next(l for l in text.splitlines() if '"r1"' in l)) + 1
 
