@@ -14,7 +14,7 @@ from fractions import Fraction
 import re
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from .compiler import RuleSetIR
+from .ir import RuleSetIR
 from .errors import Location
 from .expr import ast
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Optional
 
-from ..compiler import RuleSetIR
+from ..ir import RuleSetIR
 from ..model import FactSpec
 
 
