@@ -56,14 +56,16 @@ class _Scope:
     refs: Set[str]
 
 
-def check(expr: ast.Expr, vocabulary: Vocabulary, bound: Optional[Mapping[str, str]] = None) -> Tuple[ast.Expr, Set[str]]:
+def check(expr: ast.Expr, vocabulary: Vocabulary, bound: Optional[Mapping[str, str]] = None) -> Tuple[ast.CheckedExpr, Set[str]]:
     """Type-check ``expr``; returns the typed tree and the set of facts/derived facts it reads."""
     scope = _Scope(vocabulary, dict(bound or {}), set())
     typed = _check(expr, scope)
-    return typed, scope.refs
+    return ast.CheckedExpr(typed), scope.refs
 
 
-def check_condition(expr: ast.Expr, vocabulary: Vocabulary, bound: Optional[Mapping[str, str]] = None) -> Tuple[ast.Expr, Set[str]]:
+def check_condition(
+    expr: ast.Expr, vocabulary: Vocabulary, bound: Optional[Mapping[str, str]] = None
+) -> Tuple[ast.CheckedExpr, Set[str]]:
     typed, refs = check(expr, vocabulary, bound)
     if typed.ty.kind != BOOLEAN:
         raise ExprTypeError(f"a condition must be true or false, but this is a {typed.ty}", expr.pos)

@@ -15,6 +15,7 @@ from datetime import date
 from functools import cached_property
 from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
 
+from ..expr import ast
 from ..model import DerivedFact, FactSpec, Industry, Module, OverlayChange, Pack, Rule
 
 
@@ -29,6 +30,15 @@ class CompiledRule:
     @property
     def id(self) -> str:
         return self.rule.id
+
+    @property
+    def when(self) -> ast.CheckedExpr:
+        """The rule's condition, type-checked (the compiler replaced the parsed one)."""
+        return ast.CheckedExpr(self.rule.when)
+
+    @property
+    def applies_if(self) -> Optional[ast.CheckedExpr]:
+        return None if self.rule.applies_if is None else ast.CheckedExpr(self.rule.applies_if)
 
 
 @dataclass(frozen=True)
