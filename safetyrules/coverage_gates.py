@@ -4,6 +4,7 @@ A pack at 100 % rule coverage can still leave most of its elementary tests unexe
 ``a or b or c`` with matched, not-matched and undetermined cases may never have seen ``b`` true), so
 ``--min-coverage`` gates all three figures; ``--min-rule-coverage``, ``--min-condition-coverage`` and
 ``--min-threshold-coverage`` set one of them on its own (and override ``--min-coverage`` for it).
+The options themselves are declared by the command (``safetyrules.cli.testing``); this module only judges.
 """
 
 from __future__ import annotations
@@ -19,15 +20,6 @@ class Gates:
     rule: Optional[float] = None
     condition: Optional[float] = None
     threshold: Optional[float] = None
-
-    @classmethod
-    def from_args(cls, args) -> "Gates":
-        base = getattr(args, "min_coverage", None)
-        values = {}
-        for kind in KINDS:
-            own = getattr(args, f"min_{kind}_coverage", None)
-            values[kind] = own if own is not None else base
-        return cls(**values)
 
     @property
     def needs_detail(self) -> bool:
@@ -52,11 +44,3 @@ def check_gates(pack: str, gates: Gates, rule_percent: float, detail) -> List[st
                             + ("" if kind == "rule" else " (--show-uncovered lists what is missing)"))
     return failures
 
-
-def add_gate_options(parser) -> None:
-    """The per-kind options (``--min-coverage`` itself is declared with the test command)."""
-    for kind, what in (("rule", "rules with matched, not_matched and undetermined cases"),
-                       ("condition", "elementary tests seen both true and false"),
-                       ("threshold", "numeric thresholds with a case exactly at the boundary")):
-        parser.add_argument(f"--min-{kind}-coverage", type=float, metavar="PERCENT",
-                            help=f"fail when {kind} coverage ({what}) is lower; overrides --min-coverage for it")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Dict, Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -27,19 +27,34 @@ class Location:
         return self.path
 
 
+#: how serious a diagnostic is, most serious first: loading stops on an error; lint also reports
+#: warnings (likely mistakes) and notes (what an author should know)
+SEVERITIES = ("error", "warning", "note")
+
+
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem found in an input, e.g. ``rules/x.yaml:12:9: E-UNKNOWN-FACT unknown fact 'ch4'``."""
+    """One problem found in an input, e.g. ``rules/x.yaml:12:9: E-UNKNOWN-FACT unknown fact 'ch4'``.
+
+    The one type for every located problem in the library's inputs -- loading and lint alike -- so that
+    tools filter and print them one way. A warning or a note says so when printed
+    (``rules/x.yaml:3:1: warning: L-UNUSED-FACT ...``); an error, the common case, does not."""
 
     code: str
     message: str
     location: Location
-    severity: str = "error"
+    severity: str = "error"  # one of SEVERITIES
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"diagnostic severity {self.severity!r} is not one of {', '.join(SEVERITIES)}")
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.code} {self.message}"
+        if self.severity == "error":
+            return f"{self.location}: {self.code} {self.message}"
+        return f"{self.location}: {self.severity}: {self.code} {self.message}"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         return {
             "code": self.code,
             "severity": self.severity,

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -53,7 +52,10 @@ HEAD = ("<head>",)
 
 
 class FormatError(Exception):
-    """The file cannot be formatted safely (it does not load, or the rewrite would change it)."""
+    """The file cannot be formatted safely (it does not load, or the rewrite would change it).
+
+    An exception rather than a :class:`~safetyrules.errors.Diagnostic`: it refuses a whole file, and the
+    file is left as it was; where the cause is a located YAML problem, its diagnostic is in the message."""
 
 
 # ------------------------------------------------------------------------------------------ scalars
@@ -477,9 +479,11 @@ def format_file(path: str, width: int = WIDTH) -> Tuple[str, str]:
     return text, formatted
 
 
-# ------------------------------------------------------------------------------------------ command line
+# ------------------------------------------------------------------------------------------ files
 
-def _module_files(paths: Sequence[str]) -> List[str]:
+def module_files(paths: Sequence[str]) -> List[str]:
+    """The rule modules among ``paths``: files as given, and under folders every ``*.yaml`` except pack
+    manifests and test cases, which have layouts of their own."""
     import glob
 
     files: List[str] = []
@@ -493,46 +497,3 @@ def _module_files(paths: Sequence[str]) -> List[str]:
         else:
             files.append(p)
     return files
-
-
-def add_fmt_parser(sub) -> None:
-    p = sub.add_parser("fmt", help="rewrite rule modules in the canonical layout (key order, quoting, folding), keeping comments")
-    p.add_argument("paths", nargs="+", metavar="MODULE|DIR")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not formatted")
-    mode.add_argument("--diff", action="store_true", help="change nothing; print what would change")
-    p.add_argument("--width", type=int, default=WIDTH, help=f"line width for folding long text (default {WIDTH})")
-    p.set_defaults(func=cmd_fmt)
-
-
-def cmd_fmt(args) -> int:
-    import difflib
-
-    files = _module_files(args.paths)
-    if not files:
-        print("safetyrules: no module files given", file=sys.stderr)
-        return 2
-    failed = changed = 0
-    for path in files:
-        try:
-            before, after = format_file(path, args.width)
-        except (FormatError, OSError) as exc:
-            print(f"safetyrules: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        if before == after:
-            continue
-        changed += 1
-        if args.check:
-            print(f"would reformat {path}")
-        elif args.diff:
-            sys.stdout.writelines(difflib.unified_diff(before.splitlines(True), after.splitlines(True), path, path + " (formatted)"))
-        else:
-            with open(path, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(after)
-            print(f"reformatted {path}")
-    print(f"{len(files)} file(s): {changed} {'to reformat' if args.check or args.diff else 'reformatted'}, {failed} not formatted (see above)",
-          file=sys.stderr)
-    if failed:
-        return 2
-    return 1 if changed and args.check else 0

@@ -27,7 +27,11 @@ class RawRecord:
 
 
 class JsonProblem(ValueError):
-    """A JSON text that cannot be a record document: malformed, ambiguous or beyond the limits."""
+    """A JSON text that cannot be a record document: malformed, ambiguous or beyond the limits.
+
+    An internal exception, not a :class:`~safetyrules.errors.Diagnostic`: it stops the decoding of one
+    document, and where it is caught :meth:`located` turns it into the text of that record's error
+    (``InputError``, an audit error row), which is how records report their problems."""
 
     def __init__(self, message: str, line: Optional[int] = None, column: Optional[int] = None):
         super().__init__(message)

@@ -1,9 +1,10 @@
 """Lint: consistency checks over a compiled rule set, beyond schema and type errors.
 
-Each finding has a stable code, a severity (error, warning, note) and a location. Errors are things
-that make a module say something other than its document (a threshold word read the wrong way, two
-versions in force on one day); warnings are likely mistakes; notes list what an author should know
-(content marked unverified, partly encoded documents).
+Each finding is a :class:`~safetyrules.errors.Diagnostic` -- the type loading reports its problems
+with -- with a stable code, a severity (error, warning, note) and a location. Errors are things that
+make a module say something other than its document (a threshold word read the wrong way, two versions
+in force on one day); warnings are likely mistakes; notes list what an author should know (content
+marked unverified, partly encoded documents).
 """
 
 from __future__ import annotations
@@ -14,34 +15,13 @@ from fractions import Fraction
 import re
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from .errors import SEVERITIES, Diagnostic
 from .ir import RuleSetIR
-from .errors import Location
 from .expr import ast
 
 
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    severity: str
-    message: str
-    location: Location
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.severity}: {self.code} {self.message}"
-
-    def to_json(self) -> dict:
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-            "path": self.location.path,
-            "line": self.location.line,
-            "column": self.location.column,
-        }
-
-
-def lint_ir(ir: RuleSetIR) -> List[Finding]:
-    findings: List[Finding] = []
+def lint_ir(ir: RuleSetIR) -> List[Diagnostic]:
+    findings: List[Diagnostic] = []
     findings += _threshold_readings(ir)
     findings += _threshold_words(ir)
     findings += _versions(ir)
@@ -52,8 +32,7 @@ def lint_ir(ir: RuleSetIR) -> List[Finding]:
     findings += _metadata_notes(ir)
     findings += _ids_and_citations(ir)
     findings += _subsumed(ir)
-    order = {"error": 0, "warning": 1, "note": 2}
-    return sorted(findings, key=lambda f: (order[f.severity], f.location.path, f.location.line, f.code))
+    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.location.path, f.location.line, f.code))
 
 
 def _mentions(node: ast.Node, fact: str, list_name=None) -> bool:
@@ -71,7 +50,7 @@ def _mentions(node: ast.Node, fact: str, list_name=None) -> bool:
     return False
 
 
-def _threshold_readings(ir: RuleSetIR) -> List[Finding]:
+def _threshold_readings(ir: RuleSetIR) -> List[Diagnostic]:
     out = []
     for cm in ir.modules:
         reading = cm.module.threshold_reading
@@ -84,17 +63,17 @@ def _threshold_readings(ir: RuleSetIR) -> List[Finding]:
                 compares = [n for c in conditions for n in ast.walk(c) if isinstance(n, ast.Compare) and n.op not in ("==", "!=")]
                 relevant = [n for n in compares if _mentions(n, t.fact, rule.for_each.list_name if rule.for_each else None)]
                 if not relevant:
-                    out.append(Finding("L-THRESHOLD-UNUSED", "warning",
-                                       f"rule {rule.id}: threshold on {t.fact!r} ({t.term}) but no comparison reads it", rule.location))
+                    out.append(Diagnostic("L-THRESHOLD-UNUSED", severity="warning",
+                                          message=f"rule {rule.id}: threshold on {t.fact!r} ({t.term}) but no comparison reads it", location=rule.location))
                     continue
                 for n in relevant:
                     inclusive = n.op in (">=", "<=")
                     if mode == "inclusive" and not inclusive or mode == "exclusive" and inclusive:
-                        out.append(Finding(
-                            "L-THRESHOLD-READING", "error",
-                            f"rule {rule.id}: {t.term} is read as {mode} in this document, but "
+                        out.append(Diagnostic(
+                            "L-THRESHOLD-READING", severity="error",
+                            message=f"rule {rule.id}: {t.term} is read as {mode} in this document, but "
                             f"'{ast.to_source(n)}' uses {n.op!r}",
-                            rule.location,
+                            location=rule.location,
                         ))
     return out
 
@@ -220,7 +199,7 @@ def _compares_with_polarity(node: ast.Node, negated: bool = False) -> Iterator[T
         yield from _compares_with_polarity(child, negated)
 
 
-def _threshold_words(ir: RuleSetIR) -> List[Finding]:
+def _threshold_words(ir: RuleSetIR) -> List[Diagnostic]:
     """A comparison whose direction or inclusivity contradicts the threshold words of the rule's zh title
     or description (read by the module's ``threshold_reading``), whether or not ``thresholds:`` is given.
     Only comparisons with the phrase's own number are judged, so a unit conversion is never flagged."""
@@ -243,13 +222,13 @@ def _threshold_words(ir: RuleSetIR) -> List[Finding]:
                     continue  # no comparison with this number, or one reads it as written
                 n, op = ops[0]
                 shown = f"not ({ast.to_source(n)})" if any(m is n and neg for m, neg in compares) else ast.to_source(n)
-                out.append(Finding(
-                    "L-THRESHOLD-WORD", "error",
-                    f"rule {rule.id}: the text says '{phrase.text}', which reads as '{phrase.op} {phrase.text and _fmt(phrase)}' "
+                out.append(Diagnostic(
+                    "L-THRESHOLD-WORD", severity="error",
+                    message=f"rule {rule.id}: the text says '{phrase.text}', which reads as '{phrase.op} {phrase.text and _fmt(phrase)}' "
                     f"in this module ({phrase.word}: {reading.get(phrase.word, 'explicit')}), but '{shown}' "
                     f"reads as {op!r}; write it as the words read, or set module.threshold_reading if this document "
                     f"defines {phrase.word} otherwise",
-                    rule.location,
+                    location=rule.location,
                 ))
     return out
 
@@ -260,7 +239,7 @@ def _fmt(phrase: ThresholdPhrase) -> str:
     return text + ("%" if phrase.percent else "")
 
 
-def _undeclared_industries(ir: RuleSetIR) -> List[Finding]:
+def _undeclared_industries(ir: RuleSetIR) -> List[Diagnostic]:
     """Modules loaded without their pack may name any industry; say when no pack, loaded or
     installed, declares it (a typo, or a pack still to be written)."""
     undeclared = [(cm, i) for cm in ir.modules for i in cm.module.industries if i not in ir.industries]
@@ -274,15 +253,15 @@ def _undeclared_industries(ir: RuleSetIR) -> List[Finding]:
         if src:
             installed.update(i.id for i in src.pack.industries)
     return [
-        Finding("L-INDUSTRY-UNDECLARED", "warning",
-                f"module {cm.id} names industry {industry!r}, which no pack declares (pack.yaml, industries:)",
-                cm.module.location)
+        Diagnostic("L-INDUSTRY-UNDECLARED", severity="warning",
+                   message=f"module {cm.id} names industry {industry!r}, which no pack declares (pack.yaml, industries:)",
+                   location=cm.module.location)
         for cm, industry in undeclared
         if industry not in installed
     ]
 
 
-def _versions(ir: RuleSetIR) -> List[Finding]:
+def _versions(ir: RuleSetIR) -> List[Diagnostic]:
     out = []
     for series, versions in ir.series().items():
         by_jurisdiction: Dict[str, list] = {}
@@ -293,26 +272,26 @@ def _versions(ir: RuleSetIR) -> List[Finding]:
             for a, b in zip(group, group[1:]):
                 ma, mb = a.module, b.module
                 if ma.effective_until is None or ma.effective_until >= mb.effective_from:
-                    out.append(Finding("L-VERSION-OVERLAP", "error",
-                                       f"series {series!r}: {ma.id} and {mb.id} are both in force on {mb.effective_from.isoformat()}",
-                                       mb.location))
+                    out.append(Diagnostic("L-VERSION-OVERLAP", severity="error",
+                                          message=f"series {series!r}: {ma.id} and {mb.id} are both in force on {mb.effective_from.isoformat()}",
+                                          location=mb.location))
                 elif ma.effective_until + timedelta(days=1) != mb.effective_from:
-                    out.append(Finding("L-VERSION-GAP", "warning",
-                                       f"series {series!r}: no version in force from {(ma.effective_until + timedelta(days=1)).isoformat()} "
-                                       f"to {(mb.effective_from - timedelta(days=1)).isoformat()}", mb.location))
+                    out.append(Diagnostic("L-VERSION-GAP", severity="warning",
+                                          message=f"series {series!r}: no version in force from {(ma.effective_until + timedelta(days=1)).isoformat()} "
+                                          f"to {(mb.effective_from - timedelta(days=1)).isoformat()}", location=mb.location))
                 if mb.supersedes not in (None, ma.id):
-                    out.append(Finding("L-SUPERSESSION", "error", f"{mb.id} supersedes {mb.supersedes!r}, but its predecessor in {series!r} is {ma.id}", mb.location))
+                    out.append(Diagnostic("L-SUPERSESSION", severity="error", message=f"{mb.id} supersedes {mb.supersedes!r}, but its predecessor in {series!r} is {ma.id}", location=mb.location))
                 if ma.superseded_by not in (None, mb.id):
-                    out.append(Finding("L-SUPERSESSION", "error", f"{ma.id} is superseded_by {ma.superseded_by!r}, but its successor in {series!r} is {mb.id}", ma.location))
+                    out.append(Diagnostic("L-SUPERSESSION", severity="error", message=f"{ma.id} is superseded_by {ma.superseded_by!r}, but its successor in {series!r} is {mb.id}", location=ma.location))
             for v in group:
                 m = v.module
                 for ref, word in ((m.supersedes, "supersedes"), (m.superseded_by, "superseded_by")):
                     if ref and ref not in ir.module_by_id:
-                        out.append(Finding("L-SUPERSESSION", "warning", f"{m.id} {word} {ref!r}, which is not loaded", m.location))
+                        out.append(Diagnostic("L-SUPERSESSION", severity="warning", message=f"{m.id} {word} {ref!r}, which is not loaded", location=m.location))
     return out
 
 
-def _unused_facts(ir: RuleSetIR) -> List[Finding]:
+def _unused_facts(ir: RuleSetIR) -> List[Diagnostic]:
     used = set()
     for cm in ir.modules:
         used |= cm.scope_base_facts
@@ -323,7 +302,7 @@ def _unused_facts(ir: RuleSetIR) -> List[Finding]:
     out = []
     for name, spec in ir.facts.items():
         if name not in used:
-            out.append(Finding("L-UNUSED-FACT", "warning", f"fact {name!r} is declared but no rule, scope or derived fact reads it", spec.location))
+            out.append(Diagnostic("L-UNUSED-FACT", severity="warning", message=f"fact {name!r} is declared but no rule, scope or derived fact reads it", location=spec.location))
     return out
 
 
@@ -357,7 +336,7 @@ def _interval_empty(constraints: List[Tuple[str, Fraction]]) -> bool:
     return lo > hi or (lo == hi and (lo_strict or hi_strict))
 
 
-def _constant_conditions(ir: RuleSetIR) -> List[Finding]:
+def _constant_conditions(ir: RuleSetIR) -> List[Diagnostic]:
     out = []
     for cm in ir.modules:
         for cr in cm.rules:
@@ -370,9 +349,9 @@ def _constant_conditions(ir: RuleSetIR) -> List[Finding]:
                             per_fact.setdefault(b[0], []).append((b[1], b[2]))
                     for fact, cons in per_fact.items():
                         if _interval_empty(cons):
-                            out.append(Finding("L-NEVER-TRUE", "error",
-                                               f"rule {cr.id}: the conditions on {fact} can never all be true ({ast.to_source(node)})",
-                                               cr.rule.location))
+                            out.append(Diagnostic("L-NEVER-TRUE", severity="error",
+                                                  message=f"rule {cr.id}: the conditions on {fact} can never all be true ({ast.to_source(node)})",
+                                                  location=cr.rule.location))
                 if isinstance(node, ast.Or):
                     per_fact = {}
                     for o in node.operands:
@@ -383,15 +362,15 @@ def _constant_conditions(ir: RuleSetIR) -> List[Finding]:
                     for fact, cons in per_fact.items():
                         usable = [(negate[op], v) for op, v in cons if op != "=="]
                         if len(usable) == len(cons) and _interval_empty(usable):
-                            out.append(Finding("L-ALWAYS-TRUE", "error",
-                                               f"rule {cr.id}: one of the conditions on {fact} is always true when it is recorded ({ast.to_source(node)})",
-                                               cr.rule.location))
+                            out.append(Diagnostic("L-ALWAYS-TRUE", severity="error",
+                                                  message=f"rule {cr.id}: one of the conditions on {fact} is always true when it is recorded ({ast.to_source(node)})",
+                                                  location=cr.rule.location))
                 if isinstance(node, ast.Boolean) and node is cr.rule.when:
-                    out.append(Finding("L-CONSTANT", "error", f"rule {cr.id}: the condition is the constant {node.value}", cr.rule.location))
+                    out.append(Diagnostic("L-CONSTANT", severity="error", message=f"rule {cr.id}: the condition is the constant {node.value}", location=cr.rule.location))
     return out
 
 
-def _duplicate_conditions(ir: RuleSetIR) -> List[Finding]:
+def _duplicate_conditions(ir: RuleSetIR) -> List[Diagnostic]:
     out = []
     for cm in ir.modules:
         seen: Dict[tuple, str] = {}
@@ -400,37 +379,37 @@ def _duplicate_conditions(ir: RuleSetIR) -> List[Finding]:
             key = (ast.to_source(r.when), ast.to_source(r.applies_if) if r.applies_if else None,
                    r.for_each.list_name if r.for_each else None)
             if key in seen:
-                out.append(Finding("L-DUPLICATE-RULE", "warning",
-                                   f"rule {r.id} has the same condition as {seen[key]}", r.location))
+                out.append(Diagnostic("L-DUPLICATE-RULE", severity="warning",
+                                      message=f"rule {r.id} has the same condition as {seen[key]}", location=r.location))
             else:
                 seen[key] = r.id
     return out
 
 
-def _metadata_notes(ir: RuleSetIR) -> List[Finding]:
+def _metadata_notes(ir: RuleSetIR) -> List[Diagnostic]:
     out = []
     for cm in ir.modules:
         m = cm.module
         if m.confidence:
             for rid in m.confidence.unverified:
                 if rid not in ir.rules:
-                    out.append(Finding("L-UNVERIFIED-UNKNOWN", "warning", f"confidence.unverified names {rid!r}, which is not a rule", m.location))
+                    out.append(Diagnostic("L-UNVERIFIED-UNKNOWN", severity="warning", message=f"confidence.unverified names {rid!r}, which is not a rule", location=m.location))
                 else:
-                    out.append(Finding("L-UNVERIFIED", "note", f"rule {rid} is marked unverified: {m.confidence.notes[:160]}", ir.rules[rid].rule.location))
+                    out.append(Diagnostic("L-UNVERIFIED", severity="note", message=f"rule {rid} is marked unverified: {m.confidence.notes[:160]}", location=ir.rules[rid].rule.location))
             if m.confidence.level in ("low", "medium"):
-                out.append(Finding("L-CONFIDENCE", "note", f"module {m.id} confidence is {m.confidence.level}: {m.confidence.notes[:160]}", m.location))
+                out.append(Diagnostic("L-CONFIDENCE", severity="note", message=f"module {m.id} confidence is {m.confidence.level}: {m.confidence.notes[:160]}", location=m.location))
         if m.completeness == "partial":
-            out.append(Finding("L-PARTIAL", "note", f"module {m.id} is only partly encoded: {m.completeness_notes[:200]}", m.location))
+            out.append(Diagnostic("L-PARTIAL", severity="note", message=f"module {m.id} is only partly encoded: {m.completeness_notes[:200]}", location=m.location))
         if m.illustration:
-            out.append(Finding("L-ILLUSTRATION", "note", f"module {m.id} is an illustration, not a real document", m.location))
+            out.append(Diagnostic("L-ILLUSTRATION", severity="note", message=f"module {m.id} is an illustration, not a real document", location=m.location))
         if not cm.rules and m.completeness != "partial":
             has_facts = bool(m.facts or m.derived)
             if not has_facts:
-                out.append(Finding("L-EMPTY", "warning", f"module {m.id} has no rules and no facts", m.location))
+                out.append(Diagnostic("L-EMPTY", severity="warning", message=f"module {m.id} has no rules and no facts", location=m.location))
     return out
 
 
-def _ids_and_citations(ir: RuleSetIR) -> List[Finding]:
+def _ids_and_citations(ir: RuleSetIR) -> List[Diagnostic]:
     """Stable ids follow their module (``<module id>.<...>``); citations are complete and of one style."""
     out = []
     for cm in ir.modules:
@@ -438,15 +417,15 @@ def _ids_and_citations(ir: RuleSetIR) -> List[Finding]:
         for cr in cm.rules:
             r = cr.rule
             if not r.id.startswith(cm.id + "."):
-                out.append(Finding("L-ID-PREFIX", "warning", f"rule id {r.id!r} does not start with its module id {cm.id!r}: ids must stay stable across versions of a pack", r.location))
+                out.append(Diagnostic("L-ID-PREFIX", severity="warning", message=f"rule id {r.id!r} does not start with its module id {cm.id!r}: ids must stay stable across versions of a pack", location=r.location))
             c = r.citation
             if c.sub_item is not None and c.item is None:
-                out.append(Finding("L-CITATION", "error", f"rule {r.id}: a sub-item (目) is cited without its item (项)", r.location))
+                out.append(Diagnostic("L-CITATION", severity="error", message=f"rule {r.id}: a sub-item (目) is cited without its item (项)", location=r.location))
             if c.article is None and c.item is None and c.section is None and c.clause is None:
-                out.append(Finding("L-CITATION", "error", f"rule {r.id}: the citation names no article, item, section or clause", r.location))
+                out.append(Diagnostic("L-CITATION", severity="error", message=f"rule {r.id}: the citation names no article, item, section or clause", location=r.location))
             styles.add("article" if c.article is not None else "section" if c.section else "clause" if c.clause else "item")
         if len(styles) > 1:
-            out.append(Finding("L-CITATION-STYLE", "warning", f"module {cm.id} mixes citation styles ({', '.join(sorted(styles))}); a document numbers its items one way", cm.module.location))
+            out.append(Diagnostic("L-CITATION-STYLE", severity="warning", message=f"module {cm.id} mixes citation styles ({', '.join(sorted(styles))}); a document numbers its items one way", location=cm.module.location))
     return out
 
 
@@ -456,7 +435,7 @@ def _conjuncts(node: ast.Node) -> frozenset:
     return frozenset({ast.to_source(node)})
 
 
-def _subsumed(ir: RuleSetIR) -> List[Finding]:
+def _subsumed(ir: RuleSetIR) -> List[Diagnostic]:
     """Rule A whose condition is rule B's plus more conjuncts adds nothing: whenever A matches, B does."""
     out = []
     for cm in ir.modules:
@@ -470,9 +449,9 @@ def _subsumed(ir: RuleSetIR) -> List[Finding]:
                 if a is b or ctx_a != ctx_b:
                     continue
                 if conj_b < conj_a:
-                    out.append(Finding(
-                        "L-SUBSUMED", "warning",
-                        f"rule {a.id} is subsumed by {b.id}: its condition is {b.id}'s plus more, so every record it matches {b.id} matches too",
-                        a.rule.location,
+                    out.append(Diagnostic(
+                        "L-SUBSUMED", severity="warning",
+                        message=f"rule {a.id} is subsumed by {b.id}: its condition is {b.id}'s plus more, so every record it matches {b.id} matches too",
+                        location=a.rule.location,
                     ))
     return out

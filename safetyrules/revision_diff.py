@@ -20,8 +20,6 @@ its percentage on the assumption that the other factor is not negative (capaciti
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Dict, List, Optional, Tuple
@@ -332,57 +330,3 @@ def render_text(d: RevisionDiff) -> str:
 def _suffix_same(r: RuleChange) -> bool:
     return bool(r.old and r.new and r.old.split(".", 1)[-1] == r.new.split(".", 1)[-1])
 
-
-# ------------------------------------------------------------------------------------------ command line
-
-def _module(spec: str):
-    """A module from a file, or by id from the shipped packs (and packs named with --rules)."""
-    from .errors import LoadError
-    from .loader import read_module
-
-    if os.path.isfile(spec):
-        src, diags = read_module(spec)
-        if src is None:
-            raise LoadError(diags)
-        return src.module
-    return None
-
-
-def add_diff_parser(sub) -> None:
-    p = sub.add_parser("diff", help="rules added, removed, tightened and loosened between two versions of a module")
-    p.add_argument("old", metavar="OLD", help="module file, or module id in the shipped packs (e.g. coal-mine-2020)")
-    p.add_argument("new", metavar="NEW", help="module file, or module id (e.g. coal-mine-2026)")
-    p.add_argument("--rules", action="append", metavar="PACK|PATH", help="where to look up module ids (default: the shipped packs)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--all", action="store_true", help="also list unchanged rules (json)")
-    p.set_defaults(func=cmd_diff)
-
-
-def cmd_diff(args) -> int:
-    import json
-
-    modules = [_module(args.old), _module(args.new)]
-    if any(m is None for m in modules):
-        from .cli import default_packs, rules_specs
-        from .compiler import load_ir
-        from .packs import expand_specs
-
-        ir = load_ir(expand_specs(rules_specs(args)) or default_packs())
-        for i, spec in enumerate((args.old, args.new)):
-            if modules[i] is None:
-                found = ir.module_by_id.get(spec)
-                if found is None:
-                    from .errors import did_you_mean
-
-                    print(f"safetyrules: no module file or module id {spec!r}{did_you_mean(spec, ir.module_by_id)}", file=sys.stderr)
-                    return 2
-                modules[i] = found.module
-    d = diff_modules(*modules)
-    if args.format == "json":
-        data = d.to_json()
-        if args.all:
-            data["rules"] = [r.to_json() for r in d.rules]
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        print(render_text(d))
-    return 0

@@ -95,7 +95,10 @@ def _nesting_beyond_limits(text: str) -> str:
 
 
 class YamlError(Exception):
-    """The document is not acceptable YAML; carries one diagnostic."""
+    """The document is not acceptable YAML; carries one diagnostic.
+
+    Already a :class:`Diagnostic` inside: the exception only stops the parse at the first problem, and
+    callers (the loader, ``fmt``, record input) report its ``diagnostic``."""
 
     def __init__(self, diagnostic: Diagnostic):
         self.diagnostic = diagnostic

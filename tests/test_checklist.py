@@ -9,13 +9,13 @@ from html.parser import HTMLParser
 import pytest
 
 from safetyrules.checklist import (
-    add_docs_parser,
     build_view,
     pretty_condition,
     render_html,
     render_markdown,
     write_checklists,
 )
+from safetyrules.cli.docs import add_parser as add_docs_parser
 from safetyrules.compiler import load_ir
 from safetyrules.expr import ast
 from safetyrules.expr.parser import parse

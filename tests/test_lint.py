@@ -1,11 +1,13 @@
 """Lint findings: each has a stable code, a severity and a location, and each can be triggered."""
 
 import json
+import re
 
 import pytest
 
 from safetyrules.cli import main
 from safetyrules.compiler import load_ir
+from safetyrules.errors import Diagnostic
 from safetyrules.lint import lint_ir
 from tests.helpers import write_module
 
@@ -65,3 +67,21 @@ def test_cli_lint_json(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is False
     assert data["findings"][0]["code"] == "L-THRESHOLD-READING" and data["findings"][0]["line"] > 0
+
+
+def test_findings_are_diagnostics_like_load_errors(tmp_path):
+    found = codes(tmp_path, facts={"x": NUM, "y": NUM}, rules=[{"id": "t-mod.r1", "when": "x > 5 and x < 3"}])
+    assert found and all(type(f) is Diagnostic for f in found.values())
+    assert found["L-NEVER-TRUE"].severity == "error" and found["L-UNUSED-FACT"].severity == "warning"
+
+
+def test_cli_lint_text_names_every_severity_errors_first(tmp_path, capsys):
+    extra = "  completeness: partial\n  completeness_notes: clauses 5.2 to 5.7 not encoded\n"
+    path = write_module(tmp_path, facts={"x": NUM, "y": NUM}, rules=[{"id": "t-mod.r1", "when": "x > 5 and x < 3"}], extra=extra)
+    assert main(["lint", path]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    severities = [line.split(": ")[1] for line in lines[:-1]]
+    assert severities == sorted(severities, key=["error", "warning", "note"].index) and set(severities) == {"error", "warning", "note"}
+    never = next(line for line in lines if "L-NEVER-TRUE" in line)
+    assert re.match(r".*m\.yaml:\d+:\d+: error: L-NEVER-TRUE rule t-mod\.r1: ", never)
+    assert lines[-1] == "1 module(s), 1 rule(s): 1 error(s), 2 warning(s)/note(s)"

@@ -12,15 +12,15 @@ the legal word it is written with and how this document reads that word (inclusi
 the comparison that encodes it, the full condition, the citation and when the item applies.
 
 The package is split by concern: ``view`` decides what a checklist shows (the view model, built from
-the IR), ``markdown`` and ``html`` only format it, ``command`` loads packs, writes the files and is the
-command.
+the IR), ``markdown`` and ``html`` only format it, ``files`` loads packs and writes the files; the command
+itself is ``safetyrules.cli.docs``.
 
 The output is deterministic: no timestamps, no versions of the library, nothing taken from sets or
 from the environment, so ``docs/checklists/`` can be checked in and a test can keep it current
 (regenerate with ``safetyrules docs demo hazchem construction -o docs/checklists``).
 """
 
-from .command import DEFAULT_OUT_DIR, FORMATS, add_docs_parser, cmd_docs, render, write_checklists
+from .files import DEFAULT_OUT_DIR, FORMATS, load_pack, render, write_checklists
 from .html import render_html
 from .markdown import render_markdown
 from .view import PackView, build_view, pretty_condition
@@ -29,9 +29,8 @@ __all__ = [
     "DEFAULT_OUT_DIR",
     "FORMATS",
     "PackView",
-    "add_docs_parser",
     "build_view",
-    "cmd_docs",
+    "load_pack",
     "pretty_condition",
     "render",
     "render_html",

@@ -221,11 +221,12 @@ def test_check_json_serialises_dates_in_reports(capsys):
 
 def test_an_internal_error_exits_70_in_one_line_and_the_traceback_with_debug(monkeypatch, tmp_path, capsys):
     from safetyrules import cli
+    from safetyrules.cli import lint as lint_command
 
     def broken(args):
         raise TypeError("a bug")
 
-    monkeypatch.setattr(cli, "cmd_lint", broken)
+    monkeypatch.setattr(lint_command, "cmd_lint", broken)
     assert main(["lint", DEMO]) == cli.EXIT_INTERNAL == 70
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "internal error: TypeError: a bug" in err and "--debug" in err

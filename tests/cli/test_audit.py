@@ -1,4 +1,4 @@
-"""``safetyrules audit`` (registered by add_audit_parser) and ``python -m safetyrules.audit``."""
+"""``safetyrules audit`` (registered by safetyrules.cli.audit.add_parser) and ``python -m safetyrules.audit``."""
 
 import argparse
 import json
@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from safetyrules.audit.cli import add_audit_parser
+from safetyrules.cli.audit import add_parser as add_audit_parser
 from safetyrules.audit.__main__ import main
 from tests.audit.conftest import RULES, ROOT, demo, demo_batch, write_jsonl
 

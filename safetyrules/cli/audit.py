@@ -1,4 +1,5 @@
-"""The ``safetyrules audit`` subcommand: registered by :func:`add_audit_parser` on the main parser.
+"""The ``safetyrules audit`` subcommand (also ``python -m safetyrules.audit``); the audit itself is
+``safetyrules.audit``.
 
 Exit codes: 0 every record audited; 1 the audit completed but some records are error rows (listed in
 results.jsonl with their reason and line or row number); 2 usage or input error (an input that cannot be
@@ -10,16 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date
+from typing import Any
 
-EXIT_OK, EXIT_ERROR_ROWS, EXIT_ERROR = 0, 1, 2
-
-
-def _date_arg(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+from .common import EXIT_ERROR, date_arg, rules_specs
 
 
 def _positive(text: str) -> int:
@@ -33,7 +27,8 @@ def _positive(text: str) -> int:
 
 
 def output_folder_problem(path: str) -> str:
-    """Why ``path`` cannot be an output folder, or '' when it can (it may not exist yet)."""
+    """Why ``path`` cannot be an output folder, or '' when it can (it may not exist yet): asked before an
+    audit of hours starts, not after."""
     if os.path.exists(path) and not os.path.isdir(path):
         return "exists and is not a folder"
     parent = path
@@ -46,7 +41,7 @@ def output_folder_problem(path: str) -> str:
     return ""
 
 
-def add_audit_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``audit`` on ``subparsers`` (from ``parser.add_subparsers``) with its handler."""
     p = subparsers.add_parser(
         "audit",
@@ -61,7 +56,7 @@ def add_audit_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--rules", action="append", metavar="PACK|PATH",
                    help="packs (by name), pack folders or module files; repeat or comma-separate (default: all shipped packs)")
     p.add_argument("--format", choices=("auto", "jsonl", "csv", "parquet"), default="auto", help="input format (default: by file name)")
-    p.add_argument("--report-date", type=_date_arg, metavar="DATE",
+    p.add_argument("--report-date", type=date_arg, metavar="DATE",
                    help="as-of date of the closed-loop figures (overdue, rectified); default: the latest inspection date in the input")
     p.add_argument("-j", "--jobs", type=_positive, metavar="N", help="worker processes (default: every core)")
     p.add_argument("--backend", choices=("native", "interpreter", "durable"), default="native")
@@ -77,15 +72,14 @@ def add_audit_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def cmd_audit(args) -> int:
-    from ..cli import rules_specs
-    from .readers import DEFAULT_PART_BYTES, AuditInputError
-    from .runner import AuditOptions, exit_code, run_audit
+def cmd_audit(args: argparse.Namespace) -> int:
+    from ..audit.readers import DEFAULT_PART_BYTES, AuditInputError
+    from ..audit.runner import AuditOptions, exit_code, run_audit
 
     problem = output_folder_problem(args.output)
     if problem:
         print(f"safetyrules audit: {args.output}: {problem}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
 
     options = AuditOptions(
         report_date=args.report_date,

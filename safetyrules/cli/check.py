@@ -1,0 +1,123 @@
+"""``safetyrules check``: records judged, as text for a person or JSON for a program, and one exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any, Dict, List
+
+from ..errors import RecordError
+from .common import (
+    EXIT_ERROR,
+    EXIT_FOUND,
+    EXIT_OK,
+    EXIT_UNDETERMINED,
+    add_rules_option,
+    date_arg,
+    load,
+    print_json,
+    rules_specs,
+)
+
+if TYPE_CHECKING:
+    from ..report import Report
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser("check", help="evaluate inspection records")
+    p.add_argument("records", nargs="+", metavar="RECORD",
+                   help="JSON, JSON Lines (.jsonl) or YAML files; - reads JSON or JSON Lines from standard input")
+    add_rules_option(p)
+    p.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
+    p.add_argument("--as-of", type=date_arg, help="judge by the versions in force on this date instead of the inspection date")
+    p.add_argument("--jurisdiction", metavar="CODE", help="apply this province's supplements (e.g. CN-NM); default: the record's site.region")
+    p.add_argument("--backend", choices=("native", "interpreter", "durable"), default="native")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_check)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..inputs import InputError, read_records
+
+    rules = load(rules_specs(args), args.backend)
+    worst = EXIT_OK
+    outputs: List[Dict[str, Any]] = []
+    try:
+        for path in args.records:
+            for raw in read_records(path):
+                if raw.error:
+                    print(f"{raw.source}: {raw.error}", file=sys.stderr)
+                    worst = max(worst, EXIT_ERROR)
+                    if args.format != "text":  # every input line yields an output line
+                        outputs.append({"source": raw.source, "error": {"record_id": None, "errors": [{"path": "$", "message": raw.error}]}})
+                    continue
+                try:
+                    report = rules.evaluate(raw.value, as_of=args.as_of, jurisdiction=args.jurisdiction)
+                except RecordError as exc:
+                    for p, m in exc.problems:
+                        print(f"{raw.source}: {p}: {m}", file=sys.stderr)
+                    worst = max(worst, EXIT_ERROR)
+                    if args.format != "text":
+                        outputs.append({"source": raw.source, "error": exc.to_json()})
+                    continue
+                code = {"major_hazard_found": EXIT_FOUND, "no_major_hazard_found": EXIT_OK}.get(report.status, EXIT_UNDETERMINED)
+                worst = _combine(worst, code)
+                if args.format == "text":
+                    print(render_text(report, verbose=args.verbose))
+                else:
+                    outputs.append(report.to_json())
+    except InputError as exc:
+        print(f"safetyrules: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "json":
+        print_json(outputs[0] if len(outputs) == 1 else outputs)
+    elif args.format == "jsonl":
+        for o in outputs:
+            sys.stdout.write(json.dumps(o, ensure_ascii=False) + "\n")
+    return worst
+
+
+def _combine(a: int, b: int) -> int:
+    """The exit code for several records: an error beats a finding beats undetermined beats clean."""
+    rank = {EXIT_OK: 0, EXIT_UNDETERMINED: 1, EXIT_FOUND: 2, EXIT_ERROR: 3}
+    return a if rank[a] >= rank[b] else b
+
+
+def render_text(report: "Report", verbose: bool = False) -> str:
+    """What an inspector reads first: the verdict, then each hazard with its citation and the values that decided it."""
+    status = {
+        "major_hazard_found": f"MAJOR HAZARD FOUND ({len(report.determinations)})",
+        "undetermined": "NO HAZARD MATCHED, BUT UNDETERMINED (not compliant: facts missing)",
+        "no_major_hazard_found": "no major hazard found",
+        "no_applicable_criteria": "NO CRITERIA APPLIED (see notices)",
+    }[report.status]
+    lines = [f"record {report.record_id}  inspected {report.inspection_date.isoformat()}"
+             + (f"  judged as of {report.as_of.isoformat()}" if report.as_of != report.inspection_date else "")
+             + f"  — {status}"]
+    for m in report.modules_applied:
+        lines.append(f"  module {m['id']}: 《{m['document']['title']}》{m['document']['number']}")
+    for m in report.modules_not_applicable:
+        lines.append(f"  module {m['id']}: not applicable ({m['reason']}: {m['scope']})")
+    for n in report.notices:
+        lines.append(f"  notice [{n.code}] {n.message}")
+    if report.determinations:
+        lines.append("  major hazards 重大事故隐患:")
+    for d in report.determinations:
+        item = f" [{d.list_name} {d.item}]" if d.item is not None else ""
+        lines.append(f"    ✗ {d.citation['rendered']}{item}")
+        lines.append(f"      {d.title['zh']} — {d.title['en']}  ({d.rule_id})")
+        for e in d.evidence:
+            values = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in e.values)
+            test = e.expr if e.result is True else f"not ({e.expr})"
+            lines.append(f"      because {test}  [{values}]")
+    if report.undetermined:
+        lines.append(f"  undetermined 无法判定 ({len(report.undetermined)}): record these facts to decide")
+        shown = report.undetermined if verbose else report.undetermined[:15]
+        for u in shown:
+            needs = ", ".join(u.needs[:6]) + (" …" if len(u.needs) > 6 else "")
+            lines.append(f"    ? {u.citation['rendered']}  needs: {needs}")
+        if len(shown) < len(report.undetermined):
+            lines.append(f"    … {len(report.undetermined) - len(shown)} more (use --verbose or --format json)")
+    lines.append(f"  not matched: {len(report.not_matched)}   not applicable: {len(report.not_applicable)}")
+    return "\n".join(lines)
