@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Dict, Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Diagnostic:
     def __str__(self) -> str:
         return f"{self.location}: {self.code} {self.message}"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         return {
             "code": self.code,
             "severity": self.severity,
@@ -72,7 +72,7 @@ class RecordError(SafetyRulesError):
         head = f"record {record_id!r}" if record_id else "record"
         super().__init__(head + ": " + "; ".join(f"{p}: {m}" for p, m in self.problems))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         return {
             "record_id": self.record_id,
             "errors": [{"path": p, "message": m} for p, m in self.problems],
