@@ -8,8 +8,12 @@ A pack at 100 % rule coverage can still leave most of its elementary tests unexe
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
+
+if TYPE_CHECKING:
+    from .testing import DetailedCoverage
 
 KINDS = ("rule", "condition", "threshold")
 
@@ -21,9 +25,9 @@ class Gates:
     threshold: Optional[float] = None
 
     @classmethod
-    def from_args(cls, args) -> "Gates":
+    def from_args(cls, args: argparse.Namespace) -> "Gates":
         base = getattr(args, "min_coverage", None)
-        values = {}
+        values: Dict[str, Optional[float]] = {}
         for kind in KINDS:
             own = getattr(args, f"min_{kind}_coverage", None)
             values[kind] = own if own is not None else base
@@ -34,7 +38,7 @@ class Gates:
         return self.condition is not None or self.threshold is not None
 
 
-def check_gates(pack: str, gates: Gates, rule_percent: float, detail) -> List[str]:
+def check_gates(pack: str, gates: Gates, rule_percent: float, detail: Optional[DetailedCoverage]) -> List[str]:
     """The failures of one pack, as messages; ``detail`` is the DetailedCoverage (None with --rules-only)."""
     measured = {"rule": rule_percent}
     if detail is not None:
@@ -53,7 +57,7 @@ def check_gates(pack: str, gates: Gates, rule_percent: float, detail) -> List[st
     return failures
 
 
-def add_gate_options(parser) -> None:
+def add_gate_options(parser: argparse.ArgumentParser) -> None:
     """The per-kind options (``--min-coverage`` itself is declared with the test command)."""
     for kind, what in (("rule", "rules with matched, not_matched and undetermined cases"),
                        ("condition", "elementary tests seen both true and false"),
