@@ -19,12 +19,13 @@ every file shows the author the form to keep. Nothing is overwritten unless ``--
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple, TypeVar
 
 from . import __version__
 from .errors import SafetyRulesError
@@ -43,7 +44,7 @@ class Created:
     """What ``new`` wrote, for the command's report."""
 
     root: str
-    files: tuple
+    files: Tuple[str, ...]
     pack_dir: str
 
 
@@ -308,7 +309,11 @@ def new_module(module_id: str, pack_dir: str, series: Optional[str] = None, indu
 
 # ------------------------------------------------------------------------------------------ command line
 
-def add_new_parser(sub) -> None:
+#: the command line's own parser class (its subparsers are made of it)
+_P = TypeVar("_P", bound=argparse.ArgumentParser)
+
+
+def add_new_parser(sub: argparse._SubParsersAction[_P]) -> None:
     p = sub.add_parser("new", help="start a pack (a project ready to install) or a module, passing lint and test as generated")
     kinds = p.add_subparsers(dest="kind", required=True, parser_class=type(p))
     pp = kinds.add_parser("pack", help="a new pack project NAME/ with a manifest, a module, tests, an example and a pyproject")
@@ -327,7 +332,7 @@ def add_new_parser(sub) -> None:
     pm.set_defaults(func=cmd_new)
 
 
-def cmd_new(args) -> int:
+def cmd_new(args: argparse.Namespace) -> int:
     import sys
 
     try:
