@@ -19,6 +19,11 @@ RATCHET = os.path.join(ROOT, "tools", "mypy-ratchet.txt")
 
 def mypy_errors() -> int:
     run = subprocess.run([sys.executable, "-m", "mypy", "safetyrules"], cwd=ROOT, capture_output=True, text=True)
+    missing = sorted(set(re.findall(r'Library stubs not installed for "([^"]+)"', run.stdout)))
+    if missing:
+        # the count would include these, and differ from CI's (which installs the test extra)
+        sys.exit(f"typecheck: no type stubs for {', '.join(missing)}: install the test extra (pip install -e '.[test]'), "
+                 "which pins them")
     last = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
     if last.startswith("Success"):
         return 0
