@@ -11,7 +11,7 @@ Load rule packs once, then evaluate inspection records::
 
 __version__ = "0.1.0"
 
-from .compiler import CompiledModule, CompiledRule, RuleSetIR  # noqa: E402
+from .ir import CompiledModule, CompiledRule, RuleSetIR  # noqa: E402
 from .errors import Diagnostic, EvaluationError, LoadError, Location, RecordError, SafetyRulesError  # noqa: E402
 from .loader import discover_packs  # noqa: E402
 from .model import Citation, FactSpec, Industry, Module, Pack, Rule, Text  # noqa: E402

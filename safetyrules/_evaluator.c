@@ -30,7 +30,6 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <structmember.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -250,6 +249,16 @@ static Rat eval_rat(Ctx *x, int32_t i) {
         case N_MIN: return rat_cmp(a, b) <= 0 ? a : b;
         default: return rat_cmp(a, b) >= 0 ? a : b;
         }
+    case N_CLAMP: {
+        Rat lo = eval_rat(x, nd->b), hi = eval_rat(x, nd->c);
+        a = eval_rat(x, nd->a);
+        if (!a.ok) return a;
+        if (!lo.ok) return lo;
+        if (!hi.ok) return hi;
+        if (!a.known || !lo.known || !hi.known) return rat_unknown();
+        if (rat_cmp(a, lo) < 0) a = lo;
+        return rat_cmp(a, hi) <= 0 ? a : hi;
+    }
     case N_IF: {
         int c = eval_bool(x, nd->a);
         if (c == T_TRUE) return eval_rat(x, nd->b);
@@ -367,6 +376,20 @@ static Num eval_num(Ctx *x, int32_t i) {
         r = (nd->op == N_MIN) == (a.v <= b.v) ? a : b;
         r.m = fmax(mag(&a), mag(&b)); r.exact = 0; r.integral = 0;
         return r;
+    case N_CLAMP: {
+        /* min(max(x, low), high): the value chosen is one of the three, so its error is theirs */
+        Num lo, hi;
+        a = eval_num(x, nd->a);
+        lo = eval_num(x, nd->b);
+        hi = eval_num(x, nd->c);
+        if (!a.known || !lo.known || !hi.known) return num_unknown();
+        r = a.v >= lo.v ? a : lo;
+        r = r.v <= hi.v ? r : hi;
+        if (!(a.exact && lo.exact && hi.exact)) {
+            r.m = fmax(fmax(mag(&a), mag(&lo)), mag(&hi)); r.exact = 0; r.integral = 0;
+        }
+        return r;
+    }
     case N_IF: {
         int c = eval_bool(x, nd->a);
         if (c == T_TRUE) return eval_num(x, nd->b);
@@ -1066,15 +1089,15 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
             if (check_index(nd->a, self->n_derived, 0, "derived")) return -1;
             refs[n_refs++] = self->derived_roots[nd->a];
             break;
-        case B_KNOWN_DERIVED: case N_NEG: case N_ABS: case B_NOT:
+        case B_KNOWN_DERIVED: case N_NEG: case B_NOT: CASE_FUNCTIONS_OF_1
             refs[n_refs++] = nd->a;
             break;
-        case N_ADD: case N_SUB: case N_MUL: case N_DIV: case N_MIN: case N_MAX: case N_DAYS:
+        case N_ADD: case N_SUB: case N_MUL: case N_DIV: CASE_FUNCTIONS_OF_2
         case B_CMP_NUM: case B_CMP_CODE: case B_CMP_BOOL:
             refs[n_refs++] = nd->a;
             refs[n_refs++] = nd->b;
             break;
-        case N_IF: case B_IF: case C_IF:
+        case N_IF: case B_IF: case C_IF: CASE_FUNCTIONS_OF_3
             refs[n_refs++] = nd->a;
             refs[n_refs++] = nd->b;
             refs[n_refs++] = nd->c;
@@ -1360,19 +1383,17 @@ static PyTypeObject ProgramType = {
 /* The envelope of a record (its keys and their types), the plan chosen by (industry, region, date,
  * as_of, jurisdiction), the program run, and a copy of what was decided -- for the common record,
  * in one call. Plans are made in Python (choosing module versions is not this file's business):
- * on a plan not yet made, run() returns the Lane's `miss` marker and the caller makes it and calls
- * again. A plan is None (such records take the general path) or a tuple
- * (program, today, day, as_of, notices, engine, plan). The report is made here, a Report instance
- * with its slots _head, _body and _pending set as Report's own docstring describes. */
+ * on a plan not yet made, run() asks the Python lane to make it (add_plan) and looks again. A plan is None (such records take the general path) or a tuple
+ * (program, today, day, as_of, notices, engine, layout). What was decided is returned as data, a
+ * tuple (head, layout, outcome bytes, snapshot of the record), from which the report is built in
+ * Python (safetyrules/evaluation.py), as every backend's is. */
 typedef struct {
     PyObject_HEAD
     PyObject *plans;  /* dict key -> plan (owned, shared with the Python side) */
-    PyObject *owner;  /* the Python lane: first item of the pending tuple (owned) */
-    PyObject *miss;   /* the marker returned on a missing plan (owned) */
+    PyObject *owner;  /* the Python lane, whose add_plan(record, as_of, jurisdiction) makes a missing plan (owned) */
     PyObject *backend; /* the backend name written in reports (owned) */
-    PyTypeObject *report_type; /* safetyrules.report.Report (owned) */
     PyObject *statuses; /* the report statuses: no applicable criteria, major hazard found, undetermined, no major hazard found (owned tuple) */
-    Py_ssize_t off_head, off_body, off_pending; /* where its three slots are */
+    PyObject *k_add_plan;
     KeyTable record_keys, site_keys;
     PyObject *k_record_id, *k_inspection_date, *k_site, *k_facts, *k_findings, *k_industry, *k_region, *k_attributes;
 } Lane;
@@ -1380,10 +1401,9 @@ typedef struct {
 static void Lane_dealloc(Lane *self) {
     Py_XDECREF(self->plans);
     Py_XDECREF(self->owner);
-    Py_XDECREF(self->miss);
     Py_XDECREF(self->backend);
-    Py_XDECREF(self->report_type);
     Py_XDECREF(self->statuses);
+    Py_XDECREF(self->k_add_plan);
     keytable_free(&self->record_keys);
     keytable_free(&self->site_keys);
     Py_XDECREF(self->k_record_id);
@@ -1408,26 +1428,12 @@ static int names_table(KeyTable *t, PyObject *names) {
     return 0;
 }
 
-/* The offset of an object slot (__slots__ entry) of a class, or -1 with an exception. */
-static Py_ssize_t slot_offset(PyTypeObject *type, const char *name) {
-    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
-    if (descr == NULL) return -1;
-    Py_ssize_t offset = -1;
-    if (Py_TYPE(descr) == &PyMemberDescr_Type && ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX)
-        offset = ((PyMemberDescrObject *)descr)->d_member->offset;
-    else
-        PyErr_Format(PyExc_TypeError, "%s.%s is not an object slot", type->tp_name, name);
-    Py_DECREF(descr);
-    return offset;
-}
-
-/* Lane(plans, owner, miss, backend, record_keys, site_keys, report_type, statuses) */
+/* Lane(plans, owner, backend, record_keys, site_keys, statuses) */
 static int Lane_init(Lane *self, PyObject *args, PyObject *kwds) {
     (void)kwds;
-    PyObject *plans, *owner, *miss, *backend, *record_keys, *site_keys, *statuses;
-    PyTypeObject *report_type;
-    if (!PyArg_ParseTuple(args, "O!OOO!OOO!O!", &PyDict_Type, &plans, &owner, &miss, &PyUnicode_Type, &backend, &record_keys,
-                          &site_keys, &PyType_Type, &report_type, &PyTuple_Type, &statuses))
+    PyObject *plans, *owner, *backend, *record_keys, *site_keys, *statuses;
+    if (!PyArg_ParseTuple(args, "O!OO!OOO!", &PyDict_Type, &plans, &owner, &PyUnicode_Type, &backend, &record_keys,
+                          &site_keys, &PyTuple_Type, &statuses))
         return -1;
     if (PyTuple_GET_SIZE(statuses) != 4) {
         PyErr_SetString(PyExc_ValueError, "four statuses");
@@ -1437,15 +1443,9 @@ static int Lane_init(Lane *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_RuntimeError, "a Lane is initialised once");
         return -1;
     }
-    /* reports are made here, with their three slots set: (head, None, pending) */
-    if ((self->off_head = slot_offset(report_type, "_head")) < 0 || (self->off_body = slot_offset(report_type, "_body")) < 0
-        || (self->off_pending = slot_offset(report_type, "_pending")) < 0)
-        return -1;
-    self->report_type = (PyTypeObject *)Py_NewRef(report_type);
     self->statuses = Py_NewRef(statuses);
     self->plans = Py_NewRef(plans);
     self->owner = Py_NewRef(owner);
-    self->miss = Py_NewRef(miss);
     self->backend = Py_NewRef(backend);
     if (names_table(&self->record_keys, record_keys) < 0 || names_table(&self->site_keys, site_keys) < 0) return -1;
 #define NAME(field, text) if ((self->field = PyUnicode_InternFromString(text)) == NULL) return -1;
@@ -1457,6 +1457,7 @@ static int Lane_init(Lane *self, PyObject *args, PyObject *kwds) {
     NAME(k_industry, "industry")
     NAME(k_region, "region")
     NAME(k_attributes, "attributes")
+    NAME(k_add_plan, "add_plan")
 #undef NAME
     return 0;
 }
@@ -1520,7 +1521,7 @@ static PyObject *copy_facts(PyObject *facts) {
 static PyObject *lane_run_plan(Lane *self, PyObject *raw, PyObject *site, PyObject *record_id, PyObject *facts,
                                PyObject *attributes, PyObject *plan);
 
-/* run(record, as_of, jurisdiction) -> a deferred Report | miss | None */
+/* run(record, as_of, jurisdiction) -> (head, layout, outcome bytes, snapshot) | None for the general path */
 static PyObject *Lane_run(Lane *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "run(record, as_of, jurisdiction)");
@@ -1574,13 +1575,20 @@ static PyObject *lane_decide(Lane *self, PyObject *raw, PyObject *site, PyObject
     PyObject *key = PyTuple_Pack(5, industry ? industry : Py_None, region ? region : Py_None, day ? day : Py_None, as_of_arg, jurisdiction);
     if (key == NULL) return NULL;
     PyObject *plan = PyDict_GetItemWithError(self->plans, key);
+    if (plan == NULL && !PyErr_Occurred()) {
+        /* the first record of its industry, region and date: the Python side chooses the module
+         * versions and lowers them (once), then the plan is looked up again */
+        PyObject *call_args[] = {self->owner, raw, as_of_arg, jurisdiction};
+        PyObject *made = PyObject_VectorcallMethod(self->k_add_plan, call_args, 4 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        if (made == NULL) { Py_DECREF(key); return NULL; }
+        Py_DECREF(made);
+        plan = PyDict_GetItemWithError(self->plans, key);
+    }
     Py_DECREF(key);
     if (plan == NULL) {
-        if (PyErr_Occurred()) { /* an unhashable value: the general path says what is wrong */
-            PyErr_Clear();
-            Py_RETURN_NONE;
-        }
-        return Py_NewRef(self->miss);
+        /* an unhashable value (the general path says what is wrong), or a plan dropped meanwhile */
+        PyErr_Clear();
+        Py_RETURN_NONE;
     }
     if (plan == Py_None) Py_RETURN_NONE;
     Py_INCREF(plan);
@@ -1633,16 +1641,9 @@ static PyObject *lane_run_plan(Lane *self, PyObject *raw, PyObject *site, PyObje
         for (Py_ssize_t m = 0; m < n_modules; m++) applied |= out[m] != T_FALSE;
         int status = !applied ? 0 : memchr(out + n_modules, O_MATCHED, n_rules) ? 1 : memchr(out + n_modules, O_UNDETERMINED, n_rules) ? 2 : 3;
         PyObject *head = PyTuple_Pack(7, record_id, pday, as_of, self->backend, notices, engine, PyTuple_GET_ITEM(self->statuses, status));
-        PyObject *pending = PyTuple_Pack(4, self->owner, plan_obj, outcomes, snapshot);
-        PyObject *report = head && pending ? self->report_type->tp_alloc(self->report_type, 0) : NULL;
-        if (report != NULL) {
-            *(PyObject **)((char *)report + self->off_head) = head; /* the slots take these references */
-            *(PyObject **)((char *)report + self->off_body) = Py_NewRef(Py_None);
-            *(PyObject **)((char *)report + self->off_pending) = pending;
-            result = report;
-        } else {
-            Py_XDECREF(head);
-            Py_XDECREF(pending);
+        if (head != NULL) {
+            result = PyTuple_Pack(4, head, plan_obj, outcomes, snapshot);
+            Py_DECREF(head);
         }
     }
 fail:
@@ -1654,7 +1655,7 @@ fail:
 
 static PyMethodDef Lane_methods[] = {
     {"run", (PyCFunction)(void (*)(void))Lane_run, METH_FASTCALL,
-     "run(record, as_of, jurisdiction) -> a deferred report | the miss marker | None for the general path"},
+     "run(record, as_of, jurisdiction) -> (head, layout, outcome bytes, snapshot) | None for the general path"},
     {NULL, NULL, 0, NULL},
 };
 

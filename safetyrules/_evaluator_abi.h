@@ -1,4 +1,4 @@
-/* Generated from safetyrules/ir/lowered.py by `python -m safetyrules.ir.lowered --header`: do not edit.
+/* Generated from safetyrules/ir/lowered.py by `python tools/abi_header.py`: do not edit.
  * The numbers of the lowered program, shared by the Python lowering and the C evaluator. */
 #ifndef SAFETYRULES_EVALUATOR_ABI_H
 #define SAFETYRULES_EVALUATOR_ABI_H
@@ -19,58 +19,59 @@ enum {
 #define SF_LO 2
 #define SF_HI 4
 
-/* node opcodes: numbers */
+/* node opcodes: numbers (forms, then the language's operators and functions) */
 enum {
     N_LIT = 0,
     N_FACT = 1,
     N_DERIVED = 2,
     N_NEG = 3,
-    N_ADD = 4,
-    N_SUB = 5,
-    N_MUL = 6,
-    N_DIV = 7,
-    N_MIN = 8,
-    N_MAX = 9,
-    N_ABS = 10,
-    N_IF = 11,
+    N_IF = 4,
+    N_ADD = 5,
+    N_SUB = 6,
+    N_MUL = 7,
+    N_DIV = 8,
+    N_MIN = 9,
+    N_MAX = 10,
+    N_ABS = 11,
     N_DAYS = 12,
+    N_CLAMP = 13,
 };
 
 /* node opcodes: truth values */
 enum {
-    B_LIT = 20,
-    B_FACT = 21,
-    B_DERIVED = 22,
-    B_NOT = 23,
-    B_AND = 24,
-    B_OR = 25,
-    B_CMP_NUM = 26,
-    B_CMP_CODE = 27,
-    B_CMP_BOOL = 28,
-    B_MEMBER = 29,
-    B_KNOWN_FACT = 30,
-    B_KNOWN_DERIVED = 31,
-    B_IF = 32,
+    B_LIT = 100,
+    B_FACT = 101,
+    B_DERIVED = 102,
+    B_NOT = 103,
+    B_AND = 104,
+    B_OR = 105,
+    B_CMP_NUM = 106,
+    B_CMP_CODE = 107,
+    B_CMP_BOOL = 108,
+    B_MEMBER = 109,
+    B_KNOWN_FACT = 110,
+    B_KNOWN_DERIVED = 111,
+    B_IF = 112,
 };
 
 /* node opcodes: codes (enum values, dates as ordinals) */
 enum {
-    C_LIT = 40,
-    C_FACT = 41,
-    C_DERIVED = 42,
-    C_TODAY = 43,
-    C_IF = 44,
+    C_LIT = 120,
+    C_FACT = 121,
+    C_DERIVED = 122,
+    C_TODAY = 123,
+    C_IF = 124,
 };
 
 /* node opcodes: items of lists and quantifiers */
 enum {
-    I_NUM = 50,
-    I_BOOL = 51,
-    I_CODE = 52,
-    B_KNOWN_ITEM = 53,
-    Q_ANY = 54,
-    Q_ALL = 55,
-    Q_COUNT = 56,
+    I_NUM = 130,
+    I_BOOL = 131,
+    I_CODE = 132,
+    B_KNOWN_ITEM = 133,
+    Q_ANY = 134,
+    Q_ALL = 135,
+    Q_COUNT = 136,
 };
 
 /* comparison codes */
@@ -99,10 +100,15 @@ enum {
 };
 
 /* limits */
-#define ABI_VERSION 5
+#define ABI_VERSION 698289131
 #define MAX_VARS 8
 #define MAX_LIST_ITEMS 10000
 
 #define FAST_NUMBER_LIMIT 9007199254740992.0 /* 2**53 */
+
+/* the language's functions by number of arguments (case labels) */
+#define CASE_FUNCTIONS_OF_1 case N_ABS:
+#define CASE_FUNCTIONS_OF_2 case N_MIN: case N_MAX: case N_DAYS:
+#define CASE_FUNCTIONS_OF_3 case N_CLAMP:
 
 #endif

@@ -11,98 +11,16 @@ from __future__ import annotations
 
 import os
 
-from dataclasses import dataclass, field, replace
-from functools import cached_property
-from datetime import date
+from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import Diagnostic, LoadError, Location, did_you_mean
 from .expr import ast
 from .expr.typecheck import ExprTypeError, Vocabulary, check, check_condition
 from .expr.types import LIST, Type
+from .ir.ruleset import CompiledModule, CompiledRule, OverlayVariant, RuleSetIR
 from .loader import ModuleSource, read_module, resolve_sources
-from .model import DerivedFact, FactSpec, Industry, Module, OverlayChange, Pack, Rule
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    rule: Rule
-    #: base facts this rule can read, directly or through derived facts (scope included)
-    base_facts: FrozenSet[str]
-    #: derived facts it reads, transitively, in evaluation order
-    derived: Tuple[str, ...]
-
-    @property
-    def id(self) -> str:
-        return self.rule.id
-
-
-@dataclass(frozen=True)
-class CompiledModule:
-    module: Module
-    rules: Tuple[CompiledRule, ...]
-    scope_base_facts: FrozenSet[str] = frozenset()
-    scope_derived: Tuple[str, ...] = ()
-    #: for a national module as changed by a provincial supplement: that supplement's module id
-    overlay_id: Optional[str] = None
-
-    @property
-    def id(self) -> str:
-        return self.module.id
-
-    @property
-    def key(self) -> str:
-        """Unique among the compiled modules and their provincial variants."""
-        return self.module.id if self.overlay_id is None else f"{self.module.id}@{self.overlay_id}"
-
-    @cached_property
-    def rule_ids(self) -> Tuple[str, ...]:
-        return tuple(r.rule.id for r in self.rules)
-
-    @cached_property
-    def module_json(self) -> dict:
-        """How a determination names its module."""
-        m = self.module
-        return {"id": m.id, "version": m.version, "document": m.document.title, "document_number": m.document.number}
-
-
-@dataclass(frozen=True)
-class OverlayVariant:
-    """A national module as a provincial supplement changes it, for records of that province."""
-
-    overlay_module_id: str
-    region: str
-    base_module_id: str
-    module: CompiledModule
-    changes: Tuple[OverlayChange, ...]
-
-
-@dataclass(frozen=True)
-class RuleSetIR:
-    """The compiled rule set. Immutable and picklable: safe to share across threads and processes."""
-
-    #: every fact declaration, by name (the first one where industries differ): for docs and lint
-    facts: Mapping[str, FactSpec]
-    #: industry -> fact vocabulary: within one industry a fact name has exactly one meaning
-    vocabularies: Mapping[str, Mapping[str, FactSpec]]
-    derived: Mapping[str, DerivedFact]
-    derived_order: Tuple[str, ...]
-    modules: Tuple[CompiledModule, ...]
-    packs: Tuple[Pack, ...]
-    rules: Mapping[str, CompiledRule] = field(default_factory=dict)
-    module_by_id: Mapping[str, CompiledModule] = field(default_factory=dict)
-    variants: Tuple[OverlayVariant, ...] = ()
-    #: industry id -> its declaration by a loaded pack (modules loaded without a pack add none)
-    industries: Mapping[str, Industry] = field(default_factory=dict)
-
-    def modules_in_force(self, day: date) -> Tuple[CompiledModule, ...]:
-        return tuple(m for m in self.modules if m.module.in_force(day))
-
-    def series(self) -> Dict[str, Tuple[CompiledModule, ...]]:
-        out: Dict[str, List[CompiledModule]] = {}
-        for m in self.modules:
-            out.setdefault(m.module.series, []).append(m)
-        return {k: tuple(sorted(v, key=lambda m: m.module.effective_from)) for k, v in out.items()}
+from .model import DerivedFact, FactSpec, Industry, Module, Pack, Rule
 
 
 def load_ir(specs: Sequence[str]) -> RuleSetIR:

@@ -13,12 +13,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import date
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .compiler import CompiledModule, CompiledRule, RuleSetIR
+from .ir import CompiledModule, CompiledRule, RuleSetIR
 from .errors import EvaluationError
 from .interpreter import UNKNOWN, Interpreter, ItemBinding, RuleVerdict, _display
-from .records import Record
+from .ir.lowered import OUTCOMES
+from .records import Record, RecordParser
 from .report import Determination, Evidence, Explanation, Notice, Report, RuleIds, UndeterminedRule
 
 
@@ -57,12 +58,26 @@ class Decisions:
     interpreter: Optional[Interpreter] = None
 
 
+#: what a backend that decides plain records in one call returns: (report head, the layout of the
+#: outcomes, the outcome bytes, a snapshot of the record) -- data, made into a report by
+#: :func:`safetyrules.report.deferred_report` and read through :class:`OutcomeLayout`
+PlainDecision = Tuple[tuple, "OutcomeLayout", bytes, Dict[str, Any]]
+
+
 class Backend(ABC):
-    """An executor of the compiled rule set. Implementations live in ``safetyrules.backends``."""
+    """An executor of the compiled rule set. Implementations live in ``safetyrules.backends``.
 
-    name: str = "abstract"
+    Every backend decides parsed records (:meth:`decide`). A backend may also decide the plainest
+    records -- dicts as they come from JSON -- in one call, without making a :class:`Record`
+    (:attr:`decide_plain`): it returns a :data:`PlainDecision`, or None to decline, and the caller
+    then parses the record (which names any problem) and calls :meth:`decide`.
+    """
 
-    def __init__(self, ir: RuleSetIR):
+    name: ClassVar[str] = "abstract"
+    #: ``decide_plain(raw, as_of, jurisdiction)``, when the backend has such an entry
+    decide_plain: Optional[Callable[[Any, Optional[date], Optional[str]], Optional[PlainDecision]]] = None
+
+    def __init__(self, ir: RuleSetIR, *, compiled: bool = True):
         self.ir = ir
 
     @abstractmethod
@@ -71,6 +86,14 @@ class Backend(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional: only backends that hold engine state override it
         """Release engine resources (durable-rules keeps process-global state)."""
+
+
+def engine_info(ir: RuleSetIR) -> Dict[str, Any]:
+    """What a report says produced it: the library and the packs, with their versions."""
+    from . import __version__
+    from .packs import describe as describe_pack
+
+    return {"library": "safetyrules", "library_version": __version__, "packs": [describe_pack(p) for p in ir.packs]}
 
 
 def select_modules(ir: RuleSetIR, record: Record, as_of: Optional[date] = None, jurisdiction: Optional[str] = None) -> Selection:
@@ -372,3 +395,117 @@ def interpret_all(ir: RuleSetIR, record: Record, selection: Selection) -> Decisi
     for cm in selection.modules:
         interpret_module(cm, decisions.interpreter, decisions)
     return decisions
+
+
+# --------------------------------------------------------------------------- compact decisions
+
+class OutcomeLayout:
+    """How compact decisions map to rules, for the records of one industry, region and date.
+
+    A backend that decides a whole program at once (the compiled evaluator) answers with one byte per
+    module scope and one per rule, in program order; this is what those positions mean (the modules
+    in force, the rule at each position) and how to turn them into a report's lists, explained the
+    way every backend's decisions are. Rules over lists of items need the positions of their matched
+    and undetermined items: ``item_positions(facts, attributes, today, rule positions)`` asks the
+    backend for them when a report is read, not while deciding.
+    """
+
+    __slots__ = ("ir", "parse", "day", "today", "selection", "offsets", "n_modules", "rule_ids", "position", "item_positions", "backend")
+
+    def __init__(
+        self,
+        ir: RuleSetIR,
+        parse: RecordParser,
+        day: date,
+        selection: Selection,
+        offsets: Tuple[int, ...],
+        item_positions: Callable[..., Optional[Mapping[int, Tuple[Sequence[int], Sequence[int]]]]],
+        backend: str,
+    ):
+        self.ir, self.parse, self.day, self.selection, self.offsets = ir, parse, day, selection, offsets
+        self.today = day.toordinal()  # the inspection date that rules read (as_of only chooses versions)
+        self.n_modules = len(selection.modules)
+        #: rule id at each position of the outcome bytes (after the module scopes), and the reverse
+        self.rule_ids = (None,) * self.n_modules + tuple(rid for cm in selection.modules for rid in cm.rule_ids)
+        self.position = {rid: i for i, rid in enumerate(self.rule_ids) if rid is not None}
+        self.item_positions = item_positions
+        self.backend = backend
+
+    def matched_ids(self, decided: PlainDecision) -> Tuple[str, ...]:
+        return tuple(self.rule_ids[i] for i in _positions(decided[2], 1, self.n_modules))
+
+    def undetermined_ids(self, decided: PlainDecision) -> Tuple[str, ...]:
+        return tuple(self.rule_ids[i] for i in _positions(decided[2], 2, self.n_modules))
+
+    def outcome(self, decided: PlainDecision, rule_id: str) -> str:
+        i = self.position.get(rule_id)
+        return "not_evaluated" if i is None else OUTCOMES[decided[2][i]]
+
+    def build(self, decided: PlainDecision) -> tuple:
+        """The report's lists: the outcome bytes as module vectors, explained as every backend's are."""
+        _, _, out, snapshot = decided
+        decisions = Decisions()
+        over_items = []  # (module vector's items, rule's index in its module, rule's index in the program)
+        for m, (cm, offset) in enumerate(zip(self.selection.modules, self.offsets)):
+            scope = _SCOPES[out[m]]
+            decisions.scopes[cm.id] = scope
+            if scope is False:
+                continue
+            part = out[offset:offset + len(cm.rules)]
+            if not part.strip(b"\x00"):
+                decisions.vectors[cm.id] = _NOTHING
+                continue
+            vector = ModuleVector(
+                hits=_positions(part, 1), undetermined=_positions(part, 2), not_applicable=_positions(part, 3), interpreted={}, items={},
+            )
+            decisions.vectors[cm.id] = vector
+            first = offset - self.n_modules
+            over_items.extend(
+                (vector.items, i, first + i) for i in vector.hits + vector.undetermined if cm.rules[i].rule.for_each is not None
+            )
+        if over_items:
+            # which items matched and which are undetermined, so that each is explained on its own
+            site = snapshot.get("site") or {}
+            found = self.item_positions(snapshot["facts"], site.get("attributes") or None, self.today, tuple(r for _, _, r in over_items))
+            for items, i, r in over_items:
+                if found and r in found:
+                    items[i] = found[r]
+        record = _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot)
+        return report_lists(self.ir, record, self.selection, decisions, self.backend)  # type: ignore[arg-type]
+
+
+#: module scope bytes of compact decisions (Kleene truth values), as the report reads them
+_SCOPES = (False, True, None)
+_NOTHING = ModuleVector((), (), (), {})
+
+
+def _positions(part: bytes, code: int, start: int = 0) -> Tuple[int, ...]:
+    """The indices of ``code`` in ``part`` from ``start`` (few: matched and undetermined rules are rare)."""
+    out = []
+    i = part.find(code, start)
+    while i >= 0:
+        out.append(i)
+        i = part.find(code, i + 1)
+    return tuple(out)
+
+
+class _DeferredRecord:
+    """The record as the reference interpreter reads it, validated the general way when first read
+    (for explanations only: the decisions are made)."""
+
+    def __init__(self, record_id: str, inspection_date: date, parse: RecordParser, raw: dict):
+        self.record_id = record_id
+        self.inspection_date = inspection_date
+        site = raw["site"]
+        self.industry = site["industry"]
+        self.region = site.get("region")
+        self._parse, self._raw, self._record = parse, raw, None
+
+    def __getattr__(self, name: str) -> Any:  # values, site, findings, fast: read through once, then kept
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._record is None:
+            self._record = self._parse(self._raw)
+            record = self._record
+            self.values, self.site, self.findings, self.fast = record.values, record.site, record.findings, record.fast
+        return getattr(self._record, name)

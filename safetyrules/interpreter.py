@@ -18,8 +18,9 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Dict, FrozenSet, Mapping, NamedTuple, Optional, Tuple
 
-from .compiler import CompiledModule, CompiledRule, RuleSetIR
+from .ir import CompiledModule, CompiledRule, RuleSetIR
 from .expr import ast
+from .expr.language import ARITHMETIC, COMPARISONS, FUNCTIONS
 from .expr.types import NUMBER
 from .records import Record, exact
 
@@ -176,16 +177,11 @@ class Interpreter:
         reads = _merge_reads(left.reads, right.reads)
         if left.value is UNKNOWN or right.value is UNKNOWN:
             return Value(UNKNOWN, left.needs | right.needs, (), reads)
-        a, b = left.value, right.value
-        if node.op == "+":
-            return Value(a + b, reads=reads)
-        if node.op == "-":
-            return Value(a - b, reads=reads)
-        if node.op == "*":
-            return Value(a * b, reads=reads)
-        if b == 0:
-            return Value(UNKNOWN, frozenset({f"{ast.to_source(node.right)} (is 0: division undefined)"}), (), reads)
-        return Value(a / b, reads=reads)
+        operator = ARITHMETIC[node.op]
+        value = operator.exact(left.value, right.value)
+        if value is None:
+            return Value(UNKNOWN, frozenset({f"{ast.to_source(node.right)} ({operator.undefined})"}), (), reads)
+        return Value(value, reads=reads)
 
     def _atom(self, node, result, needs, reads, items) -> Value:
         item = None
@@ -199,11 +195,7 @@ class Interpreter:
         reads = _merge_reads(left.reads, right.reads)
         if left.value is UNKNOWN or right.value is UNKNOWN:
             return self._atom(node, UNKNOWN, left.needs | right.needs, reads, items)
-        a, b, op = left.value, right.value, node.op
-        result = {
-            "<": lambda: a < b, "<=": lambda: a <= b, ">": lambda: a > b, ">=": lambda: a >= b,
-            "==": lambda: a == b, "!=": lambda: a != b,
-        }[op]()
+        result = COMPARISONS[node.op].holds(left.value, right.value)
         return self._atom(node, result, frozenset(), reads, items)
 
     def _Member(self, node, items):
@@ -259,16 +251,7 @@ class Interpreter:
             return Value(chosen.value, chosen.needs, cond.atoms + chosen.atoms, reads)
         if any(a.value is UNKNOWN for a in args):
             return Value(UNKNOWN, frozenset().union(*(a.needs for a in args)), (), reads)
-        vals = [a.value for a in args]
-        if func == "min":
-            return Value(min(vals), reads=reads)
-        if func == "max":
-            return Value(max(vals), reads=reads)
-        if func == "abs":
-            return Value(abs(vals[0]), reads=reads)
-        if func == "days_between":
-            return Value(Fraction((vals[1] - vals[0]).days), reads=reads)
-        raise AssertionError(func)  # pragma: no cover
+        return Value(FUNCTIONS[func].exact(*(a.value for a in args)), reads=reads)
 
     def _Quantifier(self, node, items):
         lst = self.fact(node.list_name)

@@ -14,7 +14,7 @@ from fractions import Fraction
 import re
 from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Set, Tuple
 
-from .compiler import CompiledModule, RuleSetIR
+from .ir import CompiledModule, RuleSetIR
 from .errors import Location
 from .expr import ast
 

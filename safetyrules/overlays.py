@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping
 
-from .compiler import RuleSetIR
+from .ir import RuleSetIR
 
 
 def overlay_report(ir: RuleSetIR) -> Dict[str, Any]:

@@ -529,3 +529,21 @@ def parse_record(
         findings=tuple(findings),
         fast=fast,
     )
+
+
+class RecordParser:
+    """``parse_record`` bound to one rule set's vocabularies: the one place where a record is checked
+    and normalised, whichever backend then decides it. (The compiled evaluator accepts the plainest
+    records on its own, and declines everything else to this parser, which names the problem.)"""
+
+    __slots__ = ("_vocabularies", "_derived", "_kinds")
+
+    def __init__(self, vocabularies: Mapping[str, Mapping[str, FactSpec]], derived_names: Any = ()):
+        self._vocabularies = vocabularies
+        self._derived = derived_names
+        self._kinds = {industry: fast_kinds(vocabulary) for industry, vocabulary in vocabularies.items()}
+
+    def __call__(self, raw: Any) -> Record:
+        if isinstance(raw, Record):
+            return raw
+        return parse_record(raw, self._vocabularies, self._derived, self._kinds)

@@ -310,15 +310,14 @@ class Report:
     """
 
     # Fields are read-only properties over three private slots, so that a deferred report is made
-    # with three stores (the compiled evaluator makes them in C): _head = (record_id,
-    # inspection_date, as_of, backend, notices, engine[, status when deferred]), _body = the lists
-    # or None until built, and _pending = (builder, *arguments), whose builder answers
-    # matched_ids(pending), undetermined_ids(pending), outcome(pending, rule_id) and
-    # build(pending) -> the lists.
+    # with three stores (deferred_report below): _head = (record_id, inspection_date, as_of, backend,
+    # notices, engine[, status when deferred]), _body = the lists or None until built, and _pending =
+    # a backend's compact decision (head, layout, outcome bytes, record snapshot), whose layout
+    # (safetyrules.evaluation.OutcomeLayout) answers matched_ids, undetermined_ids, outcome and build.
     __slots__ = ("_head", "_body", "_pending")
     _head: Tuple[Any, ...]  # its fields' types are those of the properties below
     _body: Optional[_Body]
-    _pending: Any  # None, or (builder, *arguments) as above: made by the backends, read by duck typing
+    _pending: Any  # None, or a backend's compact decision as above (its layout is duck-typed)
 
     def __init__(
         self,
@@ -369,7 +368,7 @@ class Report:
         body = self._body
         if body is None:
             pending = self._pending
-            body = self._body = pending[0].build(pending)
+            body = self._body = pending[1].build(pending)
             self._pending = None
         return body
 
@@ -421,7 +420,7 @@ class Report:
         """The criteria met, once each (a rule over a list may be met by several items)."""
         if self._body is None:
             pending = self._pending
-            matched: Tuple[str, ...] = pending[0].matched_ids(pending)
+            matched: Tuple[str, ...] = pending[1].matched_ids(pending)
             return matched
         return tuple(dict.fromkeys(d.rule_id for d in self.determinations))
 
@@ -430,7 +429,7 @@ class Report:
         """The criteria the facts cannot decide (not met by any item either)."""
         if self._body is None:
             pending = self._pending
-            undetermined: Tuple[str, ...] = pending[0].undetermined_ids(pending)
+            undetermined: Tuple[str, ...] = pending[1].undetermined_ids(pending)
             return undetermined
         matched = set(self.matched_rule_ids)
         return tuple(dict.fromkeys(u.rule_id for u in self.undetermined if u.rule_id not in matched))
@@ -439,7 +438,7 @@ class Report:
         """matched | not_matched | undetermined | not_applicable | not_evaluated."""
         if self._body is None:
             pending = self._pending
-            outcome: Outcome = pending[0].outcome(pending, rule_id)
+            outcome: Outcome = pending[1].outcome(pending, rule_id)
             return outcome
         if any(d.rule_id == rule_id for d in self.determinations):
             return "matched"
@@ -490,6 +489,19 @@ class Report:
             "notices": [n.to_json() for n in self.notices],
             "engine": dict(self._head[5], backend=self.backend),
         }
+
+
+_new_report = object.__new__
+
+
+def deferred_report(decided: Tuple[Any, ...]) -> Report:
+    """A report from a backend's compact decision (see ``safetyrules.evaluation.PlainDecision``): its
+    status is known now, its lists are built from the decision when first read."""
+    report = _new_report(Report)
+    report._head = decided[0]
+    report._body = None
+    report._pending = decided
+    return report
 
 
 def _tri(value: Optional[bool]) -> Union[bool, str]:

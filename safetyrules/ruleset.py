@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
-from . import __version__
 from .backends import backend_class
-from .backends import compiled as compiled_backend
-from .compiler import CompiledRule, RuleSetIR, load_ir
+from .compiler import load_ir
+from .ir import CompiledRule, RuleSetIR
 from .errors import RecordError
-from .evaluation import build_report, select_modules
+from .evaluation import build_report, engine_info, select_modules
 from .model import FactSpec, Module, Pack
-from .records import Record, fast_kinds, parse_record
-from .report import Report
+from .records import Record, RecordParser
+from .report import Report, deferred_report
 
 RecordInput = Union[Mapping[str, Any], Record]
 
@@ -27,22 +26,13 @@ class RuleSet:
     def __init__(self, ir: RuleSetIR, backend: str = "native", *, compiled: bool = True):
         self._ir = ir
         self._backend_name = backend
-        self._backend = backend_class(backend)(ir)
+        self._backend = backend_class(backend)(ir, compiled=compiled)
         # (industry, region, day) -> modules in force: records of one campaign share a few days
         self._selections: dict = {}
-        self._kinds = {industry: fast_kinds(vocab) for industry, vocab in ir.vocabularies.items()}
-        from .packs import describe as describe_pack
-
-        self._engine = {
-            "library": "safetyrules",
-            "library_version": __version__,
-            "packs": [describe_pack(p) for p in ir.packs],
-        }
-        # The native backend's fast lane: plain records on the compiled (C) evaluator.
-        self._lane = self._lane_run = None
-        if backend == "native" and compiled and compiled_backend.AVAILABLE:
-            self._lane = compiled_backend.CompiledLane(ir, self.parse_record, self._engine)
-            self._lane_run = self._lane.run
+        self._parse = RecordParser(ir.vocabularies, ir.derived)
+        self._engine = engine_info(ir)
+        #: the backend's one-call entry for plain records, if it has one
+        self._decide_plain = self._backend.decide_plain
 
     # -------------------------------------------------------------- what is loaded
     @property
@@ -72,7 +62,7 @@ class RuleSet:
     @property
     def compiled(self) -> bool:
         """Whether plain records are decided by the compiled (C) evaluator (native backend only)."""
-        return self._lane is not None
+        return self._decide_plain is not None
 
     def with_backend(self, backend: str, *, compiled: bool = True) -> "RuleSet":
         """The same compiled rules on another backend (no reloading); ``compiled=False`` keeps the
@@ -82,24 +72,18 @@ class RuleSet:
     # -------------------------------------------------------------- evaluation
     def parse_record(self, raw: RecordInput) -> Record:
         """Validate a record against this rule set's vocabulary; raises :class:`RecordError`."""
-        if isinstance(raw, Record):
-            return raw
-        return parse_record(raw, self._ir.vocabularies, self._ir.derived, self._kinds)
+        return self._parse(raw)
 
     def evaluate(self, record: RecordInput, *, as_of: Optional[date] = None, jurisdiction: Optional[str] = None) -> Report:
         """Judge one record by the module versions in force on its inspection date (or ``as_of``).
 
         Raises :class:`RecordError` for a malformed record.
         """
-        if self._lane_run is not None:
-            got = self._lane_run(record, as_of, jurisdiction)  # one C call for the common record (None: not a plain record)
-            if got.__class__ is Report:
-                return got
-            if got is not None:  # the first record of its industry, region and date: make its plan
-                report = self._lane.evaluate(record, as_of, jurisdiction)
-                if report is not None:
-                    return report
-        parsed = self.parse_record(record)
+        if self._decide_plain is not None:
+            decided = self._decide_plain(record, as_of, jurisdiction)  # one C call for the common record
+            if decided is not None:
+                return deferred_report(decided)
+        parsed = self._parse(record)
         key = (parsed.industry, jurisdiction or parsed.region, as_of or parsed.inspection_date)
         selection = self._selections.get(key)
         if selection is None:
@@ -114,9 +98,10 @@ class RuleSet:
         """The report of a plain record on the compiled evaluator, or None where it declines (an
         invalid record, a fact it does not take, no compiled evaluator): then call :meth:`evaluate`,
         which gives the same report or names the problem."""
-        if self._lane is None or type(record) is not dict:
+        if self._decide_plain is None:
             return None
-        return self._lane.evaluate(record)
+        decided = self._decide_plain(record, None, None)
+        return None if decided is None else deferred_report(decided)
 
     def evaluate_many(
         self, records: Iterable[RecordInput], *, as_of: Optional[date] = None

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, 
 from ..errors import did_you_mean
 
 if TYPE_CHECKING:
-    from ..compiler import RuleSetIR
+    from ..ir import RuleSetIR
     from ..model import Module
     from ..report import Report
 

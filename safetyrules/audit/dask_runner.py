@@ -26,7 +26,7 @@ from .runner import AuditContext, PartResult, audit_part
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-    from ..compiler import RuleSetIR
+    from ..ir import RuleSetIR
 
 #: contexts bound on this worker process, by the id of the scattered IR object
 _CONTEXTS: Dict[Tuple[int, str], AuditContext] = {}

@@ -42,7 +42,7 @@ from .readers import (
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from ..compiler import RuleSetIR
+    from ..ir import RuleSetIR
     from ..records import Record
     from ..report import Report
     from ..ruleset import RuleSet

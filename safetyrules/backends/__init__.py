@@ -1,7 +1,9 @@
-"""Backends: executors of the compiled rule set (the IR).
+"""Backends: executors of the compiled rule set (the IR), each behind :class:`~safetyrules.evaluation.Backend`.
 
-``native`` (the default) runs generated Python code over the IR with an exact, three-valued fast path;
-``interpreter`` runs the reference semantics directly; ``durable`` runs the rules in durable-rules.
+``native`` (the default) decides plain records on the compiled evaluator (C, ``compiled.py``) and
+the rest with Python generated from the IR (``native.py``); ``interpreter`` runs the reference
+semantics directly; ``durable`` runs the rules in durable-rules. Every backend returns decisions;
+reports are built from them in one place (``safetyrules/evaluation.py``).
 """
 
 from __future__ import annotations

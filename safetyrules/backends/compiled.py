@@ -21,15 +21,16 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..compiler import CompiledModule, RuleSetIR
-from ..evaluation import Decisions, ModuleVector, Selection, report_lists, select_modules
+from ..ir import CompiledModule, RuleSetIR
+from ..evaluation import OutcomeLayout, select_modules
 from ..expr import ast
+from ..expr.language import ARITHMETIC, FUNCTIONS
 from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
 from ..model import FactSpec
-from ..records import FAST_NUMBER_LIMIT, RECORD_KEYS, SITE_KEYS, Record, parse_date
-from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD_FOUND, UNDETERMINED, Report
+from ..records import FAST_NUMBER_LIMIT, RECORD_KEYS, SITE_KEYS, Record, RecordParser, parse_date
+from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD_FOUND, UNDETERMINED
 from ..ir.lowered import (
     ABI_VERSION,
     B_AND,
@@ -46,12 +47,12 @@ from ..ir.lowered import (
     B_MEMBER,
     B_NOT,
     B_OR,
+    COMPARE,
     C_DERIVED,
     C_FACT,
     C_IF,
     C_LIT,
     C_TODAY,
-    COMPARE,
     I_BOOL,
     I_CODE,
     I_NUM,
@@ -63,20 +64,12 @@ from ..ir.lowered import (
     K_NUM,
     K_REJECT,
     MAX_VARS,
-    N_ABS,
-    N_ADD,
-    N_DAYS,
     N_DERIVED,
-    N_DIV,
     N_FACT,
     N_IF,
     N_LIT,
-    N_MAX,
-    N_MIN,
-    N_MUL,
     N_NEG,
-    N_SUB,
-    OUTCOMES,
+    OPCODES,
     Q_ALL,
     Q_ANY,
     Q_COUNT,
@@ -105,7 +98,6 @@ _evaluator, UNAVAILABLE_REASON = _load_evaluator()
 #: whether the C evaluator is importable and current
 AVAILABLE = _evaluator is not None
 
-_ARITH = {"+": N_ADD, "-": N_SUB, "*": N_MUL, "/": N_DIV}
 _INT64 = 2**63 - 1
 
 #: module scope bytes as run() returns them
@@ -241,7 +233,7 @@ class _Lowering:
             if node.left.ty.kind != NUMBER or node.right.ty.kind != NUMBER:
                 raise NotLowerable(f"arithmetic on {node.left.ty.kind}")
             left, right = self.lower(node.left), self.lower(node.right)
-            return self.emit(_ARITH[node.op], a=left, b=right)
+            return self.emit(OPCODES[ARITHMETIC[node.op].opcode], a=left, b=right)
         if isinstance(node, ast.Compare):
             return self.compare(node)
         if isinstance(node, ast.Member):
@@ -365,13 +357,7 @@ class _Lowering:
         if func == "if":
             op = (N_IF, B_IF, C_IF)[_value_kind(kind)]
             return self.emit(op, a=args[0], b=args[1], c=args[2])
-        if func in ("min", "max"):
-            return self.emit(N_MIN if func == "min" else N_MAX, a=args[0], b=args[1])
-        if func == "abs":
-            return self.emit(N_ABS, a=args[0])
-        if func == "days_between":
-            return self.emit(N_DAYS, a=args[0], b=args[1])
-        raise NotLowerable(f"function {func}")
+        return self.emit(OPCODES[FUNCTIONS[func].opcode], *args)
 
 
 def _cost(node: ast.Node, derived: Mapping[str, Any]) -> int:
@@ -398,6 +384,20 @@ def _exact_float(bound: Any) -> float:
 
 
 @dataclass(frozen=True)
+class ProgramTables:
+    """The lowered program as data, exactly as the C evaluator receives it (and as ``safetyrules ir
+    --lowered`` prints it)."""
+
+    slot_names: Tuple[str, ...]
+    slots: Tuple[tuple, ...]
+    nodes: Tuple[tuple, ...]
+    kids: Tuple[int, ...]
+    derived_roots: Tuple[int, ...]
+    module_rows: Tuple[tuple, ...]
+    rule_rows: Tuple[tuple, ...]
+
+
+@dataclass(frozen=True)
 class CompiledProgram:
     """One industry's modules in force, lowered: ``program.run(facts, attributes, today)`` decides them."""
 
@@ -405,6 +405,7 @@ class CompiledProgram:
     program: Any  # safetyrules._evaluator.Program
     #: offset of each module's first rule outcome in run()'s result (after the module scope bytes)
     offsets: Tuple[int, ...]
+    tables: ProgramTables
 
 
 def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule]) -> CompiledProgram:
@@ -419,11 +420,15 @@ def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule
         offsets.append(len(modules) + len(rule_rows))
         for compiled in cm.rules:
             rule_rows.append(lowering.rule(compiled.rule))
-    program = _evaluator.Program(
-        lowering.slotmap, lowering.slots(), lowering.nodes, lowering.kids, lowering.derived_roots,
-        module_rows, rule_rows, TIE_TOLERANCE,
+    tables = ProgramTables(
+        tuple(lowering.slotmap), tuple(lowering.slots()), tuple(lowering.nodes), tuple(lowering.kids),
+        tuple(lowering.derived_roots), tuple(module_rows), tuple(rule_rows),
     )
-    return CompiledProgram(tuple(modules), program, tuple(offsets))
+    program = _evaluator.Program(
+        lowering.slotmap, list(tables.slots), list(tables.nodes), list(tables.kids), list(tables.derived_roots),
+        list(tables.module_rows), list(tables.rule_rows), TIE_TOLERANCE,
+    )
+    return CompiledProgram(tuple(modules), program, tuple(offsets), tables)
 
 
 # --------------------------------------------------------------------------- the fast lane
@@ -431,42 +436,28 @@ def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule
 _EMPTY: dict = {}
 
 
-class _Plan:
-    """How records of one industry, region and date are judged: the selection and its program."""
-
-    __slots__ = ("day", "today", "selection", "program", "n_modules", "rule_ids", "position")
-
-    def __init__(self, day: date, selection: Selection, program: CompiledProgram):
-        self.day = day
-        self.today = day.toordinal()  # the inspection date that rules read (as_of only chooses versions)
-        self.selection = selection
-        self.program = program
-        self.n_modules = len(selection.modules)
-        #: rule id at each position of the outcome bytes (after the module scopes), and the reverse
-        self.rule_ids = (None,) * self.n_modules + tuple(rid for cm in selection.modules for rid in cm.rule_ids)
-        self.position = {rid: i for i, rid in enumerate(self.rule_ids) if rid is not None}
-
-
 class CompiledLane:
-    """Evaluates plain records (dicts from JSON) on the compiled evaluator, or declines (None).
+    """Decides plain records (dicts from JSON) on the compiled evaluator, or declines (None).
 
     Declining is the rule for anything unusual -- a malformed envelope, a fact the C code does not
     accept, a module it cannot run -- and the caller then takes the general path, which gives the
     same report or the proper error. The envelope checks, the plan lookup, the run and the copy of
-    the record are one C call (``run``); plans are made here, on the first record that needs one.
+    the record are one C call (:attr:`run`), which returns what was decided as data
+    (:data:`safetyrules.evaluation.PlainDecision`); on the first record of an industry, region and
+    date it calls :meth:`add_plan` to choose the module versions and lower them.
     """
 
-    def __init__(self, ir: RuleSetIR, parse: Callable[[dict], Record], engine: Dict[str, Any]):
+    def __init__(self, ir: RuleSetIR, parse: RecordParser, engine: Dict[str, Any], backend: str = "native"):
         self._ir = ir
         self._parse = parse
         self._engine = engine
+        self._backend = backend
         #: (industry, region, inspection date as given, as_of, jurisdiction) -> plan tuple or None
         self._plans: Dict[tuple, Optional[tuple]] = {}
         self._programs: Dict[tuple, Optional[CompiledProgram]] = {}
-        self.miss = object()
         statuses = (NO_APPLICABLE_CRITERIA, MAJOR_HAZARD_FOUND, UNDETERMINED, NO_MAJOR_HAZARD_FOUND)
-        lane = _evaluator.Lane(self._plans, self, self.miss, "native", RECORD_KEYS, SITE_KEYS, Report, statuses)
-        #: run(record, as_of, jurisdiction) -> a deferred Report | miss | None
+        lane = _evaluator.Lane(self._plans, self, backend, RECORD_KEYS, SITE_KEYS, statuses)
+        #: run(record, as_of, jurisdiction) -> PlainDecision | None
         self.run = lane.run
 
     def program_for(self, industry: str, modules: Sequence[CompiledModule]) -> Optional[CompiledProgram]:
@@ -479,7 +470,7 @@ class CompiledLane:
         return self._programs[key]
 
     def _plan(self, industry: Any, region: Any, day_raw: Any, as_of: Optional[date], jurisdiction: Optional[str]) -> Optional[tuple]:
-        """The plan tuple the C lane reads: (program, today, day, as_of, notices, engine, plan)."""
+        """The plan tuple the C lane reads: (program, today, day, as_of, notices, engine, layout)."""
         if not isinstance(industry, str) or industry not in self._ir.vocabularies:
             return None
         if region is not None and not isinstance(region, str):
@@ -492,106 +483,13 @@ class CompiledLane:
         program = self.program_for(industry, selection.modules)
         if program is None:
             return None
-        plan = _Plan(day, selection, program)
-        return (program.program, plan.today, day, selection.day, selection.notices, self._engine, plan)
+        layout = OutcomeLayout(self._ir, self._parse, day, selection, program.offsets, program.program.items, self._backend)
+        return (program.program, layout.today, day, selection.day, selection.notices, self._engine, layout)
 
     def add_plan(self, raw: dict, as_of: Optional[date], jurisdiction: Optional[str]) -> None:
-        """Make the plan for a record whose envelope the C lane accepted (it returned ``miss``)."""
+        """Make the plan for a record whose envelope the C lane accepted (called by the C lane)."""
         site = raw["site"]
         key = (site.get("industry"), site.get("region"), raw.get("inspection_date"), as_of, jurisdiction)
         if len(self._plans) > 4096:
             self._plans.clear()
         self._plans[key] = self._plan(*key)
-
-    def evaluate(self, raw: dict, as_of: Optional[date] = None, jurisdiction: Optional[str] = None) -> Optional[Report]:
-        got = self.run(raw, as_of, jurisdiction)
-        if got is self.miss:
-            self.add_plan(raw, as_of, jurisdiction)
-            got = self.run(raw, as_of, jurisdiction)
-        return None if got is self.miss else got
-
-    # ----------------------------------------------------------------- deferred reports
-    @staticmethod
-    def matched_ids(pending: tuple) -> Tuple[str, ...]:
-        _, plan, out, _ = pending
-        return tuple(plan.rule_ids[i] for i in _positions(out, 1, plan.n_modules))
-
-    @staticmethod
-    def undetermined_ids(pending: tuple) -> Tuple[str, ...]:
-        _, plan, out, _ = pending
-        return tuple(plan.rule_ids[i] for i in _positions(out, 2, plan.n_modules))
-
-    @staticmethod
-    def outcome(pending: tuple, rule_id: str) -> str:
-        _, plan, out, _ = pending
-        i = plan.position.get(rule_id)
-        return "not_evaluated" if i is None else OUTCOMES[out[i]]
-
-    def build(self, pending: tuple) -> tuple:
-        """A deferred report's lists: the outcome bytes as module vectors, explained as every backend's are."""
-        _, plan, out, snapshot = pending
-        decisions = Decisions()
-        over_items = []  # (module vector's items, rule's index in its module, rule's index in the program)
-        for m, (cm, offset) in enumerate(zip(plan.program.modules, plan.program.offsets)):
-            scope = SCOPES[out[m]]
-            decisions.scopes[cm.id] = scope
-            if scope is False:
-                continue
-            part = out[offset:offset + len(cm.rules)]
-            if not part.strip(b"\x00"):
-                decisions.vectors[cm.id] = _NOTHING
-                continue
-            vector = ModuleVector(
-                hits=_positions(part, 1), undetermined=_positions(part, 2), not_applicable=_positions(part, 3), interpreted={}, items={},
-            )
-            decisions.vectors[cm.id] = vector
-            first = offset - plan.n_modules
-            over_items.extend(
-                (vector.items, i, first + i) for i in vector.hits + vector.undetermined if cm.rules[i].rule.for_each is not None
-            )
-        if over_items:
-            # which items matched and which are undetermined, so that each is explained on its own
-            site = snapshot.get("site") or {}
-            found = plan.program.program.items(
-                snapshot["facts"], site.get("attributes") or None, plan.today, tuple(r for _, _, r in over_items)
-            )
-            for items, i, r in over_items:
-                if found and r in found:
-                    items[i] = found[r]
-        record = _DeferredRecord(snapshot["record_id"], plan.day, self._parse, snapshot)
-        return report_lists(self._ir, record, plan.selection, decisions, "native")
-
-
-def _positions(part: bytes, code: int, start: int = 0) -> Tuple[int, ...]:
-    """The indices of ``code`` in ``part`` from ``start`` (few: matched and undetermined rules are rare)."""
-    out = []
-    i = part.find(code, start)
-    while i >= 0:
-        out.append(i)
-        i = part.find(code, i + 1)
-    return tuple(out)
-
-
-_NOTHING = ModuleVector((), (), (), {})
-
-
-class _DeferredRecord:
-    """The record as the reference interpreter reads it, validated the general way when first read
-    (for explanations only: the decisions are made)."""
-
-    def __init__(self, record_id: str, inspection_date: date, parse: Callable[[dict], Record], raw: dict):
-        self.record_id = record_id
-        self.inspection_date = inspection_date
-        site = raw["site"]
-        self.industry = site["industry"]
-        self.region = site.get("region")
-        self._parse, self._raw, self._record = parse, raw, None
-
-    def __getattr__(self, name: str):  # values, site, findings, fast: read through once, then kept
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if self._record is None:
-            self._record = self._parse(self._raw)
-            record = self._record
-            self.values, self.site, self.findings, self.fast = record.values, record.site, record.findings, record.fast
-        return getattr(self._record, name)

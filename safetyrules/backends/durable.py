@@ -37,7 +37,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..compiler import RuleSetIR
+from ..ir import RuleSetIR
 from ..errors import EvaluationError, SafetyRulesError
 from ..evaluation import Backend, Decisions, Selection
 from ..expr.types import DATE, LIST, NUMBER
@@ -223,7 +223,7 @@ class DurableBackend(Backend):
 
     name = "durable"
 
-    def __init__(self, ir: RuleSetIR, *, budget: int = dc.DEFAULT_BUDGET):
+    def __init__(self, ir: RuleSetIR, *, compiled: bool = True, budget: int = dc.DEFAULT_BUDGET):
         super().__init__(ir)
         self._engine = _import_engine()
         self.compilation = dc.Compilation(ir)

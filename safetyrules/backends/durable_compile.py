@@ -39,8 +39,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-from ..compiler import CompiledModule, CompiledRule, RuleSetIR
+from ..ir import CompiledModule, CompiledRule, RuleSetIR
 from ..expr import ast
+from ..expr.language import COMPARISONS
 from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
 from ..records import exact
 
@@ -55,8 +56,8 @@ MAX_JOIN = 8
 #: 48 keeps a margin of about two. tests/backends/test_durable.py checks both sides.
 DEFAULT_BUDGET = 48
 
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_FLIP = {symbol: c.flipped for symbol, c in COMPARISONS.items()}
+_NEGATE = {symbol: c.negation for symbol, c in COMPARISONS.items()}
 _DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 
 # A slot is one fact a durable rule joins: ("r", chunk), ("it",), ("d", idx), ("c", idx), ("n", idx).

@@ -27,12 +27,13 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..compiler import CompiledModule, RuleSetIR
-from ..evaluation import Backend, Decisions, ModuleVector, Selection, interpret_module
+from ..ir import CompiledModule, RuleSetIR
+from ..evaluation import Backend, Decisions, ModuleVector, Selection, engine_info, interpret_module
 from ..expr import ast
+from ..expr.language import FUNCTIONS
 from ..expr.types import NUMBER
 from ..interpreter import UNKNOWN, Interpreter, ItemBinding
-from ..records import FAST_NUMBER_LIMIT, Record
+from ..records import FAST_NUMBER_LIMIT, Record, RecordParser
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -42,10 +43,6 @@ TIE_TOLERANCE = 1e-9
 
 class _NotFast(Exception):
     """This expression is outside the generated fast path; its rule is left to the interpreter."""
-
-
-class _NotTwoValued(Exception):
-    """This expression has no two-valued shortcut (lists, division); the three-valued code decides it."""
 
 
 class _Fallback(Exception):
@@ -310,125 +307,15 @@ class _ModuleGenerator:
                 bm = b.mag if b.mag is not None else f"abs({b.code})"
                 mag = f"max({am}, {bm})"
             return _Slot(code, mag, True)
-        if func in ("min", "max"):
-            mag = None
-            if args[0].mag is not None or args[1].mag is not None:
-                am = args[0].mag if args[0].mag is not None else f"abs({args[0].code})"
-                bm = args[1].mag if args[1].mag is not None else f"abs({args[1].code})"
-                mag = f"max({am}, {bm})"
-            return _Slot(self.guarded(args, lambda n: f"{func}({n[0]}, {n[1]})"), mag, args[0].nullable or args[1].nullable)
-        if func == "abs":
-            return _Slot(self.guarded(args, lambda n: f"abs({n[0]})"), args[0].mag, args[0].nullable)
-        if func == "days_between":
-            return _Slot(self.guarded(args, lambda n: f"({n[1]} - {n[0]}).days"), None, args[0].nullable or args[1].nullable)
-        raise _NotFast()
-
-    # ----------------------------------------------------------------- two-valued fast path
-    def with_two_valued_path(self, rule, index: int, three: str) -> str:
-        """Put a plain two-valued test in front of the three-valued one, for records that have every
-        value the rule reads (the common case): it skips the None checks and short-circuits."""
-        used: set = set()
-        try:
-            when, _ = self.expr2(rule.when, used)
-            applies = self.expr2(rule.applies_if, used)[0] if rule.applies_if is not None else None
-        except _NotTwoValued:
-            return three
-        if not used:
-            return three
-        guard = " and ".join(f"{local} is not None" for local in sorted(used))
-        if applies is None:
-            body = f"        if {when}:\n            hits.append({index})"
-        else:
-            body = f"        if not {applies}:\n            na.append({index})\n        elif {when}:\n            hits.append({index})"
-        nested = "\n".join("    " + line for line in three.split("\n"))
-        return f"    if {guard}:\n{body}\n    else:\n{nested}"
-
-    def expr2(self, node: ast.Node, used: set) -> Tuple[str, int]:
-        """Two-valued code for ``node``, valid when every local in ``used`` is known (not None).
-
-        Returns (code, cost); ``and``/``or`` operands are ordered cheapest first so that Python's
-        short-circuit skips the costly ones (arithmetic with tie checks) most of the time.
-        """
-        if isinstance(node, (ast.Number, ast.String, ast.DateLiteral, ast.Boolean, ast.InspectionDate)):
-            return self.expr(node).code, 0
-        if isinstance(node, ast.Name):
-            if node.ty.kind == "list":
-                raise _NotTwoValued()
-            slot = self.derived(node.name) if node.name in self.ir.derived else _Slot(self.fact(node.name))
-            used.add(slot.code)
-            return slot.code, 1
-        if isinstance(node, ast.Negate):
-            code, cost = self.expr2(node.operand, used)
-            return f"(-{code})", cost + 1
-        if isinstance(node, ast.Not):
-            code, cost = self.expr2(node.operand, used)
-            return f"(not {code})", cost + 1
-        if isinstance(node, (ast.And, ast.Or)):
-            parts = sorted((self.expr2(o, used) for o in node.operands), key=lambda p: p[1])
-            word = " and " if isinstance(node, ast.And) else " or "
-            return "(" + word.join(c for c, _ in parts) + ")", sum(c for _, c in parts) + 1
-        if isinstance(node, ast.Member):
-            code, cost = self.expr2(node.operand, used)
-            options = ", ".join(self.expr(o).code for o in node.options)
-            return f"({code} {'not in' if node.negated else 'in'} ({options},))", cost + 2
-        if isinstance(node, ast.Compare):
-            before = len(self.comparisons)
-            self.expr(node)  # registers the comparison for an exact re-check when it is inexact
-            left, lc = self.expr2(node.left, used)
-            right, rc = self.expr2(node.right, used)
-            if len(self.comparisons) == before:  # exact in floats: no arithmetic on either side
-                return f"({left} {node.op} {right})", lc + rc + 1
-            k = len(self.comparisons) - 1
-            lv, rv = self.temp(), self.temp()
-            lm = self._mag2(node.left)
-            rm = self._mag2(node.right)
-            items = self.bindings_arg()
-            return (
-                f"(ex({k}{items}) if abs(({lv} := {left}) - ({rv} := {right})) <= {TIE_TOLERANCE!r} * ({lm} + {rm}) "
-                f"else {lv} {node.op} {rv})",
-                lc + rc + 8,
-            )
-        if isinstance(node, ast.Arith):
-            if node.op == "/":
-                raise _NotTwoValued()  # a zero divisor is unknown: the three-valued code handles it
-            left, lc = self.expr2(node.left, used)
-            right, rc = self.expr2(node.right, used)
-            return f"({left} {node.op} {right})", lc + rc + 1
-        if isinstance(node, ast.Call):
-            if node.func == "known":
-                return "True", 0  # the guard makes every fact the rule reads known
-            if node.func == "if":
-                c, cc = self.expr2(node.args[0], used)
-                a, ac = self.expr2(node.args[1], used)
-                b, bc = self.expr2(node.args[2], used)
-                return f"({a} if {c} else {b})", cc + ac + bc + 1
-            args = [self.expr2(a, used) for a in node.args]
-            cost = sum(c for _, c in args) + 1
-            if node.func in ("min", "max"):
-                return f"{node.func}({args[0][0]}, {args[1][0]})", cost
-            if node.func == "abs":
-                return f"abs({args[0][0]})", cost
-            if node.func == "days_between":
-                return f"({args[1][0]} - {args[0][0]}).days", cost
-        raise _NotTwoValued()
-
-    def _mag2(self, node: ast.Node) -> str:
-        """Rounding-error magnitude of a (known) numeric expression, constants folded."""
-        if isinstance(node, ast.Number):
-            return repr(abs(float(node.value)))
-        if isinstance(node, ast.Arith):
-            lm, rm = self._mag2(node.left), self._mag2(node.right)
-            if node.op in "+-":
-                return f"({lm} + {rm})"
-            if node.op == "*":
-                return f"({lm} * {rm})"
-        if isinstance(node, ast.Name) and node.name in self.ir.derived:
-            slot = self.derived(node.name)
-            if slot.mag is not None:
-                return slot.mag
-        if isinstance(node, ast.Negate):
-            return self._mag2(node.operand)
-        return f"abs({self.expr2(node, set())[0]})"
+        function = FUNCTIONS[func]
+        apply = self.const(function.approximate)  # the language table's float implementation
+        code = self.guarded(args, lambda n: f"{apply}({', '.join(n)})")
+        nullable = any(a.nullable for a in args)
+        if function.error == "exact" or all(a.mag is None for a in args):
+            return _Slot(code, None, nullable)
+        # "selects": the result is one of the arguments (up to sign), so its error is at most theirs
+        mags = [a.mag if a.mag is not None else f"abs({a.code})" for a in args]
+        return _Slot(code, mags[0] if len(mags) == 1 else f"max({', '.join(mags)})", nullable)
 
     def for_each_statement(self, index: int, rule) -> str:
         """A rule decided per item, as the interpreter does: matched if an item matches, undetermined
@@ -521,7 +408,7 @@ class _ModuleGenerator:
                     )
                 else:
                     three = f"    if {when.code}:\n        hits.append({index})"
-                statements.append(self.with_two_valued_path(rule, index, three))
+                statements.append(three)
             except _NotFast:
                 del self.lines[saved[0]:]
                 self.derived_locals, self.fact_locals = saved[1], saved[2]
@@ -602,10 +489,18 @@ class NativeBackend(Backend):
 
     name = "native"
 
-    def __init__(self, ir: RuleSetIR):
+    def __init__(self, ir: RuleSetIR, *, compiled: bool = True):
         super().__init__(ir)
         modules = list(ir.modules) + [v.module for v in ir.variants]
         self._code: Dict[str, _CompiledModuleCode] = {cm.key: _compile_module(ir, cm) for cm in modules}
+        #: the compiled evaluator, which decides plain records in one C call (None: not built, or off)
+        self.lane = None
+        if compiled:
+            from . import compiled as compiled_backend
+
+            if compiled_backend.AVAILABLE:
+                self.lane = compiled_backend.CompiledLane(ir, RecordParser(ir.vocabularies, ir.derived), engine_info(ir), self.name)
+                self.decide_plain = self.lane.run
 
     def generated_source(self, module_id: str) -> str:
         """The generated Python source of one module (for review and debugging)."""

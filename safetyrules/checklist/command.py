@@ -6,7 +6,8 @@ import os
 import sys
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from ..compiler import RuleSetIR, load_ir
+from ..compiler import load_ir
+from ..ir import RuleSetIR
 from .html import render_html
 from .markdown import render_markdown
 

@@ -7,7 +7,7 @@ import html
 import re
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from ..compiler import RuleSetIR
+from ..ir import RuleSetIR
 from .view import NO_ITEMS, CategoryView, DerivedLine, FactLine, ItemView, ModuleView, Notice, Span, _one_line, build_view
 
 _CSS = """

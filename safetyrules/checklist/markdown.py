@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from ..compiler import RuleSetIR
+from ..ir import RuleSetIR
 from .view import NO_ITEMS, CategoryView, DerivedLine, FactLine, ItemView, ModuleView, Notice, Span, _one_line, build_view
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")

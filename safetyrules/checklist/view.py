@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-from ..compiler import CompiledModule, CompiledRule, RuleSetIR
+from ..ir import CompiledModule, CompiledRule, RuleSetIR
 from ..expr import ast
 from ..expr.types import ANY_UNIT, BOOLEAN, DATE, DIMENSIONLESS, ENUM, LIST, NUMBER, STRING
 from ..model import Category, DerivedFact, FactSpec, Module, Rule, Text, Threshold

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import Optional, Tuple, Union
+from typing import NewType, Optional, Tuple, Union
 
 from .types import Type
 
@@ -128,6 +128,11 @@ Expr = Union[
     Number, String, Boolean, DateLiteral, InspectionDate, Name, ItemField, Negate, Not, Arith, Compare,
     Member, And, Or, Call, Quantifier,
 ]
+
+#: an expression as the type checker returns it: every node's ``ty`` set. Only
+#: ``safetyrules.expr.typecheck`` makes one; the IR and the backends take nothing else, so that passing
+#: a parsed (unchecked) tree where a checked one is expected is a type error, not a runtime surprise.
+CheckedExpr = NewType("CheckedExpr", Node)
 
 
 def children(node: Node) -> Tuple[Node, ...]:

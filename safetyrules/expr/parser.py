@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import List, NamedTuple, Optional
 
 from . import ast
+from .language import ARITHMETIC, CALLABLE_NAMES, COMPARISONS, arithmetic_levels
 
 MAX_EXPRESSION_LENGTH = 20_000
 MAX_NESTING = 60
@@ -35,7 +36,7 @@ class Token(NamedTuple):
 
 
 KEYWORDS = {"and", "or", "not", "in", "where", "true", "false"}
-FUNCTIONS = {"known", "if", "min", "max", "abs", "days_between", "date"}
+FUNCTIONS = CALLABLE_NAMES
 QUANTIFIERS = {"any", "all", "count"}
 
 _TOKEN_RE = re.compile(
@@ -44,10 +45,15 @@ _TOKEN_RE = re.compile(
   | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?)
   | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op><=|>=|==|!=|<|>|\+|-|\*|/|\(|\)|\[|\]|,|\.)
-    """,
+  | (?P<op>{operators})
+    """.format(
+        # the language's operator symbols (longest first, so that <= is not read as <) and punctuation
+        operators="|".join(re.escape(s) for s in sorted({*COMPARISONS, *ARITHMETIC, "(", ")", "[", "]", ",", "."}, key=len, reverse=True))
+    ),
     re.VERBOSE,
 )
+#: arithmetic symbols by binding strength, loosest first
+_LEVELS = arithmetic_levels()
 
 
 def tokenize(text: str) -> List[Token]:
@@ -174,12 +180,12 @@ class _Parser:
     def comparison(self) -> ast.Expr:
         left = self.additive()
         tok = self.tok
-        if tok.kind == "op" and tok.text in ("<", "<=", ">", ">=", "==", "!="):
+        if tok.kind == "op" and tok.text in COMPARISONS:
             self.advance()
             right = self.additive()
             node = ast.Compare(tok.text, left, right, pos=tok.pos)
             nxt = self.tok
-            if nxt.kind == "op" and nxt.text in ("<", "<=", ">", ">=", "==", "!="):
+            if nxt.kind == "op" and nxt.text in COMPARISONS:
                 raise ExprSyntaxError("comparisons cannot be chained; join them with 'and'", nxt.pos)
             return node
         if tok.kind == "in" or (tok.kind == "not" and self.tokens[self.i + 1].kind == "in"):
@@ -215,17 +221,16 @@ class _Parser:
         raise ExprSyntaxError("expected a literal value (number, 'text', true or false)", tok.pos)
 
     def additive(self) -> ast.Expr:
-        node = self.multiplicative()
-        while self.tok.kind == "op" and self.tok.text in ("+", "-"):
-            tok = self.advance()
-            node = ast.Arith(tok.text, node, self.multiplicative(), pos=tok.pos)
-        return node
+        return self.arithmetic(0)
 
-    def multiplicative(self) -> ast.Expr:
-        node = self.unary()
-        while self.tok.kind == "op" and self.tok.text in ("*", "/"):
+    def arithmetic(self, level: int) -> ast.Expr:
+        """Left-associative infix arithmetic, one precedence level of the language table at a time."""
+        if level == len(_LEVELS):
+            return self.unary()
+        node = self.arithmetic(level + 1)
+        while self.tok.kind == "op" and self.tok.text in _LEVELS[level]:
             tok = self.advance()
-            node = ast.Arith(tok.text, node, self.unary(), pos=tok.pos)
+            node = ast.Arith(tok.text, node, self.arithmetic(level + 1), pos=tok.pos)
         return node
 
     def unary(self) -> ast.Expr:

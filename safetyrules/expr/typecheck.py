@@ -13,6 +13,7 @@ from typing import Callable, Dict, Mapping, Optional, Set, Tuple
 
 from ..errors import did_you_mean
 from . import ast
+from .language import ARITHMETIC, COMPARISONS, FUNCTIONS, SPECIAL_FORMS
 from .types import (
     BOOL_T,
     BOOLEAN,
@@ -27,8 +28,6 @@ from .types import (
     STRING,
     STRING_T,
     Type,
-    divide_units,
-    multiply_units,
     unify_units,
 )
 
@@ -57,14 +56,16 @@ class _Scope:
     refs: Set[str]
 
 
-def check(expr: ast.Expr, vocabulary: Vocabulary, bound: Optional[Mapping[str, str]] = None) -> Tuple[ast.Expr, Set[str]]:
+def check(expr: ast.Expr, vocabulary: Vocabulary, bound: Optional[Mapping[str, str]] = None) -> Tuple[ast.CheckedExpr, Set[str]]:
     """Type-check ``expr``; returns the typed tree and the set of facts/derived facts it reads."""
     scope = _Scope(vocabulary, dict(bound or {}), set())
     typed = _check(expr, scope)
-    return typed, scope.refs
+    return ast.CheckedExpr(typed), scope.refs
 
 
-def check_condition(expr: ast.Expr, vocabulary: Vocabulary, bound: Optional[Mapping[str, str]] = None) -> Tuple[ast.Expr, Set[str]]:
+def check_condition(
+    expr: ast.Expr, vocabulary: Vocabulary, bound: Optional[Mapping[str, str]] = None
+) -> Tuple[ast.CheckedExpr, Set[str]]:
     typed, refs = check(expr, vocabulary, bound)
     if typed.ty.kind != BOOLEAN:
         raise ExprTypeError(f"a condition must be true or false, but this is a {typed.ty}", expr.pos)
@@ -154,12 +155,9 @@ def _not(node: ast.Not, s):
 def _arith(node: ast.Arith, s):
     left, right = _check(node.left, s), _check(node.right, s)
     lt, rt = _num(left, f"'{node.op}'"), _num(right, f"'{node.op}'")
-    if node.op in "+-":
-        unit = _same_units(left, right, f"'{node.op}'", node.pos)
-    elif node.op == "*":
-        unit = multiply_units(lt.unit, rt.unit)
-    else:
-        unit = divide_units(lt.unit, rt.unit)
+    unit = ARITHMETIC[node.op].units(lt.unit, rt.unit)
+    if unit is None:
+        _same_units(left, right, f"'{node.op}'", node.pos)  # raises, naming both units
     return replace(node, left=left, right=right, ty=Type(NUMBER, unit))
 
 
@@ -192,7 +190,7 @@ def _comparable(left: ast.Expr, right: ast.Expr, op: str, pos: int) -> None:
 
 def _compare(node: ast.Compare, s):
     left, right = _check(node.left, s), _check(node.right, s)
-    if node.op not in ("==", "!=") and (left.ty.kind not in (NUMBER, DATE) or right.ty.kind not in (NUMBER, DATE)):
+    if COMPARISONS[node.op].ordering and (left.ty.kind not in (NUMBER, DATE) or right.ty.kind not in (NUMBER, DATE)):
         raise ExprTypeError(
             f"{node.op!r} orders numbers or dates; {ast.to_source(left)!r} is a {left.ty} and {ast.to_source(right)!r} is a {right.ty}",
             node.pos,
@@ -220,7 +218,8 @@ def _logic(node, s):
 
 def _call(node: ast.Call, s):
     func = node.func
-    arity = {"known": 1, "if": 3, "min": 2, "max": 2, "abs": 1, "days_between": 2}[func]
+    function = FUNCTIONS.get(func)
+    arity = len(function.params) if function is not None else SPECIAL_FORMS[func][0]
     if len(node.args) != arity:
         raise ExprTypeError(f"{func}() takes {arity} argument(s), got {len(node.args)}", node.pos)
     if func == "known":
@@ -246,18 +245,18 @@ def _call(node: ast.Call, s):
             unit = _same_units(a, b, "if()", node.pos)
             return replace(node, args=args, ty=Type(NUMBER, unit))
         return replace(node, args=args, ty=a.ty)
-    if func in ("min", "max"):
-        for a in args:
-            _num(a, f"{func}()")
-        unit = _same_units(args[0], args[1], f"{func}()", node.pos)
-        return replace(node, args=args, ty=Type(NUMBER, unit))
-    if func == "abs":
-        return replace(node, args=args, ty=_num(args[0], "abs()"))
-    # days_between
-    for a in args:
-        if a.ty.kind != DATE:
-            raise ExprTypeError(f"days_between() takes dates, but {ast.to_source(a)!r} is a {a.ty}", a.pos)
-    return replace(node, args=args, ty=Type(NUMBER, "d"))
+    assert function is not None  # the parser admits only declared names
+    for arg, kind in zip(args, function.params):
+        if arg.ty.kind != kind:
+            raise ExprTypeError(f"{func}() takes {kind}s, but {ast.to_source(arg)!r} is a {arg.ty}", arg.pos)
+    if function.result == "days":
+        return replace(node, args=args, ty=Type(NUMBER, "d"))
+    # common_unit: the numeric arguments share one unit, which the result has
+    numeric = [a for a, kind in zip(args, function.params) if kind == NUMBER]
+    unit = numeric[0].ty.unit
+    for other in numeric[1:]:
+        unit = _same_units(replace(numeric[0], ty=Type(NUMBER, unit)), other, f"{func}()", node.pos)
+    return replace(node, args=args, ty=Type(NUMBER, unit))
 
 
 def _quantifier(node: ast.Quantifier, s: _Scope):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from ..compiler import RuleSetIR
+from ..ir import RuleSetIR
 from ..model import FactSpec
 
 

@@ -30,7 +30,7 @@ def test_native_equals_interpreter_on_generated_records(name):
         @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
         @given(record_strategy(native.ir, industry, version_dates(native.ir, industry)))
         def check(raw):
-            assert native._lane.evaluate(raw) is not None, "the compiled evaluator declined a valid record"
+            assert native.evaluate_compiled(raw) is not None, "the compiled evaluator declined a valid record"
             report, expected = native.evaluate(raw), reference.evaluate(raw)
             assert_same_before_lists_are_built(report, expected)
             assert comparable(report) == comparable(expected)

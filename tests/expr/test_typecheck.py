@@ -35,6 +35,8 @@ VOCAB = Vocabulary(
         "known(output_t) and known(c.load_pct) == false or true" if False else "known(output_t)",
         "if(mine_type == 'underground', output_t, capacity_t) > 5",
         "output_t / capacity_t > 110%",
+        "clamp(output_t, 0, capacity_t * 110%) >= capacity_t",
+        "min(output_t, capacity_t) < max(output_t, 5) and abs(output_t - capacity_t) > 1",
     ],
 )
 def test_well_typed(text):
@@ -58,6 +60,10 @@ def test_well_typed(text):
         ("any(c in output_t where true)", "E-TYPE", "ranges over a list"),
         ("c.load_pct > 1", "E-UNKNOWN-FACT", "not an item variable"),
         ("licence_expiry > 5", "E-TYPE", "cannot compare"),
+        ("clamp(output_t, 0, ch4_pct) > 1", "E-UNIT", "mixes units"),
+        ("clamp(output_t, 0) > 1", "E-TYPE", "takes 3 argument(s), got 2"),
+        ("min(licence_expiry, 3) > 1", "E-TYPE", "min() takes numbers"),
+        ("days_between(output_t, inspection_date) > 1", "E-TYPE", "days_between() takes dates"),
     ],
 )
 def test_type_errors(text, code, fragment):

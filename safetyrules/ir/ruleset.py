@@ -1,0 +1,109 @@
+"""The checked IR: the compiled rule set every backend executes.
+
+What the compiler (:mod:`safetyrules.compiler`) produces from loaded modules: each rule with its
+type-checked expressions and what it reads in the end, the modules with their scopes, the derived
+facts in evaluation order and one fact vocabulary per industry. It depends on the data model and the
+expression language only -- not on the loader or the compiler -- so that backends, the report
+builder and tools read it without pulling in YAML. :mod:`.validate` checks its invariants and
+:mod:`.printer` prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
+
+from ..expr import ast
+from ..model import DerivedFact, FactSpec, Industry, Module, OverlayChange, Pack, Rule
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    #: base facts this rule can read, directly or through derived facts (scope included)
+    base_facts: FrozenSet[str]
+    #: derived facts it reads, transitively, in evaluation order
+    derived: Tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    @property
+    def when(self) -> ast.CheckedExpr:
+        """The rule's condition, type-checked (the compiler replaced the parsed one)."""
+        return ast.CheckedExpr(self.rule.when)
+
+    @property
+    def applies_if(self) -> Optional[ast.CheckedExpr]:
+        return None if self.rule.applies_if is None else ast.CheckedExpr(self.rule.applies_if)
+
+
+@dataclass(frozen=True)
+class CompiledModule:
+    module: Module
+    rules: Tuple[CompiledRule, ...]
+    scope_base_facts: FrozenSet[str] = frozenset()
+    scope_derived: Tuple[str, ...] = ()
+    #: for a national module as changed by a provincial supplement: that supplement's module id
+    overlay_id: Optional[str] = None
+
+    @property
+    def id(self) -> str:
+        return self.module.id
+
+    @property
+    def key(self) -> str:
+        """Unique among the compiled modules and their provincial variants."""
+        return self.module.id if self.overlay_id is None else f"{self.module.id}@{self.overlay_id}"
+
+    @cached_property
+    def rule_ids(self) -> Tuple[str, ...]:
+        return tuple(r.rule.id for r in self.rules)
+
+    @cached_property
+    def module_json(self) -> dict:
+        """How a determination names its module."""
+        m = self.module
+        return {"id": m.id, "version": m.version, "document": m.document.title, "document_number": m.document.number}
+
+
+@dataclass(frozen=True)
+class OverlayVariant:
+    """A national module as a provincial supplement changes it, for records of that province."""
+
+    overlay_module_id: str
+    region: str
+    base_module_id: str
+    module: CompiledModule
+    changes: Tuple[OverlayChange, ...]
+
+
+@dataclass(frozen=True)
+class RuleSetIR:
+    """The compiled rule set. Immutable and picklable: safe to share across threads and processes."""
+
+    #: every fact declaration, by name (the first one where industries differ): for docs and lint
+    facts: Mapping[str, FactSpec]
+    #: industry -> fact vocabulary: within one industry a fact name has exactly one meaning
+    vocabularies: Mapping[str, Mapping[str, FactSpec]]
+    derived: Mapping[str, DerivedFact]
+    derived_order: Tuple[str, ...]
+    modules: Tuple[CompiledModule, ...]
+    packs: Tuple[Pack, ...]
+    rules: Mapping[str, CompiledRule] = field(default_factory=dict)
+    module_by_id: Mapping[str, CompiledModule] = field(default_factory=dict)
+    variants: Tuple[OverlayVariant, ...] = ()
+    #: industry id -> its declaration by a loaded pack (modules loaded without a pack add none)
+    industries: Mapping[str, Industry] = field(default_factory=dict)
+
+    def modules_in_force(self, day: date) -> Tuple[CompiledModule, ...]:
+        return tuple(m for m in self.modules if m.module.in_force(day))
+
+    def series(self) -> Dict[str, Tuple[CompiledModule, ...]]:
+        out: Dict[str, List[CompiledModule]] = {}
+        for m in self.modules:
+            out.setdefault(m.module.series, []).append(m)
+        return {k: tuple(sorted(v, key=lambda m: m.module.effective_from)) for k, v in out.items()}
