@@ -255,7 +255,7 @@ class _ModuleGenerator:
     def compare(self, node: ast.Compare) -> _Slot:
         left, right = self.expr(node.left), self.expr(node.right)
         op = node.op
-        if left.mag is None and right.mag is None:
+        if node.left.ty.kind != NUMBER or (left.mag is None and right.mag is None):  # exact: no tie to re-check
             return _Slot(self.guarded([left, right], lambda n: f"{n[0]} {op} {n[1]}"), None, left.nullable or right.nullable)
         k = len(self.comparisons)
         self.comparisons.append(node)
@@ -302,7 +302,7 @@ class _ModuleGenerator:
                 f"({ta} if ({ta} := {a.code}) is not None and {ta} == ({tb} := {b.code}) else None)))"
             )
             mag = None
-            if a.mag is not None or b.mag is not None:
+            if node.ty.kind == NUMBER and (a.mag is not None or b.mag is not None):  # only numbers carry an error
                 am = a.mag if a.mag is not None else f"abs({a.code})"
                 bm = b.mag if b.mag is not None else f"abs({b.code})"
                 mag = f"max({am}, {bm})"
@@ -491,8 +491,10 @@ class NativeBackend(Backend):
 
     def __init__(self, ir: RuleSetIR, *, compiled: bool = True):
         super().__init__(ir)
-        modules = list(ir.modules) + [v.module for v in ir.variants]
-        self._code: Dict[str, _CompiledModuleCode] = {cm.key: _compile_module(ir, cm) for cm in modules}
+        self._modules = {cm.key: cm for cm in list(ir.modules) + [v.module for v in ir.variants]}
+        #: generated code by module key, made when a module first judges a record the C lane declined:
+        #: generating every module of the mining pack costs 0.2 s that plain records never need
+        self._code: Dict[str, _CompiledModuleCode] = {}
         #: the compiled evaluator, which decides plain records in one C call (None: not built, or off)
         self.lane = None
         if compiled:
@@ -504,14 +506,20 @@ class NativeBackend(Backend):
 
     def generated_source(self, module_id: str) -> str:
         """The generated Python source of one module (for review and debugging)."""
-        return self._code[module_id].source  # a provincial variant is "<module id>@<supplement id>"
+        return self._code_for(module_id).source  # a provincial variant is "<module id>@<supplement id>"
+
+    def _code_for(self, key: str) -> _CompiledModuleCode:
+        code = self._code.get(key)
+        if code is None:  # two threads may both generate it: the same code, and either one is kept
+            code = self._code[key] = _compile_module(self.ir, self._modules[key])
+        return code
 
     def decide(self, record: Record, selection: Selection) -> Decisions:
         interp = Interpreter(self.ir, record, selection.day)  # exact re-checks, and the report's explanations
         decisions = Decisions(interpreter=interp)
         values = record.values
         for cm in selection.modules:
-            code = self._code[cm.key]
+            code = self._code_for(cm.key)
             if record.fast:
                 hits: List[int] = []
                 unknown: List[int] = []
