@@ -10,7 +10,10 @@ The options themselves are declared by the command (``safetyrules.cli.testing``)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
+
+if TYPE_CHECKING:
+    from .testing import DetailedCoverage
 
 KINDS = ("rule", "condition", "threshold")
 
@@ -26,7 +29,7 @@ class Gates:
         return self.condition is not None or self.threshold is not None
 
 
-def check_gates(pack: str, gates: Gates, rule_percent: float, detail) -> List[str]:
+def check_gates(pack: str, gates: Gates, rule_percent: float, detail: Optional[DetailedCoverage]) -> List[str]:
     """The failures of one pack, as messages; ``detail`` is the DetailedCoverage (None with --rules-only)."""
     measured = {"rule": rule_percent}
     if detail is not None:

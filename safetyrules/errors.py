@@ -87,7 +87,7 @@ class RecordError(SafetyRulesError):
         head = f"record {record_id!r}" if record_id else "record"
         super().__init__(head + ": " + "; ".join(f"{p}: {m}" for p, m in self.problems))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         return {
             "record_id": self.record_id,
             "errors": [{"path": p, "message": m} for p, m in self.problems],

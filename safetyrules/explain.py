@@ -8,12 +8,14 @@ decides.
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from datetime import date
+from typing import Any, Dict, Mapping, Optional
 
 from .errors import SafetyRulesError, did_you_mean
 from .evaluation import select_modules
 from .expr import ast
-from .interpreter import UNKNOWN, Interpreter, ItemBinding, _display
+from .interpreter import UNKNOWN, Interpreter, ItemBinding, RuleVerdict, _display
+from .model import Rule
 from .ruleset import RuleSet
 
 
@@ -23,7 +25,7 @@ def _tri(value: Any) -> Any:
     return _display(value)
 
 
-def _trace(interp: Interpreter, node: ast.Node, items) -> Dict[str, Any]:
+def _trace(interp: Interpreter, node: ast.Node, items: Mapping[str, ItemBinding]) -> Dict[str, Any]:
     result = interp.eval(node, items)
     out: Dict[str, Any] = {"expr": ast.source_of(node), "value": _tri(result.value)}
     if result.reads:
@@ -36,7 +38,7 @@ def _trace(interp: Interpreter, node: ast.Node, items) -> Dict[str, Any]:
         out["children"] = [_trace(interp, node.operand, items)]
     elif isinstance(node, ast.Call) and node.func == "if":
         out["children"] = [_trace(interp, a, items) for a in node.args]
-    elif isinstance(node, ast.Quantifier) and node.condition is not None:
+    elif isinstance(node, ast.Quantifier) and node.condition is not None and node.var is not None:  # var comes with a condition
         lst = interp.fact(node.list_name)
         if lst.value is not UNKNOWN:
             spec = interp.vocabulary[node.list_name]
@@ -49,7 +51,7 @@ def _trace(interp: Interpreter, node: ast.Node, items) -> Dict[str, Any]:
     return out
 
 
-def explain(rules: RuleSet, raw_record: Any, rule_id: str, as_of=None) -> Dict[str, Any]:
+def explain(rules: RuleSet, raw_record: Any, rule_id: str, as_of: Optional[date] = None) -> Dict[str, Any]:
     ir = rules.ir
     compiled = ir.rules.get(rule_id)
     if compiled is None:
@@ -108,7 +110,7 @@ def explain(rules: RuleSet, raw_record: Any, rule_id: str, as_of=None) -> Dict[s
             for entry in lst.value:
                 binding = ItemBinding(rule.for_each.list_name, str(entry.get(spec.key)), entry)
                 items = {rule.for_each.var: binding}
-                entry_out = {"item": binding.key}
+                entry_out: Dict[str, Any] = {"item": binding.key}
                 if rule.applies_if is not None:
                     entry_out["applies_if"] = _trace(interp, rule.applies_if, items)
                 entry_out["when"] = _trace(interp, rule.when, items)
@@ -117,7 +119,7 @@ def explain(rules: RuleSet, raw_record: Any, rule_id: str, as_of=None) -> Dict[s
     return out
 
 
-def _why(outcome: str, verdict, scope_value, rule) -> str:
+def _why(outcome: str, verdict: RuleVerdict, scope_value: Any, rule: Rule) -> str:
     if scope_value is False:
         return "the module's scope is false for this site, so none of its items applies"
     if outcome == "not_applicable":

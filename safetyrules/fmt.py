@@ -20,11 +20,11 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import yaml
 
-from .yamlsafe import YamlError, decode_text, load_yaml_text
+from .yamlsafe import Path, Positions, YamlError, decode_text, load_yaml_text
 
 WIDTH = 120
 
@@ -89,7 +89,7 @@ def _plain_ok(text: str, flow: bool) -> bool:
     if any(ord(c) < 32 or c in "\u2028\u2029\ufeff\x85" for c in text):
         return False
     try:
-        return yaml.safe_load(text) == text
+        return bool(yaml.safe_load(text) == text)
     except yaml.YAMLError:
         return False
 
@@ -119,15 +119,15 @@ def _fold(text: str, width: int) -> Optional[List[str]]:
 class Line:
     text: str
     #: document paths whose key or item begins on this line (for re-attaching comments)
-    paths: List[tuple] = field(default_factory=list)
+    paths: List[Path] = field(default_factory=list)
 
 
-def _ordered(mapping: dict, order: Sequence[str]) -> List[Tuple[str, Any]]:
+def _ordered(mapping: Mapping[str, Any], order: Sequence[str]) -> List[Tuple[str, Any]]:
     known = [(k, mapping[k]) for k in order if k in mapping]
     return known + [(k, v) for k, v in mapping.items() if k not in order]
 
 
-def _order_for(path: tuple) -> Sequence[str]:
+def _order_for(path: Path) -> Sequence[str]:
     """The key order of the mapping at ``path`` (a path of keys and list indexes from the document root)."""
     p = tuple("#" if isinstance(x, int) else x for x in path)
     if p == ():
@@ -158,7 +158,7 @@ def _order_for(path: tuple) -> Sequence[str]:
 
 
 #: mappings that are always written in block style (one key a line), whatever their size
-def _always_block(path: tuple) -> bool:
+def _always_block(path: Path) -> bool:
     p = tuple("#" if isinstance(x, int) else x for x in path)
     return p in ((), ("module",), ("module", "document"), ("module", "confidence"), ("module", "threshold_reading"),
                  ("facts",), ("derived",), ("categories",), ("rules",), ("overlay",)) or (
@@ -171,7 +171,7 @@ def _list_of_mappings(value: Any) -> bool:
     return isinstance(value, list) and any(isinstance(v, dict) for v in value)
 
 
-def _flow(value: Any, path: tuple) -> Optional[str]:
+def _flow(value: Any, path: Path) -> Optional[str]:
     """The value on one line (flow style), or None when it holds something that must not be flowed."""
     if isinstance(value, dict):
         parts = []
@@ -194,7 +194,7 @@ def _flow(value: Any, path: tuple) -> Optional[str]:
     return scalar(value, flow=True)
 
 
-def _descendants(value: Any, path: tuple) -> List[tuple]:
+def _descendants(value: Any, path: Path) -> List[Path]:
     out = [path]
     if isinstance(value, dict):
         for k, v in value.items():
@@ -205,7 +205,7 @@ def _descendants(value: Any, path: tuple) -> List[tuple]:
     return out
 
 
-def _emit_value(prefix: str, value: Any, path: tuple, indent: int, out: List[Line], width: int) -> None:
+def _emit_value(prefix: str, value: Any, path: Path, indent: int, out: List[Line], width: int) -> None:
     """Emit ``prefix`` (``key:`` or ``-``) followed by ``value`` at ``indent``."""
     pad = " " * indent
     if isinstance(value, (dict, list)) and value and not _always_block(path) and not _list_of_mappings(value):
@@ -254,7 +254,7 @@ def _emit_value(prefix: str, value: Any, path: tuple, indent: int, out: List[Lin
     out.append(Line(f"{pad}{prefix} {empty}", [path]))
 
 
-def _is_text(path: tuple, value: Any) -> bool:
+def _is_text(path: Path, value: Any) -> bool:
     return isinstance(value, dict) and set(value) <= {"zh", "en"} and all(isinstance(v, str) for v in value.values())
 
 
@@ -272,15 +272,15 @@ def _literal(value: str, indent: int) -> Optional[List[str]]:
 @dataclass(frozen=True)
 class Comments:
     #: (source line, text): whole-line comments, with the path of the node that follows them
-    leading: Tuple[Tuple[Optional[tuple], Tuple[str, ...]], ...]
+    leading: Tuple[Tuple[Optional[Path], Tuple[str, ...]], ...]
     #: path -> trailing comment text
-    trailing: Tuple[Tuple[tuple, str], ...]
+    trailing: Tuple[Tuple[Path, str], ...]
     count: int
 
 
-def _node_lines(positions) -> List[Tuple[int, int, tuple]]:
+def _node_lines(positions: Positions) -> List[Tuple[int, int, Path]]:
     """(line, column, path) of every key and value, in source order."""
-    starts: Dict[tuple, Tuple[int, int]] = {}
+    starts: Dict[Path, Tuple[int, int]] = {}
     for p, (line, col) in positions.values.items():
         starts[p] = (line, col)
     for p, (line, col) in positions.keys.items():
@@ -288,9 +288,9 @@ def _node_lines(positions) -> List[Tuple[int, int, tuple]]:
     return sorted((line, col, p) for p, (line, col) in starts.items())
 
 
-def _block_scalar_lines(value: Any, positions, lines: Sequence[str], path: tuple = ()) -> set:
+def _block_scalar_lines(value: Any, positions: Positions, lines: Sequence[str], path: Path = ()) -> Set[int]:
     """Source lines inside block scalars (``>`` / ``|``), where '#' is text, not a comment."""
-    out = set()
+    out: Set[int] = set()
     if isinstance(value, dict):
         for k, v in value.items():
             out |= _block_scalar_lines(v, positions, lines, path + (k,))
@@ -335,11 +335,11 @@ def _trailing_comment(raw: str) -> Optional[int]:
     return None
 
 
-def collect_comments(value: Any, positions, lines: Sequence[str]) -> Comments:
+def collect_comments(value: Any, positions: Positions, lines: Sequence[str]) -> Comments:
     in_block = _block_scalar_lines(value, positions, lines)
     nodes = _node_lines(positions)
-    leading: List[Tuple[Optional[tuple], Tuple[str, ...]]] = []
-    trailing: List[Tuple[tuple, str]] = []
+    leading: List[Tuple[Optional[Path], Tuple[str, ...]]] = []
+    trailing: List[Tuple[Path, str]] = []
     pending: List[str] = []
     count = 0
     node_i = 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 from xml.etree import ElementTree as ET
 
 
-def write_junit(path: str, summaries: Iterable[Mapping]) -> None:
+def write_junit(path: str, summaries: Iterable[Mapping[str, Any]]) -> None:
     root = ET.Element("testsuites")
     for s in summaries:
         suite = ET.SubElement(root, "testsuite", name=s["pack"], tests=str(s["cases"]), failures=str(s["failed"]))

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
 import re
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Set, Tuple
 
 from .errors import SEVERITIES, Diagnostic
-from .ir import RuleSetIR
+from .ir import CompiledModule, RuleSetIR
 from .expr import ast
 
 
@@ -35,7 +35,7 @@ def lint_ir(ir: RuleSetIR) -> List[Diagnostic]:
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.location.path, f.location.line, f.code))
 
 
-def _mentions(node: ast.Node, fact: str, list_name=None) -> bool:
+def _mentions(node: ast.Node, fact: str, list_name: Optional[str] = None) -> bool:
     """Whether a comparison reads ``fact`` (a fact, derived fact, ``var.field`` or ``list.field``)."""
     for n in ast.walk(node):
         if isinstance(n, ast.Name) and n.name == fact:
@@ -128,13 +128,15 @@ class ThresholdPhrase:
     text: str        # the phrase as written
 
 
-def threshold_phrases(text: str, reading: Dict[str, str]) -> Iterator[ThresholdPhrase]:
+def threshold_phrases(text: str, reading: Mapping[str, str]) -> Iterator[ThresholdPhrase]:
     """The thresholds a zh text states, each with the comparison its word calls for under ``reading``
     (a word the reading does not know is skipped). A negation earlier in the clause (未、没有、无)
     turns the comparison round, because the hazard is then the value *not* reaching the threshold."""
     # per number (by its position): the word next to it governs; a word further before it
     # (高于洪水位1米以上) yields to a 以上/以下 right after the number
-    by_number: Dict[int, tuple] = {}
+    # (rank, start, word or None for a rank, number text, percent, phrase); rank 9 stands for none yet
+    by_number: Dict[int, Tuple[int, int, Optional[str], str, bool, str]] = {}
+    none_yet = (9, 0, None, "", False, "")
     for w in _WORD_RE.finditer(text):
         m = _AFTER_WORD_RE.match(text, w.end())
         if m is None:
@@ -143,13 +145,13 @@ def threshold_phrases(text: str, reading: Dict[str, str]) -> Iterator[ThresholdP
         if gap.strip() and (len(w.group(0)) < 2 or _WORD_RE.search(gap)):
             continue  # a nearer word governs the number; a one-character word (达) only right before it
         rank = 0 if not gap.strip() else 2
-        by_number[m.start(2)] = min(by_number.get(m.start(2), (9,)), (rank, w.start(), w.group(0), m.group(2), bool(m.group(3)), text[w.start():m.end()]))
+        by_number[m.start(2)] = min(by_number.get(m.start(2), none_yet), (rank, w.start(), w.group(0), m.group(2), bool(m.group(3)), text[w.start():m.end()]))
     for m in _SUFFIX_RE.finditer(text):
         if m.group(3)[:1] in _RANKS:
             by_number[m.start(1)] = (1, m.start(), None, m.group(1), False, m.group(0))  # 三等及以上: a rank, not judged
             continue
-        by_number[m.start(1)] = min(by_number.get(m.start(1), (9,)), (1, m.start(), m.group(4), m.group(1), bool(m.group(2)), m.group(0)))
-    found = sorted(v[1:] for v in by_number.values() if v[2] is not None)
+        by_number[m.start(1)] = min(by_number.get(m.start(1), none_yet), (1, m.start(), m.group(4), m.group(1), bool(m.group(2)), m.group(0)))
+    found = sorted((v[1], v[2], v[3], v[4], v[5]) for v in by_number.values() if v[2] is not None)
     for start, word, number_text, percent, phrase in found:
         number = _zh_number(number_text)
         if number is None:
@@ -216,8 +218,8 @@ def _threshold_words(ir: RuleSetIR) -> List[Diagnostic]:
             if not phrases and rule.description:
                 phrases = list(threshold_phrases(rule.description, reading))
             for phrase in phrases:
-                ops = [(n, _oriented(n, phrase), negated) for n, negated in compares]
-                ops = [(n, _OPPOSITE[op] if negated else op) for n, op, negated in ops if op is not None]
+                oriented = [(n, _oriented(n, phrase), negated) for n, negated in compares]
+                ops = [(n, _OPPOSITE[op] if negated else op) for n, op, negated in oriented if op is not None]
                 if not ops or any(op == phrase.op for _, op in ops):
                     continue  # no comparison with this number, or one reads it as written
                 n, op = ops[0]
@@ -247,7 +249,7 @@ def _undeclared_industries(ir: RuleSetIR) -> List[Diagnostic]:
         return []
     from .loader import discover_packs, read_pack
 
-    installed = set()
+    installed: Set[str] = set()
     for folder in discover_packs().values():
         src, _ = read_pack(folder)
         if src:
@@ -264,7 +266,7 @@ def _undeclared_industries(ir: RuleSetIR) -> List[Diagnostic]:
 def _versions(ir: RuleSetIR) -> List[Diagnostic]:
     out = []
     for series, versions in ir.series().items():
-        by_jurisdiction: Dict[str, list] = {}
+        by_jurisdiction: Dict[str, List[CompiledModule]] = {}
         for v in versions:
             by_jurisdiction.setdefault(str(v.module.jurisdiction.code), []).append(v)
         for group in by_jurisdiction.values():
@@ -292,7 +294,7 @@ def _versions(ir: RuleSetIR) -> List[Diagnostic]:
 
 
 def _unused_facts(ir: RuleSetIR) -> List[Diagnostic]:
-    used = set()
+    used: Set[str] = set()
     for cm in ir.modules:
         used |= cm.scope_base_facts
         for cr in cm.rules:
@@ -342,7 +344,7 @@ def _constant_conditions(ir: RuleSetIR) -> List[Diagnostic]:
         for cr in cm.rules:
             for node in ast.walk(cr.rule.when):
                 if isinstance(node, ast.And):
-                    per_fact: Dict[str, list] = {}
+                    per_fact: Dict[str, List[Tuple[str, Fraction]]] = {}
                     for o in node.operands:
                         b = _bounds(o)
                         if b:
@@ -373,7 +375,7 @@ def _constant_conditions(ir: RuleSetIR) -> List[Diagnostic]:
 def _duplicate_conditions(ir: RuleSetIR) -> List[Diagnostic]:
     out = []
     for cm in ir.modules:
-        seen: Dict[tuple, str] = {}
+        seen: Dict[Tuple[str, Optional[str], Optional[str]], str] = {}
         for cr in cm.rules:
             r = cr.rule
             key = (ast.to_source(r.when), ast.to_source(r.applies_if) if r.applies_if else None,
@@ -429,7 +431,7 @@ def _ids_and_citations(ir: RuleSetIR) -> List[Diagnostic]:
     return out
 
 
-def _conjuncts(node: ast.Node) -> frozenset:
+def _conjuncts(node: ast.Node) -> FrozenSet[str]:
     if isinstance(node, ast.And):
         return frozenset(ast.to_source(o) for o in node.operands)
     return frozenset({ast.to_source(node)})

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from jsonschema import Draft202012Validator
 
 from . import expr as expr_lang
 from .errors import Diagnostic, Location, did_you_mean
+from .expr.ast import Expr
 from .expr.types import BOOLEAN, DATE, DIMENSIONLESS, ENUM, LIST, NUMBER, STRING, Type
 from .model import (
     Category,
@@ -40,7 +41,7 @@ from .model import (
     default_threshold_reading,
 )
 from .yaml_hints import type_hint, unknown_key_hint, yaml_error_hint
-from .yamlsafe import Positions, YamlError, decode_text, load_yaml_text
+from .yamlsafe import Path, Positions, YamlError, decode_text, load_yaml_text
 
 MANIFEST_NAME = "pack.yaml"
 #: industry ids: what records write as ``site.industry`` (declared by packs, see ``Industry``)
@@ -48,10 +49,11 @@ INDUSTRY_ID_PATTERN = "^[a-z][a-z0-9_]*$"
 
 
 @lru_cache(maxsize=None)
-def module_schema() -> dict:
+def module_schema() -> Dict[str, Any]:
     """The JSON Schema (draft 2020-12) of rule modules, as shipped in the package."""
     text = resources.files("safetyrules").joinpath("schemas/module.schema.json").read_text("utf-8")
-    return json.loads(text)
+    schema: Dict[str, Any] = json.loads(text)
+    return schema
 
 
 @lru_cache(maxsize=None)
@@ -77,7 +79,7 @@ class ExprSite:
     scalar's source lines as YAML joined them.
     """
 
-    def __init__(self, positions: Positions, doc_path: tuple, lines: Sequence[str]):
+    def __init__(self, positions: Positions, doc_path: Path, lines: Sequence[str]) -> None:
         self.base = positions.at(doc_path)
         self.lines = lines
 
@@ -129,9 +131,9 @@ class ModuleSource:
 
     module: Module
     positions: Positions
-    raw: dict
+    raw: Dict[str, Any]
     #: derived facts and rules whose expression did not parse (reported already; left out of the module)
-    broken_names: frozenset = frozenset()
+    broken_names: FrozenSet[str] = frozenset()
 
 
 class _Collector:
@@ -191,11 +193,11 @@ def _schema_diagnostics(doc: Any, positions: Positions, collector: _Collector) -
     return not errors
 
 
-def _text(raw: dict) -> Text:
+def _text(raw: Dict[str, Any]) -> Text:
     return Text(str(raw["zh"]), str(raw["en"]))
 
 
-def _date(value) -> Optional[date]:
+def _date(value: Any) -> Optional[date]:
     if value is None:
         return None
     if isinstance(value, date):
@@ -203,7 +205,7 @@ def _date(value) -> Optional[date]:
     return date.fromisoformat(str(value))
 
 
-def _fact_type(raw: dict) -> Type:
+def _fact_type(raw: Dict[str, Any]) -> Type:
     kind = raw["type"]
     if kind in ("number", "integer"):
         return Type(NUMBER, raw.get("unit") or DIMENSIONLESS, integer=(kind == "integer"))
@@ -212,8 +214,8 @@ def _fact_type(raw: dict) -> Type:
     return Type({"boolean": BOOLEAN, "string": STRING, "date": DATE, "list": LIST}[kind])
 
 
-def _fact(name: str, raw: dict, module_id: str, location: Location, positions: Positions, path: tuple) -> FactSpec:
-    fields = ()
+def _fact(name: str, raw: Dict[str, Any], module_id: str, location: Location, positions: Positions, path: Path) -> FactSpec:
+    fields: Tuple[FactSpec, ...] = ()
     if raw["type"] == "list":
         fields = tuple(
             _fact(fname, fraw, module_id, positions.at(path + ("fields", fname), key=True), positions, path + ("fields", fname))
@@ -236,7 +238,7 @@ def _fact(name: str, raw: dict, module_id: str, location: Location, positions: P
     )
 
 
-def _parse_expr(text: str, site: ExprSite, collector: _Collector):
+def _parse_expr(text: str, site: ExprSite, collector: _Collector) -> Optional[Expr]:
     try:
         return expr_lang.parse(text)
     except expr_lang.ExprSyntaxError as exc:
@@ -273,20 +275,22 @@ class _ModuleFile:
     they are in the file (for located diagnostics) and the collector of diagnostics."""
 
     path: str
-    doc: dict
+    doc: Dict[str, Any]
     positions: Positions
     lines: List[str]
     collector: _Collector
 
     @property
-    def meta(self) -> dict:
-        return self.doc["module"]
+    def meta(self) -> Dict[str, Any]:
+        meta: Dict[str, Any] = self.doc["module"]
+        return meta
 
     @property
     def module_id(self) -> str:
-        return self.meta["id"]
+        module_id: str = self.meta["id"]
+        return module_id
 
-    def site(self, *doc_path) -> ExprSite:
+    def site(self, *doc_path: Any) -> ExprSite:
         """Where an expression at ``doc_path`` is, so a syntax error points into it."""
         return ExprSite(self.positions, doc_path, self.lines)
 
@@ -295,7 +299,7 @@ def _read_module_file(path: str, collector: _Collector) -> Optional[_ModuleFile]
     """The YAML document, if it is a mapping that fits the schema: nothing else is read from a file
     that does not, since the model assumes the schema's shapes."""
     doc, positions, lines = read_document(path, collector)
-    if positions is None:
+    if positions is None or lines is None:  # both or neither
         return None
     if not isinstance(doc, dict):
         collector.add("E-SCHEMA", "a rule module is a mapping with schema_version, module and rules", Location(path, 1, 1))
@@ -313,10 +317,10 @@ def _read_facts(f: _ModuleFile) -> Tuple[FactSpec, ...]:
         for name, raw in (f.doc.get("facts") or {}).items()
     )
     for spec in facts:
-        if spec.type.kind == LIST and spec.field(spec.key) is None:
+        if spec.type.kind == LIST and (spec.key is None or spec.field(spec.key) is None):  # the schema requires a key
             f.collector.add(
                 "E-SCHEMA",
-                f"list fact {spec.name!r} names key {spec.key!r}, which is not one of its fields{did_you_mean(spec.key, [x.name for x in spec.fields])}",
+                f"list fact {spec.name!r} names key {spec.key!r}, which is not one of its fields{did_you_mean(spec.key or '', [x.name for x in spec.fields])}",
                 f.positions.at(("facts", spec.name, "key")),
             )
     return facts
@@ -344,7 +348,7 @@ def _read_derived(f: _ModuleFile) -> List[DerivedFact]:
     return derived
 
 
-def _read_document_meta(meta: dict) -> Document:
+def _read_document_meta(meta: Dict[str, Any]) -> Document:
     """The legal document the module encodes: every citation of the module names it."""
     return Document(
         title=meta["document"]["title"],
@@ -356,7 +360,7 @@ def _read_document_meta(meta: dict) -> Document:
     )
 
 
-def _citation(document: Document, raw: dict) -> Citation:
+def _citation(document: Document, raw: Dict[str, Any]) -> Citation:
     """A citation of categories, rules and overlay changes: the module's document plus a locator."""
     return Citation(
         document_title=document.title,
@@ -371,7 +375,7 @@ def _citation(document: Document, raw: dict) -> Citation:
     )
 
 
-def _thresholds(raw: dict) -> Tuple[Threshold, ...]:
+def _thresholds(raw: Dict[str, Any]) -> Tuple[Threshold, ...]:
     """The thresholds a rule or an overlay change declares (the same shape in both)."""
     return tuple(
         Threshold(t["fact"], t["term"], str(t["value"]) if t.get("value") is not None else None, t.get("note"))
@@ -413,7 +417,7 @@ def _read_rules(f: _ModuleFile, document: Document, categories: Dict[str, Catego
     return rules
 
 
-def _read_rule(f: _ModuleFile, i: int, raw: dict, document: Document, categories: Dict[str, Category]) -> Optional[Rule]:
+def _read_rule(f: _ModuleFile, i: int, raw: Dict[str, Any], document: Document, categories: Dict[str, Category]) -> Optional[Rule]:
     """One rule; None when its condition or applicability does not parse (reported already)."""
     category = None
     if raw.get("category") is not None:
@@ -492,7 +496,7 @@ def _assemble_module(
     categories: Dict[str, Category],
     rules: List[Rule],
     overlay: List[OverlayChange],
-    scope,
+    scope: Optional[Expr],
 ) -> Module:
     """The module from its parts and the rest of its metadata (no diagnostics: the schema has
     checked these values)."""
@@ -510,12 +514,14 @@ def _assemble_module(
         c = meta["confidence"]
         confidence = Confidence(c["level"], str(c.get("notes", "")).strip(), tuple(c.get("unverified") or ()))
     industries = meta["industry"]
+    effective_from = _date(meta["effective_from"])
+    assert effective_from is not None, "the module schema requires effective_from"
     return Module(
         id=f.module_id,
         series=meta["series"],
         title=_text(meta["title"]),
         document=document,
-        effective_from=_date(meta["effective_from"]),
+        effective_from=effective_from,
         effective_until=_date(meta.get("effective_until")),
         jurisdiction=jurisdiction,
         industries=tuple(industries) if isinstance(industries, list) else (industries,),
@@ -597,7 +603,7 @@ class PackSource:
     module_files: Tuple[str, ...]
 
 
-def read_pack(directory: str, _seen: Optional[set] = None) -> Tuple[Optional[PackSource], List[Diagnostic]]:
+def read_pack(directory: str, _seen: Optional[Set[str]] = None) -> Tuple[Optional[PackSource], List[Diagnostic]]:
     """Read a pack manifest and resolve its module files and test files (including included packs)."""
     collector = _Collector()
     manifest = os.path.join(directory, MANIFEST_NAME)
@@ -609,7 +615,7 @@ def read_pack(directory: str, _seen: Optional[set] = None) -> Tuple[Optional[Pac
         collector.add("E-MANIFEST", err.message, positions.at(tuple(err.absolute_path)))
     if errors:
         return None, collector.diagnostics
-    seen = set() if _seen is None else _seen
+    seen: Set[str] = set() if _seen is None else _seen
     real = os.path.realpath(directory)
     if real in seen:
         collector.add("E-MANIFEST", "pack includes itself", positions.at(("include",)))
@@ -751,7 +757,8 @@ def _manifest_name(manifest: str) -> Optional[str]:
     try:
         with open(manifest, "rb") as fh:
             value, _ = load_yaml_text(decode_text(fh.read(), manifest), manifest)
-        return value.get("name") if isinstance(value, dict) else None
+        name = value.get("name") if isinstance(value, dict) else None
+        return name if isinstance(name, str) else None
     except (OSError, YamlError):
         return None
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date
-from typing import Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple, Union, cast
 
 from .errors import Location
 from .expr.ast import Expr
 from .expr.types import Type
+from .report import CitationJson
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,11 @@ class Text:
     zh: str
     en: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, str]:
         return dict(self._json)
 
     @cached_property
-    def _json(self) -> dict:
+    def _json(self) -> Dict[str, str]:
         return {"zh": self.zh, "en": self.en}
 
 
@@ -41,7 +42,7 @@ class Document:
     url: Optional[str] = None
     part: Optional[str] = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         return {
             "title": self.title,
             "number": self.number,
@@ -118,11 +119,11 @@ class Citation:
     def rendered(self) -> str:
         return f"《{self.document_title}》{self.locator}"
 
-    def to_json(self) -> dict:
-        return dict(self._json)
+    def to_json(self) -> CitationJson:
+        return cast(CitationJson, dict(self._json))  # a copy of the same shape
 
     @cached_property
-    def _json(self) -> dict:
+    def _json(self) -> CitationJson:
         out = {
             "document": self.document_title,
             "document_number": self.document_number,
@@ -136,7 +137,8 @@ class Citation:
             "locator": self.locator,
             "rendered": self.rendered,
         }
-        return {k: v for k, v in out.items() if v is not None}
+        # the parts this document does not use are left out, as CitationJson's optional keys allow
+        return cast(CitationJson, {k: v for k, v in out.items() if v is not None})
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class FactSpec:
     key: Optional[str] = None
     fields: Tuple["FactSpec", ...] = ()
 
-    def signature(self) -> tuple:
+    def signature(self) -> Tuple[object, ...]:
         """What two declarations of one fact name must agree on."""
         return (
             self.type.kind,
@@ -185,7 +187,7 @@ class DerivedFact:
     location: Location
     description: str = ""
     source: Optional[str] = None
-    reads: frozenset = frozenset()
+    reads: FrozenSet[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,8 @@ class OverlayChange:
     when_text: Optional[str] = None
     thresholds: Tuple[Threshold, ...] = ()
 
-    def to_json(self) -> dict:
-        out = {
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {
             "module_id": self.module_id,
             "action": self.action,
             "reason": self.reason,
@@ -252,7 +254,7 @@ class Rule:
     thresholds: Tuple[Threshold, ...] = ()
     severity: str = "major"
     notes: str = ""
-    reads: frozenset = frozenset()  # facts and derived facts read directly
+    reads: FrozenSet[str] = frozenset()  # facts and derived facts read directly
     #: set on the variant of a national rule that a provincial supplement changed
     overlay: Optional[OverlayChange] = None
     #: position of the rule in its module file's ``rules:`` list (for locating errors)
@@ -265,7 +267,7 @@ class Jurisdiction:
     province: Optional[str] = None
     code: Optional[str] = None
 
-    def to_json(self):
+    def to_json(self) -> Union[str, Dict[str, Optional[str]]]:
         return "national" if self.level == "national" else {"province": self.province, "code": self.code}
 
 
@@ -311,11 +313,11 @@ class Module:
     def in_force(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_until is None or day <= self.effective_until)
 
-    def summary_json(self) -> dict:
+    def summary_json(self) -> Dict[str, Any]:
         return dict(self._summary_json)
 
     @cached_property
-    def _summary_json(self) -> dict:
+    def _summary_json(self) -> Dict[str, Any]:
         return {
             "id": self.id,
             "series": self.series,
@@ -342,7 +344,7 @@ class Pack:
     #: the industries this pack declares (its own and those of the packs it includes)
     industries: Tuple["Industry", ...] = ()
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         return {
             "name": self.name,
             "version": self.version,
@@ -367,10 +369,10 @@ class Industry:
     pack: str = ""
     location: Optional[Location] = field(default=None, compare=False)
 
-    def definition(self) -> tuple:
+    def definition(self) -> Tuple[str, Text, Tuple[str, ...]]:
         return (self.id, self.name, self.attributes)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         return {"id": self.id, "name": self.name.to_json(), "attributes": list(self.attributes)}
 
 
@@ -380,7 +382,7 @@ INCLUSIVE_TERMS = ("以上", "以下", "以内", "届满", "达到", "达", "不
 EXCLUSIVE_TERMS = ("超过", "大于", "小于", "不满", "低于", "不足", "以外", "高于", "多于", "少于", "超出")
 
 
-def default_threshold_reading() -> dict:
+def default_threshold_reading() -> Dict[str, str]:
     reading = {t: "inclusive" for t in INCLUSIVE_TERMS}
     reading.update({t: "exclusive" for t in EXCLUSIVE_TERMS})
     return reading

@@ -8,13 +8,13 @@ exactly those changes, so that a standards office can review a supplement agains
 
 from __future__ import annotations
 
-from typing import List
+from typing import Any, Dict, List, Mapping
 
 from .ir import RuleSetIR
 
 
-def overlay_report(ir: RuleSetIR) -> dict:
-    supplements: List[dict] = []
+def overlay_report(ir: RuleSetIR) -> Dict[str, Any]:
+    supplements: List[Dict[str, Any]] = []
     for cm in ir.modules:
         m = cm.module
         if m.jurisdiction.level != "province":
@@ -24,7 +24,7 @@ def overlay_report(ir: RuleSetIR) -> dict:
         changes = []
         for change in m.overlay:
             national = base_rules.get(change.rule_id)
-            entry = {
+            entry: Dict[str, Any] = {
                 "rule_id": change.rule_id,
                 "action": change.action,
                 "national_citation": national.citation.rendered if national else None,
@@ -52,7 +52,7 @@ def overlay_report(ir: RuleSetIR) -> dict:
     return {"supplements": supplements}
 
 
-def render_text(report: dict) -> str:
+def render_text(report: Mapping[str, Any]) -> str:
     if not report["supplements"]:
         return "no provincial supplements loaded"
     lines = []

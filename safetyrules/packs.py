@@ -12,7 +12,10 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, TextIO
+
+if TYPE_CHECKING:
+    from .model import Pack
 
 #: the pack spec that stands for every shipped and installed pack
 ALL = "all"
@@ -37,8 +40,10 @@ def _shipped_root() -> Optional[str]:
 
 def is_shipped(path: str) -> bool:
     root = _shipped_root()
+    if not root:
+        return False
     real = os.path.realpath(path)
-    return bool(root) and (real == root or real.startswith(root + os.sep))
+    return real == root or real.startswith(root + os.sep)
 
 
 def _dedupe(names: List[str]) -> List[str]:
@@ -87,14 +92,14 @@ def installed_packs() -> Dict[str, InstalledPack]:
     return out
 
 
-def third_party_in_use(packs: Sequence) -> List:
+def third_party_in_use(packs: Sequence[Pack]) -> List[Pack]:
     """The loaded packs (``model.Pack``) that are not shipped with the library."""
     return [p for p in packs if p.path and not is_shipped(p.path)]
 
 
-def describe(pack) -> dict:
+def describe(pack: Pack) -> Dict[str, Any]:
     """A pack as ``engine.packs`` lists it: third-party packs say so, with where they came from."""
-    entry = {"name": pack.name, "version": pack.version}
+    entry: Dict[str, Any] = {"name": pack.name, "version": pack.version}
     if pack.path and not is_shipped(pack.path):
         entry["third_party"] = True
         installed = _installed_or_none().get(pack.name)
@@ -113,7 +118,7 @@ def _installed_or_none() -> Dict[str, InstalledPack]:
         return {}
 
 
-def banner(packs: Sequence) -> Optional[str]:
+def banner(packs: Sequence[Pack]) -> Optional[str]:
     """The line every command prints first when third-party packs are in use, else None."""
     third = third_party_in_use(packs)
     if not third:
@@ -126,7 +131,7 @@ def banner(packs: Sequence) -> Optional[str]:
     return "third-party packs in use (not shipped with safetyrules): " + ", ".join(parts)
 
 
-def announce(packs: Sequence, stream=None) -> None:
+def announce(packs: Sequence[Pack], stream: Optional[TextIO] = None) -> None:
     line = banner(packs)
     if line:
         print(f"safetyrules: {line}", file=stream or sys.stderr)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, TypedDict
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Literal, Optional, Sequence, Tuple, Type, TypedDict, Union, overload
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -42,13 +42,23 @@ class CitationJson(_CitationBase, total=False):
     article: int
     paragraph: int
     item: int
-    sub_item: Any
+    sub_item: Union[int, str]
     section: str
     clause: str
     table: str
 
 
-class RuleIds(Sequence):
+#: how RuleIds keeps its parts until asked: one id, all of a module's ids, all but some positions, or
+#: the given positions
+_Part = Union[
+    Tuple[Literal["one"], str],
+    Tuple[Literal["all"], Tuple[str, ...]],
+    Tuple[Literal["but"], Tuple[str, ...], FrozenSet[int]],
+    Tuple[Literal["idx"], Tuple[str, ...], Tuple[int, ...]],
+]
+
+
+class RuleIds(Sequence[str]):
     """An ordered, immutable list of rule ids, materialised on first use.
 
     Most rules of a pack are not matched by a given record; a report keeps them as (module rule ids,
@@ -59,9 +69,9 @@ class RuleIds(Sequence):
     __slots__ = ("_parts", "_items", "_set")
 
     def __init__(self) -> None:
-        self._parts: List[tuple] = []
+        self._parts: List[_Part] = []
         self._items: Optional[Tuple[str, ...]] = None
-        self._set = None
+        self._set: Optional[FrozenSet[str]] = None
 
     # building (before freeze)
     def add(self, rule_id: str) -> None:
@@ -70,22 +80,21 @@ class RuleIds(Sequence):
     def add_all(self, ids: Tuple[str, ...]) -> None:
         self._parts.append(("all", ids))
 
-    def add_all_but(self, ids: Tuple[str, ...], excluded) -> None:
+    def add_all_but(self, ids: Tuple[str, ...], excluded: Iterable[int]) -> None:
         self._parts.append(("but", ids, frozenset(excluded)))
 
-    def add_indices(self, ids: Tuple[str, ...], indices) -> None:
+    def add_indices(self, ids: Tuple[str, ...], indices: Iterable[int]) -> None:
         self._parts.append(("idx", ids, tuple(indices)))
 
     def _materialise(self) -> Tuple[str, ...]:
         if self._items is None:
             out: List[str] = []
             for part in self._parts:
-                kind = part[0]
-                if kind == "one":
+                if part[0] == "one":
                     out.append(part[1])
-                elif kind == "all":
+                elif part[0] == "all":
                     out.extend(part[1])
-                elif kind == "but":
+                elif part[0] == "but":
                     ids, excluded = part[1], part[2]
                     start = 0
                     for i in sorted(excluded):  # few: the matched and undetermined rules
@@ -98,22 +107,28 @@ class RuleIds(Sequence):
             self._parts = []
         return self._items
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Tuple[str, ...]: ...
+
+    def __getitem__(self, index: Union[int, slice]) -> Union[str, Tuple[str, ...]]:
         return self._materialise()[index]
 
     def __len__(self) -> int:
         return len(self._materialise())
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._materialise())
 
-    def __contains__(self, rule_id) -> bool:
+    def __contains__(self, rule_id: object) -> bool:
         if self._set is None:
             self._set = frozenset(self._materialise())
         return rule_id in self._set
 
-    def __eq__(self, other) -> bool:
-        return tuple(self) == tuple(other)
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == tuple(other)  # type: ignore[arg-type]  # equal to any sequence of the same ids, as before
 
     def __hash__(self) -> int:
         return hash(self._materialise())
@@ -121,11 +136,11 @@ class RuleIds(Sequence):
     def __repr__(self) -> str:
         return f"RuleIds({self._materialise()!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Callable[[Iterable[str]], RuleIds], Tuple[Tuple[str, ...]]]:
         return (_rule_ids_from, (self._materialise(),))
 
 
-def _rule_ids_from(items) -> "RuleIds":
+def _rule_ids_from(items: Iterable[str]) -> "RuleIds":
     ids = RuleIds()
     ids.add_all(tuple(items))
     return ids
@@ -140,8 +155,8 @@ class Evidence:
     values: Tuple[Tuple[str, Any], ...]
     item: Optional[str] = None
 
-    def to_json(self) -> dict:
-        out = {"expr": self.expr, "result": _tri(self.result), "values": dict(self.values)}
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"expr": self.expr, "result": _tri(self.result), "values": dict(self.values)}
         if self.item is not None:
             out["item"] = self.item
         return out
@@ -158,23 +173,26 @@ class Explanation:
 
     __slots__ = ("_compute", "_value")
 
-    def __init__(self, value=None, compute=None):
+    # Any: a determination's (evidence, facts) or an undetermined rule's needs; Determination and
+    # UndeterminedRule give each its type. (Not generic: the backends name the bare class.)
+    def __init__(self, value: Any = None, compute: Optional[Callable[[], Any]] = None) -> None:
         self._value = value
         self._compute = compute
 
-    def get(self):
+    def get(self) -> Any:
         if self._value is None:
+            assert self._compute is not None, "an Explanation is made with a value or a way to compute it"
             self._value = self._compute()
             self._compute = None
         return self._value
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Type[Explanation], Tuple[Any, None]]:
         return (Explanation, (self.get(), None))
 
-    def __eq__(self, other):
-        return isinstance(other, Explanation) and self.get() == other.get()
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Explanation) and bool(self.get() == other.get())
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.get())
 
 
@@ -199,15 +217,17 @@ class Determination:
     @property
     def evidence(self) -> Tuple[Evidence, ...]:
         """The tests that decided it, with the values they read."""
-        return self.explanation.get()[0]
+        evidence: Tuple[Evidence, ...] = self.explanation.get()[0]
+        return evidence
 
     @property
     def facts(self) -> Tuple[Tuple[str, Any], ...]:
         """Every fact and derived value the rule read, with its value."""
-        return self.explanation.get()[1]
+        facts: Tuple[Tuple[str, Any], ...] = self.explanation.get()[1]
+        return facts
 
-    def to_json(self) -> dict:
-        out = {
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {
             "rule_id": self.rule_id,
             "title": dict(self.title),
             "citation": dict(self.citation),
@@ -238,10 +258,11 @@ class UndeterminedRule:
     @property
     def needs(self) -> Tuple[str, ...]:
         """The facts (or list item fields) that would decide it."""
-        return self.explanation.get()
+        needs: Tuple[str, ...] = self.explanation.get()
+        return needs
 
-    def to_json(self) -> dict:
-        out = {
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {
             "rule_id": self.rule_id,
             "title": dict(self.title),
             "citation": dict(self.citation),
@@ -259,12 +280,19 @@ class Notice:
     message: str
     module_id: Optional[str] = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, str]:
         out = {"code": self.code, "message": self.message}
         if self.module_id:
             out["module_id"] = self.module_id
         return out
 
+
+#: a report's lists: determinations, undetermined, not_matched, not_applicable, modules_applied,
+#: modules_not_applicable
+_Body = Tuple[
+    Tuple[Determination, ...], Tuple[UndeterminedRule, ...], Sequence[str], Sequence[str],
+    Tuple[Dict[str, Any], ...], Tuple[Dict[str, Any], ...],
+]
 
 _FIELDS = (
     "record_id", "inspection_date", "as_of", "backend", "determinations", "undetermined", "not_matched",
@@ -287,6 +315,9 @@ class Report:
     # a backend's compact decision (head, layout, outcome bytes, record snapshot), whose layout
     # (safetyrules.evaluation.OutcomeLayout) answers matched_ids, undetermined_ids, outcome and build.
     __slots__ = ("_head", "_body", "_pending")
+    _head: Tuple[Any, ...]  # its fields' types are those of the properties below
+    _body: Optional[_Body]
+    _pending: Any  # None, or a backend's compact decision as above (its layout is duck-typed)
 
     def __init__(
         self,
@@ -302,33 +333,38 @@ class Report:
         modules_not_applicable: Tuple[Dict[str, Any], ...],
         notices: Tuple[Notice, ...],
         engine: Optional[Dict[str, Any]] = None,
-    ):
+    ) -> None:
         self._head = (record_id, inspection_date, as_of, backend, notices, dict(engine or {}))
         self._body = (determinations, undetermined, not_matched, not_applicable, modules_applied, modules_not_applicable)
         self._pending = None
 
     @property
     def record_id(self) -> str:
-        return self._head[0]
+        record_id: str = self._head[0]
+        return record_id
 
     @property
     def inspection_date(self) -> date:
-        return self._head[1]
+        inspection_date: date = self._head[1]
+        return inspection_date
 
     @property
     def as_of(self) -> date:
         """The date the module versions were chosen by."""
-        return self._head[2]
+        as_of: date = self._head[2]
+        return as_of
 
     @property
     def backend(self) -> str:
-        return self._head[3]
+        backend: str = self._head[3]
+        return backend
 
     @property
     def notices(self) -> Tuple[Notice, ...]:
-        return self._head[4]
+        notices: Tuple[Notice, ...] = self._head[4]
+        return notices
 
-    def _materialise(self) -> tuple:
+    def _materialise(self) -> _Body:
         body = self._body
         if body is None:
             pending = self._pending
@@ -369,7 +405,8 @@ class Report:
     def status(self) -> Status:
         """major_hazard_found | undetermined | no_major_hazard_found | no_applicable_criteria."""
         if self._body is None:
-            return self._head[6]  # a deferred report is made with its status
+            status: Status = self._head[6]  # a deferred report is made with its status
+            return status
         if not self.modules_applied and not self.determinations:
             return NO_APPLICABLE_CRITERIA
         if self.determinations:
@@ -383,7 +420,8 @@ class Report:
         """The criteria met, once each (a rule over a list may be met by several items)."""
         if self._body is None:
             pending = self._pending
-            return pending[1].matched_ids(pending)
+            matched: Tuple[str, ...] = pending[1].matched_ids(pending)
+            return matched
         return tuple(dict.fromkeys(d.rule_id for d in self.determinations))
 
     @property
@@ -391,7 +429,8 @@ class Report:
         """The criteria the facts cannot decide (not met by any item either)."""
         if self._body is None:
             pending = self._pending
-            return pending[1].undetermined_ids(pending)
+            undetermined: Tuple[str, ...] = pending[1].undetermined_ids(pending)
+            return undetermined
         matched = set(self.matched_rule_ids)
         return tuple(dict.fromkeys(u.rule_id for u in self.undetermined if u.rule_id not in matched))
 
@@ -399,7 +438,8 @@ class Report:
         """matched | not_matched | undetermined | not_applicable | not_evaluated."""
         if self._body is None:
             pending = self._pending
-            return pending[1].outcome(pending, rule_id)
+            outcome: Outcome = pending[1].outcome(pending, rule_id)
+            return outcome
         if any(d.rule_id == rule_id for d in self.determinations):
             return "matched"
         if any(u.rule_id == rule_id for u in self.undetermined):
@@ -410,11 +450,11 @@ class Report:
             return "not_applicable"
         return "not_evaluated"
 
-    def _fields(self) -> tuple:
+    def _fields(self) -> Tuple[Any, ...]:
         return tuple(getattr(self, name) for name in _FIELDS)
 
-    def __eq__(self, other) -> bool:
-        if other.__class__ is not self.__class__:
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__ or not isinstance(other, Report):
             return NotImplemented
         return self._fields() == other._fields()
 
@@ -423,10 +463,10 @@ class Report:
     def __repr__(self) -> str:
         return "Report(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS) + ")"
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Type[Report], Tuple[Any, ...]]:
         return (Report, self._fields())
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         return {
             "schema_version": RESULT_SCHEMA_VERSION,
             "record_id": self.record_id,
@@ -454,7 +494,7 @@ class Report:
 _new_report = object.__new__
 
 
-def deferred_report(decided: tuple) -> Report:
+def deferred_report(decided: Tuple[Any, ...]) -> Report:
     """A report from a backend's compact decision (see ``safetyrules.evaluation.PlainDecision``): its
     status is known now, its lists are built from the decision when first read."""
     report = _new_report(Report)
@@ -464,15 +504,15 @@ def deferred_report(decided: tuple) -> Report:
     return report
 
 
-def _tri(value: Optional[bool]):
+def _tri(value: Optional[bool]) -> Union[bool, str]:
     return "unknown" if value is None else value
 
 
-def _facts_json(facts) -> dict:
+def _facts_json(facts: Iterable[Tuple[str, Any]]) -> Dict[str, object]:
     return {k: _json_value(v) for k, v in facts}
 
 
-def _json_value(value):
+def _json_value(value: object) -> object:
     """A recorded value as JSON: dates (parsed when the record was checked) back to YYYY-MM-DD."""
     if isinstance(value, date):
         return value.isoformat()

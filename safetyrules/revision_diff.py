@@ -22,9 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from .expr import ast
+
+if TYPE_CHECKING:
+    from .model import Module, Rule
 
 BROADER, NARROWER = 1, -1
 _FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
@@ -39,12 +42,12 @@ class Effect:
 class _Unordered(Exception):
     """The two conditions differ in a way that has no direction."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str) -> None:
         super().__init__(what)
         self.what = what
 
 
-def _src(node) -> str:
+def _src(node: Optional[ast.Node]) -> str:
     return ast.to_source(node) if node is not None else "(none)"
 
 
@@ -52,7 +55,7 @@ def _fmt(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else str(float(value))
 
 
-def _threshold(node) -> Optional[Tuple[Optional[str], Fraction]]:
+def _threshold(node: ast.Node) -> Optional[Tuple[Optional[str], Fraction]]:
     """(the rest of the side, the literal) for a number literal, or ``expr * literal`` (literal last or first)."""
     if isinstance(node, ast.Number):
         return None, node.value
@@ -65,19 +68,20 @@ def _threshold(node) -> Optional[Tuple[Optional[str], Fraction]]:
 
 
 def _compare_effects(a: ast.Compare, b: ast.Compare, polarity: int) -> List[Effect]:
-    def oriented(c: ast.Compare):
-        # the threshold side on the right
-        if _threshold(c.right) is not None:
-            return c.left, c.op, c.right
-        if _threshold(c.left) is not None:
-            return c.right, _FLIP[c.op], c.left
+    def oriented(c: ast.Compare) -> Optional[Tuple[ast.Node, str, Tuple[Optional[str], Fraction]]]:
+        # the other side, the operator with the threshold on the right, the threshold
+        right = _threshold(c.right)
+        if right is not None:
+            return c.left, c.op, right
+        left = _threshold(c.left)
+        if left is not None:
+            return c.right, _FLIP[c.op], left
         return None
 
     oa, ob = oriented(a), oriented(b)
     if oa is None or ob is None or oa[0] != ob[0]:
         raise _Unordered(f"'{_src(a)}' became '{_src(b)}'")
-    (_, op_a, ra), (_, op_b, rb) = oa, ob
-    ta, tb = _threshold(ra), _threshold(rb)
+    (_, op_a, ta), (_, op_b, tb) = oa, ob
     if ta[0] != tb[0] or {op_a, op_b} - {">", ">="} and {op_a, op_b} - {"<", "<="}:
         raise _Unordered(f"'{_src(a)}' became '{_src(b)}'")
     lower = op_a in (">", ">=")  # the hazard lies above the threshold
@@ -94,7 +98,7 @@ def _compare_effects(a: ast.Compare, b: ast.Compare, polarity: int) -> List[Effe
     return [Effect(direction, f"'{_src(a)}' became '{_src(b)}'")]
 
 
-def condition_effects(a, b, polarity: int = 1) -> List[Effect]:
+def condition_effects(a: Optional[ast.Node], b: Optional[ast.Node], polarity: int = 1) -> List[Effect]:
     """How condition ``b`` differs from ``a``: effects with a direction, or :class:`_Unordered`."""
     if a == b:
         return []
@@ -119,7 +123,7 @@ def condition_effects(a, b, polarity: int = 1) -> List[Effect]:
     raise _Unordered(f"'{_src(a)}' became '{_src(b)}'")
 
 
-def _junction_effects(a, b, polarity: int) -> List[Effect]:
+def _junction_effects(a: ast.Node, b: ast.Node, polarity: int) -> List[Effect]:
     """``and``/``or``: operands paired by their text; extra or missing operands widen or narrow."""
     kind = ast.Or if isinstance(a, ast.Or) or isinstance(b, ast.Or) else ast.And
     ops_a = list(a.operands) if isinstance(a, kind) else [a]
@@ -155,7 +159,7 @@ class RuleChange:
     title: str
     details: Tuple[str, ...] = ()
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         return {"change": self.kind, "old": self.old, "new": self.new, "citation": self.citation,
                 "title": self.title, "details": list(self.details)}
 
@@ -170,29 +174,29 @@ class RevisionDiff:
     def of_kind(self, kind: str) -> List[RuleChange]:
         return [r for r in self.rules if r.kind == kind]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         counts = {k: len(self.of_kind(k)) for k in ("added", "removed", "tightened", "loosened", "changed", "reworded", "unchanged")}
         return {"old": self.old_module, "new": self.new_module, "counts": counts,
                 "module_changes": self.module_changes, "rules": [r.to_json() for r in self.rules if r.kind != "unchanged"]}
 
 
-def _suffix(rule, module_id: str) -> str:
+def _suffix(rule: Rule, module_id: str) -> str:
     return rule.id[len(module_id) + 1:] if rule.id.startswith(module_id + ".") else rule.id
 
 
-def _citation_key(rule) -> tuple:
+def _citation_key(rule: Rule) -> Tuple[object, ...]:
     c = rule.citation
     return (c.section, c.article, c.paragraph, c.item, str(c.sub_item) if c.sub_item is not None else None, c.clause, c.table)
 
 
-def _rendered(rule) -> str:
+def _rendered(rule: Rule) -> str:
     try:
         return rule.citation.to_json()["locator"]
     except Exception:  # pragma: no cover - every citation renders
         return rule.id
 
 
-def _similar(a, b) -> float:
+def _similar(a: Rule, b: Rule) -> float:
     import difflib
 
     return difflib.SequenceMatcher(None, a.title.zh, b.title.zh).ratio()
@@ -205,10 +209,13 @@ SAME_ITEM = 0.45
 MOVED_ITEM = 0.6
 
 
-def _pair(old_rules, new_rules, old_id: str, new_id: str):
-    pairs, left, right = [], list(old_rules), list(new_rules)
+def _pair(
+    old_rules: Sequence[Rule], new_rules: Sequence[Rule], old_id: str, new_id: str
+) -> Tuple[List[Tuple[Rule, Rule]], List[Rule], List[Rule]]:
+    pairs: List[Tuple[Rule, Rule]] = []
+    left, right = list(old_rules), list(new_rules)
     for key in (lambda r, m: r.title.zh, lambda r, m: _suffix(r, m), lambda r, m: _citation_key(r)):
-        index: Dict = {}
+        index: Dict[object, List[Rule]] = {}
         for r in right:
             index.setdefault(key(r, new_id), []).append(r)
         still = []
@@ -223,7 +230,8 @@ def _pair(old_rules, new_rules, old_id: str, new_id: str):
         left = still
     # items that moved: the most alike titles first
     scored = sorted(((_similar(a, b), i, j) for i, a in enumerate(left) for j, b in enumerate(right)), reverse=True)
-    used_a, used_b = set(), set()
+    used_a: Set[int] = set()
+    used_b: Set[int] = set()
     for score, i, j in scored:
         if score < MOVED_ITEM:
             break
@@ -235,7 +243,7 @@ def _pair(old_rules, new_rules, old_id: str, new_id: str):
     return pairs, [a for i, a in enumerate(left) if i not in used_a], [b for j, b in enumerate(right) if j not in used_b]
 
 
-def diff_modules(old, new) -> RevisionDiff:
+def diff_modules(old: Module, new: Module) -> RevisionDiff:
     """Compare two versions (``model.Module``) of a criteria document."""
     out = RevisionDiff(old.id, new.id)
     for label, a, b in (
@@ -254,22 +262,22 @@ def diff_modules(old, new) -> RevisionDiff:
     changed_words = {t: (old.threshold_reading.get(t), new.threshold_reading.get(t))
                      for t in set(old.threshold_reading) | set(new.threshold_reading)
                      if old.threshold_reading.get(t) != new.threshold_reading.get(t)}
-    for term, (a, b) in sorted(changed_words.items()):
-        out.module_changes.append(f"threshold reading of {term}: {a or 'default'} -> {b or 'default'}")
+    for term, (was, now) in sorted(changed_words.items()):
+        out.module_changes.append(f"threshold reading of {term}: {was or 'default'} -> {now or 'default'}")
 
     pairs, removed, added = _pair(old.rules, new.rules, old.id, new.id)
     for r in removed:
         out.rules.append(RuleChange("removed", r.id, None, _rendered(r), r.title.zh))
     for r in added:
         out.rules.append(RuleChange("added", None, r.id, _rendered(r), r.title.zh, (f"when {r.when_text}",)))
-    for a, b in pairs:
-        out.rules.append(_rule_change(a, b))
+    for old_rule, new_rule in pairs:
+        out.rules.append(_rule_change(old_rule, new_rule))
     order = {"removed": 0, "added": 1, "tightened": 2, "loosened": 3, "changed": 4, "reworded": 5, "unchanged": 6}
     out.rules.sort(key=lambda r: (order[r.kind], r.new or r.old))
     return out
 
 
-def _rule_change(a, b) -> RuleChange:
+def _rule_change(a: Rule, b: Rule) -> RuleChange:
     notes: List[str] = []
     if a.title != b.title:
         notes.append(f"title: {a.title.zh} -> {b.title.zh}")
@@ -295,11 +303,11 @@ def _rule_change(a, b) -> RuleChange:
     return RuleChange("changed", a.id, b.id, _rendered(b), b.title.zh, details + ("some parts wider, some narrower: read both",))
 
 
-def _hazard(rule):
+def _hazard(rule: Rule) -> ast.Expr:
     """The condition under which the rule finds a major hazard: ``applies_if and when``, flattened."""
     if rule.applies_if is None:
         return rule.when
-    operands = []
+    operands: List[ast.Expr] = []
     for part in (rule.applies_if, rule.when):
         operands.extend(part.operands if isinstance(part, ast.And) else (part,))
     return ast.And(tuple(operands))

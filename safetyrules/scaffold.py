@@ -24,7 +24,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from . import __version__
 from .errors import SafetyRulesError
@@ -46,7 +46,7 @@ class Created:
     """What ``new`` wrote, for the command's report."""
 
     root: str
-    files: tuple
+    files: Tuple[str, ...]
     pack_dir: str
 
 

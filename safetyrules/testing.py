@@ -10,13 +10,17 @@ reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from jsonschema import Draft202012Validator
 
 from .errors import Diagnostic, Location, RecordError
 from .loader import _Collector, jsonable, read_document
 from .ruleset import RuleSet
+
+if TYPE_CHECKING:
+    from .expr import ast
+    from .interpreter import ItemBinding
 
 OUTCOMES = ("matched", "not_matched", "undetermined", "not_applicable")
 
@@ -103,7 +107,7 @@ class TestRun:
 
     def coverage(self) -> Dict[str, Dict[str, bool]]:
         """Per rule: which of matched / not_matched / undetermined a passing expectation asserted."""
-        seen: Dict[str, set] = {rid: set() for rid in self.rule_ids}
+        seen: Dict[str, Set[str]] = {rid: set() for rid in self.rule_ids}
         for result in self.results:
             for e in result.passed_expectations:
                 if e.rule_id in seen:
@@ -177,8 +181,8 @@ def run_case(rules: RuleSet, case: Case) -> CaseResult:
             if missing or unexpected:
                 problems.append(f"needs differ: missing {missing}, unexpected {unexpected}")
         elif e.items is not None and e.outcome == "matched":
-            got = sorted(str(d.item) for d in report.determinations if d.rule_id == e.rule_id)
-            missing, unexpected = sorted(set(e.items) - set(got)), sorted(set(got) - set(e.items))
+            got_items = sorted(str(d.item) for d in report.determinations if d.rule_id == e.rule_id)
+            missing, unexpected = sorted(set(e.items) - set(got_items)), sorted(set(got_items) - set(e.items))
             if missing or unexpected:
                 problems.append(f"matched items differ: missing {missing}, unexpected {unexpected}")
         if problems:
@@ -203,7 +207,7 @@ def run_cases(rules: RuleSet, files: Sequence[str]) -> TestRun:
 _ORDERING = ("<", "<=", ">", ">=")
 
 
-def _atoms(node, inside_quantifier: bool = False):
+def _atoms(node: ast.Node, inside_quantifier: bool = False) -> Iterator[ast.Node]:
     """The elementary tests of a condition (not those inside a quantifier, which counts as one)."""
     from .expr import ast
 
@@ -218,7 +222,7 @@ def _atoms(node, inside_quantifier: bool = False):
         yield node
 
 
-def _is_threshold(node) -> bool:
+def _is_threshold(node: ast.Node) -> bool:
     from .expr import ast
 
     return isinstance(node, ast.Compare) and node.op in _ORDERING and any(isinstance(n, ast.Number) for n in ast.walk(node))
@@ -228,7 +232,7 @@ def _is_threshold(node) -> bool:
 class DetailedCoverage:
     """Per condition: each elementary test seen true and false; per threshold: a case exactly at it."""
 
-    conditions: Dict[Tuple[str, str], set] = field(default_factory=dict)
+    conditions: Dict[Tuple[str, str], Set[bool]] = field(default_factory=dict)
     thresholds: Dict[Tuple[str, str], bool] = field(default_factory=dict)
 
     def condition_percent(self) -> float:
@@ -247,7 +251,7 @@ class DetailedCoverage:
         at = sum(1 for hit in self.thresholds.values() if hit)
         return both, len(self.conditions), at, len(self.thresholds)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Dict[str, Any]:
         return {
             "condition_coverage_percent": round(self.condition_percent(), 2),
             "threshold_coverage_percent": round(self.threshold_percent(), 2),
@@ -270,7 +274,7 @@ def detailed_coverage(rules: RuleSet, run: "TestRun") -> DetailedCoverage:
     from .interpreter import UNKNOWN, Interpreter, ItemBinding
 
     cov = DetailedCoverage()
-    atoms_of = {}
+    atoms_of: Dict[Tuple[str, str], List[ast.Node]] = {}
     for cm in list(rules.ir.modules) + [v.module for v in rules.ir.variants]:
         for cr in cm.rules:
             nodes = list(_atoms(cr.rule.when)) + (list(_atoms(cr.rule.applies_if)) if cr.rule.applies_if is not None else [])
@@ -291,7 +295,7 @@ def detailed_coverage(rules: RuleSet, run: "TestRun") -> DetailedCoverage:
         interp = Interpreter(rules.ir, record, selection.day)
         for cm in selection.modules:
             for cr in cm.rules:
-                bindings = [{}]
+                bindings: List[Dict[str, ItemBinding]] = [{}]
                 if cr.rule.for_each is not None:
                     lst = interp.fact(cr.rule.for_each.list_name)
                     if lst.value is UNKNOWN:
@@ -306,7 +310,7 @@ def detailed_coverage(rules: RuleSet, run: "TestRun") -> DetailedCoverage:
                         value = interp.eval(node, items).value
                         if value is not UNKNOWN:
                             cov.conditions[key].add(bool(value))
-                        if key in cov.thresholds and not cov.thresholds[key]:
+                        if key in cov.thresholds and not cov.thresholds[key] and isinstance(node, ast.Compare):
                             left, right = interp.eval(node.left, items).value, interp.eval(node.right, items).value
                             if left is not UNKNOWN and right is not UNKNOWN and left == right:
                                 cov.thresholds[key] = True

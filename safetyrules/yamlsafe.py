@@ -10,7 +10,7 @@ expands aliases exponentially, so we count nodes as they are expanded).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple, Type, Union
 
 import yaml
 
@@ -57,16 +57,17 @@ class Positions:
 
 
 #: libyaml's parser when PyYAML was built with it (about ten times faster), else the pure-Python one.
-_LOADER = getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
-_LOADER = _LOADER or yaml.SafeLoader
+_LOADER: Union[Type[yaml.CSafeLoader], Type[yaml.SafeLoader]] = yaml.SafeLoader
+if getattr(yaml, "__with_libyaml__", False):
+    _LOADER = yaml.CSafeLoader
 
 MAX_INDENT = 2000
 
 
-class _BracketsOnly(dict):
+class _BracketsOnly(Dict[int, Optional[str]]):
     """str.translate table that keeps [ ] { } and drops every other character."""
 
-    def __missing__(self, key):
+    def __missing__(self, key: int) -> None:
         return None
 
 
@@ -213,7 +214,7 @@ class _Builder:
             if node.tag != "tag:yaml.org,2002:map":
                 raise self._fail("E-YAML-TAG", f"tag {node.tag!r} is not allowed", node)
             self.constructor.flatten_mapping(node)
-            result: dict = {}
+            result: Dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise self._fail("E-YAML", "mapping keys must be plain scalars", key_node)

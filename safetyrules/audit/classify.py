@@ -33,9 +33,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ..errors import did_you_mean
+
+if TYPE_CHECKING:
+    from ..ir import RuleSetIR
+    from ..model import Module
+    from ..report import Report
+
+#: a row of an audit's output (a result, an error, a classed entry, a rectification row): JSON, with
+#: the fields docs/audit.md lists
+Row = Dict[str, Any]
 
 CLASSES = ("confirmed", "unsupported", "miscited", "missed", "undetermined", "superseded")
 STATUSES = ("listed", "assigned", "rectifying", "rectified", "verified", "closed")
@@ -79,10 +88,10 @@ class Finding:
 class CriterionIndex:
     """Lookups over a compiled rule set: citations, neighbours, versions. Built once per process."""
 
-    def __init__(self, ir):
+    def __init__(self, ir: RuleSetIR) -> None:
         self.ir = ir
         self.order: Dict[str, int] = {rid: i for i, rid in enumerate(ir.rules)}
-        self.module_of: Dict[str, Any] = {}
+        self.module_of: Dict[str, Module] = {}
         self.rendered: Dict[str, str] = {}
         self.by_citation: Dict[str, List[str]] = {}
         self.by_place: Dict[Tuple[str, str], List[str]] = {}
@@ -231,7 +240,7 @@ def _is_date(value: Any) -> bool:
     return True
 
 
-def classify(index: CriterionIndex, report, findings: Sequence[Finding], industry: str = "") -> Tuple[List[dict], List[str]]:
+def classify(index: CriterionIndex, report: Report, findings: Sequence[Finding], industry: str = "") -> Tuple[List[Row], List[str]]:
     """Entries for one evaluated record: one per finding, then one per missed rule (in rule order).
 
     Returns ``(entries, undetermined_rule_ids)`` where the second lists rules the facts cannot decide
@@ -250,7 +259,7 @@ def classify(index: CriterionIndex, report, findings: Sequence[Finding], industr
     out_of = report.outcome_of  # matched on some items wins over undecided on others
 
     # Rules that findings account for: cited ones in force, and superseded findings' current versions.
-    cited: set = set()
+    cited: Set[str] = set()
     live: List[Tuple[Finding, Tuple[str, ...]]] = []
     stale: List[Tuple[Finding, Tuple[str, ...]]] = []
     for f in findings:
@@ -261,8 +270,8 @@ def classify(index: CriterionIndex, report, findings: Sequence[Finding], industr
         else:
             current = tuple(dict.fromkeys(c for r in f.rules for c in index.current_of(r, day)))
             stale.append((f, current))
-    claimed: set = set()
-    entries: Dict[int, dict] = {}
+    claimed: Set[str] = set()
+    entries: Dict[int, Row] = {}
     for f, current in stale:
         e = _entry(f, "superseded", f.rules[0], index)
         module = index.module_of[f.rules[0]]
@@ -307,8 +316,8 @@ def classify(index: CriterionIndex, report, findings: Sequence[Finding], industr
     return result, list(dict.fromkeys(r for r in undetermined_ids if r not in cited))
 
 
-def _entry(f: Finding, klass: str, rule_id: str, index: CriterionIndex) -> dict:
-    e = {"class": klass, "source": "finding", "finding": f.index, "rule": rule_id, "citation": index.rendered[rule_id]}
+def _entry(f: Finding, klass: str, rule_id: str, index: CriterionIndex) -> Row:
+    e: Row = {"class": klass, "source": "finding", "finding": f.index, "rule": rule_id, "citation": index.rendered[rule_id]}
     if f.cited != rule_id:
         e["cited"] = f.cited
     if f.status is not None:

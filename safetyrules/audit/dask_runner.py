@@ -17,17 +17,22 @@ carry their rows.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Dict, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Deque, Dict, Iterable, Iterator, Optional, Tuple
 
 from ..errors import SafetyRulesError
 from .readers import JsonlBytesPart, JsonlPart, Part
 from .runner import AuditContext, PartResult, audit_part
 
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+    from ..ir import RuleSetIR
+
 #: contexts bound on this worker process, by the id of the scattered IR object
-_CONTEXTS: Dict[tuple, AuditContext] = {}
+_CONTEXTS: Dict[Tuple[int, str], AuditContext] = {}
 
 
-def _context(ir, backend: str) -> AuditContext:
+def _context(ir: RuleSetIR, backend: str) -> AuditContext:
     key = (id(ir), backend)
     ctx = _CONTEXTS.get(key)
     if ctx is None or ctx.rules.ir is not ir:
@@ -36,11 +41,11 @@ def _context(ir, backend: str) -> AuditContext:
     return ctx
 
 
-def audit_part_on_worker(part: Any, ir, backend: str) -> PartResult:
+def audit_part_on_worker(part: Part, ir: RuleSetIR, backend: str) -> PartResult:
     return audit_part(part, _context(ir, backend))
 
 
-def _ship(part: Part) -> Any:
+def _ship(part: Part) -> Part:
     if isinstance(part, JsonlPart):
         with open(part.path, "rb") as fh:
             fh.seek(part.start)
@@ -49,7 +54,7 @@ def _ship(part: Part) -> Any:
     return part
 
 
-def run_dask(parts: Iterable[Part], ir, backend: str = "native", client=None, address: Optional[str] = None,
+def run_dask(parts: Iterable[Part], ir: RuleSetIR, backend: str = "native", client: Optional[Client] = None, address: Optional[str] = None,
              jobs: Optional[int] = None, ship_data: bool = False, window: Optional[int] = None) -> Iterator[PartResult]:
     """Results of the parts in order, computed on a Dask cluster.
 
@@ -74,10 +79,10 @@ def run_dask(parts: Iterable[Part], ir, backend: str = "native", client=None, ad
         ir_future = client.scatter(ir, broadcast=True)
         nworkers = max(len(client.scheduler_info().get("workers", {})), 1)
         window = window or nworkers * 3
-        pending: deque = deque()
+        pending: Deque[Future[PartResult]] = deque()
         it = iter(parts)
 
-        def submit(part):
+        def submit(part: Part) -> None:
             payload = _ship(part) if ship_data else part
             pending.append(client.submit(audit_part_on_worker, payload, ir_future, backend, pure=False))
 

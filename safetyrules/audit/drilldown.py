@@ -8,7 +8,12 @@ of records however large the input; results.jsonl keeps no evidence (``safetyrul
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List
+
+from .classify import Row
+
+if TYPE_CHECKING:
+    from .runner import AuditContext
 
 MAX_ENTRIES = 8  # entries detailed per record
 MAX_LINES = 10  # evidence lines per entry
@@ -32,7 +37,7 @@ def _leaves(node: Dict[str, Any], out: List[str], prefix: str = "") -> None:
         _leaves(it, out, f"{prefix}[{it.get('item')}] ")
 
 
-def evidence_of(ctx, value: Any, rule_id: str) -> Dict[str, Any]:
+def evidence_of(ctx: AuditContext, value: Any, rule_id: str) -> Dict[str, Any]:
     """The engine's determination of one rule on the record: outcome, why, and the tests it read."""
     from ..explain import explain
 
@@ -53,7 +58,7 @@ def evidence_of(ctx, value: Any, rule_id: str) -> Dict[str, Any]:
     return {"outcome": trace.get("outcome", ""), "why": trace.get("why", ""), "evidence": lines}
 
 
-def drill_down(ctx, value: Any, row: dict) -> Dict[str, Any]:
+def drill_down(ctx: AuditContext, value: Any, row: Row) -> Dict[str, Any]:
     """The detail of a result row kept for the report's drill-down."""
     out: Dict[str, Any] = {k: row[k] for k in ("record_id", "inspection_date", "industry", "source", "status") if k in row}
     out["where"] = f"{row['source']}:{row.get('line', row.get('row'))}"

@@ -11,10 +11,14 @@ import csv
 import io
 import json
 import os
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Sequence, Tuple
 
 from .classify import CLASSES
 from .rectification import RECT_CLASSES
+
+if TYPE_CHECKING:
+    from .metrics import Aggregate
+    from .runner import AtomicFile
 
 TABLES_DIR = "tables"
 RECTIFICATION = "rectification.jsonl"
@@ -68,11 +72,11 @@ def rect_flat(row: Dict[str, Any]) -> Dict[str, Any]:
     return flat
 
 
-def write_exports(outdir: str, summary: Dict[str, Any], agg, results_path: str) -> list:
+def write_exports(outdir: str, summary: Dict[str, Any], agg: Aggregate, results_path: str) -> List[AtomicFile]:
     """Stage the exports; returns the staged files (committed by the runner with the rest)."""
     from .runner import AtomicFile, write_atomic
 
-    staged = []
+    staged: List[AtomicFile] = []
     try:
         os.makedirs(os.path.join(outdir, TABLES_DIR), exist_ok=True)
         for name, cols, rows in tables(summary):

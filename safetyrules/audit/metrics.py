@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from .classify import CLASSES, RECTIFIED_STATUSES
-from .rectification import event_of, judge, loop_state
+from .classify import CLASSES, RECTIFIED_STATUSES, Row
+from .rectification import Event, event_of, judge, loop_state
+
+if TYPE_CHECKING:
+    from ..model import Module
+    from .classify import CriterionIndex
 
 ERROR_EXAMPLES = 20
 DIMENSIONS = ("industry", "region", "month", "inspector", "site")
@@ -43,7 +47,7 @@ DEFINITIONS = {
 }
 
 
-def _version_label(module) -> str:
+def _version_label(module: Optional[Module]) -> str:
     """Which version of a document a rule belongs to: the 2020 and 2026 coal texts share article
     numbers, so a citation alone does not say which text it is."""
     if module is None:
@@ -53,9 +57,21 @@ def _version_label(module) -> str:
     return f"{version}{module.effective_from.isoformat()} – {until}"
 
 
-def _shape_vector(matched: tuple, undetermined: tuple, entries: tuple) -> tuple:
+#: what the figures read of one row: (matched rules, undetermined rules, (class, source, rule) per entry)
+_Shape = Tuple[Tuple[str, ...], Tuple[str, ...], Tuple[Tuple[str, str, str], ...]]
+#: (industry, region, inspection date, status) and the shape
+_Signature = Tuple[str, str, str, str, Tuple[str, ...], Tuple[str, ...], Tuple[Tuple[str, str, str], ...]]
+#: the non-zero (counter, count) pairs one row of a shape adds
+_Vector = Tuple[Tuple[str, int], ...]
+#: a finding's status history: (status, date) pairs
+_History = Tuple[Tuple[str, str], ...]
+#: a finding in the closed loop: (status, deadline, done date, history)
+_LoopKey = Tuple[str, str, str, _History]
+
+
+def _shape_vector(matched: Tuple[str, ...], undetermined: Tuple[str, ...], entries: Tuple[Tuple[str, str, str], ...]) -> _Vector:
     """The non-zero counts one row of this shape adds to a breakdown (as in ``_expand``)."""
-    c: Counter = Counter(inspections=1, matched=len(matched), hazard_records=1 if matched else 0,
+    c: Counter[str] = Counter(inspections=1, matched=len(matched), hazard_records=1 if matched else 0,
                          undetermined_rules=len(undetermined))
     recorded = 0
     for klass, source, _ in entries:
@@ -67,7 +83,7 @@ def _shape_vector(matched: tuple, undetermined: tuple, entries: tuple) -> tuple:
     return tuple((k, v) for k, v in c.items() if v)
 
 
-def _bump(table: Dict[str, Counter], key: str, field: str, n: int = 1) -> None:
+def _bump(table: Dict[str, Counter[str]], key: str, field: str, n: int = 1) -> None:
     c = table.get(key)
     if c is None:
         c = table[key] = Counter()
@@ -81,37 +97,37 @@ class Aggregate:
         self.records = 0
         self.results = 0
         self.errors = 0
-        self.error_reasons: Counter = Counter()
-        self.statuses: Counter = Counter()
-        self.classes: Counter = Counter()  # "class" and "class/source"
-        self.dims: Dict[str, Dict[str, Counter]] = {d: {} for d in DIMENSIONS}
-        self.criteria: Dict[str, Counter] = {}
-        self.loop: Counter = Counter()  # (status, deadline, done) -> findings
-        self.loop_by_industry: Counter = Counter()  # (industry, status, deadline, done) -> findings
+        self.error_reasons: Counter[str] = Counter()
+        self.statuses: Counter[str] = Counter()
+        self.classes: Counter[str] = Counter()  # "class" and "class/source"
+        self.dims: Dict[str, Dict[str, Counter[str]]] = {d: {} for d in DIMENSIONS}
+        self.criteria: Dict[str, Counter[str]] = {}
+        self.loop: Counter[_LoopKey] = Counter()  # (status, deadline, done, history) -> findings
+        self.loop_by_industry: Counter[Tuple[str, str, str, str, _History]] = Counter()  # (industry, *loop key) -> findings
         self.first_date: Optional[str] = None
         self.last_date: Optional[str] = None
-        self.error_examples: List[dict] = []
-        self._pending: Dict[tuple, int] = {}
-        self._pending_who: Dict[tuple, int] = {}
-        self.events: List[tuple] = []  # for the 整改销号 join (rectification.py)
-        self.samples: Dict[str, List[dict]] = {}  # "class:<c>" / "rule:<id>" -> drill-down details
-        self.rectification_rows: List[dict] = []  # set by summarize
+        self.error_examples: List[Row] = []
+        self._pending: Dict[_Signature, int] = {}
+        self._pending_who: Dict[Tuple[str, str, _Shape], int] = {}
+        self.events: List[Event] = []  # for the 整改销号 join (rectification.py)
+        self.samples: Dict[str, List[Row]] = {}  # "class:<c>" / "rule:<id>" -> drill-down details
+        self.rectification_rows: List[Row] = []  # set by summarize
 
     # ------------------------------------------------------------------ counting
-    def add_error(self, row: dict) -> None:
+    def add_error(self, row: Row) -> None:
         self.records += 1
         self.errors += 1
         self.error_reasons[row["error"]["reason"]] += 1
         if len(self.error_examples) < ERROR_EXAMPLES:
             self.error_examples.append(row)
 
-    def add_result(self, row: dict) -> bool:
+    def add_result(self, row: Row) -> bool:
         """Count a result row. Rows are first tallied by what the figures read from them (a signature:
         industry, region, date, matched and undetermined rules, classed entries), and signatures are
         expanded into the tables once per part: far fewer dictionary updates than one per row."""
         self.records += 1
         self.results += 1
-        shape = (tuple(row["matched"]), tuple(row["undetermined"]),
+        shape: _Shape = (tuple(row["matched"]), tuple(row["undetermined"]),
                  tuple((e["class"], e["source"], e["rule"]) for e in row["entries"]))
         sig = (row["industry"], row.get("region") or NO_REGION, row["inspection_date"], row["status"]) + shape
         self._pending[sig] = self._pending.get(sig, 0) + 1
@@ -130,7 +146,7 @@ class Aggregate:
             self.events.append(ev)
         return self._wants_sample(row)
 
-    def _sample_keys(self, row: dict) -> List[str]:
+    def _sample_keys(self, row: Row) -> List[str]:
         keys = [f"class:{e['class']}" for e in row["entries"]]
         if row["undetermined"]:
             keys.append("class:undetermined")
@@ -138,7 +154,7 @@ class Aggregate:
         keys += [f"rule:{r}" for r in row["undetermined"][:3]]
         return list(dict.fromkeys(keys))
 
-    def _wants_sample(self, row: dict) -> bool:
+    def _wants_sample(self, row: Row) -> bool:
         samples = self.samples
         for key in self._sample_keys(row):
             limit = SAMPLES_PER_CLASS if key.startswith("class:") else SAMPLES_PER_CRITERION
@@ -146,7 +162,7 @@ class Aggregate:
                 return True
         return False
 
-    def add_sample(self, row: dict, detail: dict) -> None:
+    def add_sample(self, row: Row, detail: Row) -> None:
         """Keep ``detail`` (the row's record with its evidence) under every class and criterion of the
         row that has room: the first records in input order, whichever worker counted them."""
         for key in self._sample_keys(row):
@@ -157,7 +173,7 @@ class Aggregate:
 
     def _expand(self) -> None:
         pending, self._pending = self._pending, {}
-        vectors: Dict[tuple, tuple] = {}
+        vectors: Dict[_Shape, _Vector] = {}
         who, self._pending_who = self._pending_who, {}
         for (inspector, site, shape), n in who.items():
             vec = vectors.get(shape)
@@ -176,7 +192,7 @@ class Aggregate:
             if self.last_date is None or day > self.last_date:
                 self.last_date = day
             self.statuses[status] += n
-            counts: Counter = Counter()
+            counts: Counter[str] = Counter()
             counts["inspections"] = n
             counts["matched"] = len(matched) * n
             counts["hazard_records"] = n if matched else 0
@@ -206,7 +222,7 @@ class Aggregate:
                 else:
                     c.update(counts)
 
-    def __getstate__(self):
+    def __getstate__(self) -> Dict[str, Any]:
         self._expand()
         return self.__dict__
 
@@ -253,7 +269,7 @@ class Aggregate:
 
 # ---------------------------------------------------------------------------------- figures
 
-def _rectified_as_of(status: str, done: str, as_of: str, history=()) -> bool:
+def _rectified_as_of(status: str, done: str, as_of: str, history: _History = ()) -> bool:
     if history:
         then = ""
         for st, on in history:
@@ -271,7 +287,7 @@ def _rate(n: int, d: int) -> Optional[float]:
     return round(n / d, 6) if d else None
 
 
-def closed_loop(loop: Counter, as_of: str) -> Dict[str, Any]:
+def closed_loop(loop: Counter[_LoopKey], as_of: str) -> Dict[str, Any]:
     found = sum(loop.values())
     rectified = sum(n for (status, _, done, hist), n in loop.items() if _rectified_as_of(status, done, as_of, hist))
     overdue = sum(
@@ -279,7 +295,7 @@ def closed_loop(loop: Counter, as_of: str) -> Dict[str, Any]:
         if deadline and deadline < as_of and not _rectified_as_of(status, done, as_of, hist)
     )
     open_ = found - rectified
-    by_status: Counter = Counter()
+    by_status: Counter[str] = Counter()
     for (status, _, _, _), n in loop.items():
         by_status[status or "(none)"] += n
     return {
@@ -292,7 +308,7 @@ def closed_loop(loop: Counter, as_of: str) -> Dict[str, Any]:
     }
 
 
-def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: int = 20) -> Dict[str, Any]:
+def summarize(agg: Aggregate, index: CriterionIndex, report_date: Optional[date] = None, top: int = 20) -> Dict[str, Any]:
     """The summary: reconciliation, class counts, metrics with definitions, breakdowns, top criteria."""
     agg._expand()
     as_of = report_date.isoformat() if report_date else (agg.last_date or "")
@@ -300,11 +316,11 @@ def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: in
     recorded = sum(c["recorded"] for c in agg.criteria.values())
     matched = sum(c["matched"] for c in agg.criteria.values())
     loop = closed_loop(agg.loop, as_of)
-    by_industry_loop: Dict[str, Counter] = {}
+    by_industry_loop: Dict[str, Counter[_LoopKey]] = {}
     for (industry, status, deadline, done, hist), n in agg.loop_by_industry.items():
         by_industry_loop.setdefault(industry, Counter())[(status, deadline, done, hist)] += n
     agg.rectification_rows, rect = judge(agg.events, index, as_of)
-    examples: Dict[str, List[dict]] = {}
+    examples: Dict[str, List[Row]] = {}
     for r in agg.rectification_rows:  # the first of each class needing action, for the reports
         if r["class"] in ("closed_still_present", "closure_not_evidenced", "open_overdue"):
             lst = examples.setdefault(r["class"], [])
@@ -312,7 +328,7 @@ def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: in
                 lst.append(r)
     rect["examples"] = examples
 
-    def dim_rows(dim: str) -> List[dict]:
+    def dim_rows(dim: str) -> List[Row]:
         rows = []
         for key in sorted(agg.dims[dim]):
             c = agg.dims[dim][key]
@@ -328,11 +344,11 @@ def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: in
             rows.append(row)
         return rows
 
-    criteria = []
+    criteria: List[Row] = []
     for rule in sorted(agg.criteria, key=lambda r: index.order.get(r, 1 << 30)):
         c = agg.criteria[rule]
         module = index.module_of.get(rule)
-        entry = {"rule": rule, "citation": index.rendered.get(rule, ""), "module": module.id if module else "",
+        entry: Row = {"rule": rule, "citation": index.rendered.get(rule, ""), "module": module.id if module else "",
                  "module_version": _version_label(module),
                  "title": index.ir.rules[rule].rule.title.zh if rule in index.ir.rules else "",
                  "recorded": c["recorded"], "matched": c["matched"], "undetermined_rule": c["undetermined_rule"]}
@@ -341,7 +357,7 @@ def summarize(agg: Aggregate, index, report_date: Optional[date] = None, top: in
         entry["undetermined"] += c["undetermined_rule"]  # findings and rules, as in "classes"
         criteria.append(entry)
 
-    def top_by(field: str) -> List[dict]:
+    def top_by(field: str) -> List[Row]:
         ranked = sorted((e for e in criteria if e[field]), key=lambda e: (-e[field], e["rule"]))
         return [{"rule": e["rule"], "citation": e["citation"], "module_version": e["module_version"], "title": e["title"],
                  field: e[field]} for e in ranked[:top]]

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Sequence
 
 from ..errors import printable
-from .classify import CLASSES
+from .classify import CLASSES, Row
+
+if TYPE_CHECKING:
+    from .runner import AtomicFile
+
+# pyarrow has no type information: its schemas, batches and tables are Any here
 
 BATCH = 50_000
 ENTRY_FIELDS = ("class", "source", "rule", "citation", "outcome", "cited", "instead", "current", "reason", "status", "id",
                 "listed_on", "deadline", "rectified_on", "verified_on", "closed_on", "reinspection")
 
 
-def _schemas():
+def _schemas() -> Any:
     import pyarrow as pa
 
     s = pa.string()
@@ -61,7 +66,7 @@ def _flat(row: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def _arrow_batches(results_path: str, schema):
+def _arrow_batches(results_path: str, schema: Any) -> Iterator[Any]:
     """results.jsonl read by Arrow's streaming JSON reader (C++, a block at a time), converted to the
     output schema: about ten times faster than decoding the rows in Python."""
     import pyarrow as pa
@@ -92,7 +97,7 @@ def _arrow_batches(results_path: str, schema):
         yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def write_results_parquet(results_path: str, target: str):
+def write_results_parquet(results_path: str, target: str) -> AtomicFile:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -134,7 +139,7 @@ def write_results_parquet(results_path: str, target: str):
     return f
 
 
-def write_rectification_parquet(rows: List[Dict[str, Any]], target: str):
+def write_rectification_parquet(rows: Sequence[Row], target: str) -> AtomicFile:
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -39,7 +39,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..errors import SafetyRulesError, did_you_mean
 from ..inputs import JsonProblem, decode_json
@@ -108,7 +108,9 @@ class RowsPart:
     progress: int = 0  # bytes of the file these rows took (approximately), for the progress bar
 
 
-Part = Any  # JsonlPart | ParquetPart | RowsPart
+Part = Union[JsonlPart, JsonlBytesPart, ParquetPart, RowsPart]
+#: the fact vocabularies by industry (``RuleSetIR.vocabularies``): fact name -> FactSpec
+Vocabularies = Mapping[str, Mapping[str, Any]]
 #: one input record: (position, value or None, error reason or None); position is (file, kind, number)
 Item = Tuple[Tuple[str, str, int], Any, Optional[Tuple[str, str]]]
 
@@ -162,7 +164,7 @@ def part_progress(part: Part) -> int:
     return part.progress
 
 
-def _open(path: str):
+def _open(path: str) -> IO[bytes]:
     try:
         return open(path, "rb")
     except OSError as exc:
@@ -203,7 +205,7 @@ def _jsonl_parts(path: str, part_bytes: int) -> Iterator[JsonlPart]:
             start = stop
 
 
-def _csv_reader(path: str):
+def _csv_reader(path: str) -> Tuple[IO[bytes], io.TextIOWrapper, Iterator[List[str]]]:
     fh = _open(path)
     # Bytes that are not UTF-8 are kept as lone surrogates (surrogateescape), so that the rows around
     # them are still read: a row holding one becomes an error row, not the end of the audit.
@@ -264,12 +266,12 @@ def _csv_parts(path: str, part_rows: int) -> Iterator[RowsPart]:
     fh, text, reader = _csv_reader(path)
     with text:
         try:
-            header = next(reader, None)
+            first = next(reader, None)
         except (UnicodeDecodeError, csv.Error) as exc:
             raise AuditInputError(f"{path}: row 1: cannot read the CSV header: {exc}") from None
-        if header is None:
+        if first is None:
             return
-        header = tuple(h.strip() for h in header)
+        header = tuple(h.strip() for h in first)
         check_header(path, header)
         rows: List[Tuple[int, Tuple[str, ...]]] = []
         index = 0
@@ -299,7 +301,7 @@ def _csv_parts(path: str, part_rows: int) -> Iterator[RowsPart]:
             yield RowsPart(path, header, tuple(rows), index, at - done)
 
 
-def _parquet_file(path: str):
+def _parquet_file(path: str) -> Any:  # a pyarrow.parquet.ParquetFile (pyarrow has no type information)
     try:
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - pyarrow is a dependency of the audit extra
@@ -346,7 +348,7 @@ def _check_parquet_columns(path: str, names: Sequence[str]) -> None:
 
 # --------------------------------------------------------------------------------------- records of a part
 
-def records_of_part(part: Part, vocabularies: Mapping[str, Mapping[str, Any]]) -> Iterator[Item]:
+def records_of_part(part: Part, vocabularies: Vocabularies) -> Iterator[Item]:
     """The records of one part, in order; an unreadable record is yielded with its reason."""
     if isinstance(part, JsonlPart):
         with _open(part.path) as fh:
@@ -391,7 +393,7 @@ def jsonl_records(path: str, data: bytes, first_line: int) -> Iterator[Item]:
         yield pos, value, None
 
 
-def _csv_records(part: RowsPart, vocabularies) -> Iterator[Item]:
+def _csv_records(part: RowsPart, vocabularies: Vocabularies) -> Iterator[Item]:
     header = part.header
     width = len(header)
     for row_no, cells in part.rows:
@@ -411,7 +413,7 @@ def _csv_records(part: RowsPart, vocabularies) -> Iterator[Item]:
             yield pos, None, ("malformed_cell", str(exc))
 
 
-def _parquet_records(part: ParquetPart, vocabularies, batch_rows: int = 2048) -> Iterator[Item]:
+def _parquet_records(part: ParquetPart, vocabularies: Vocabularies, batch_rows: int = 2048) -> Iterator[Item]:
     """The part's rows of its row group, decoded in batches (batches before the part are skipped unread
     into Python objects)."""
     pf = _parquet_file(part.path)
@@ -496,7 +498,7 @@ def _typed(spec: Any, value: Any, column: str) -> Any:
     return value
 
 
-def unflatten(cells, vocabularies: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+def unflatten(cells: Iterable[Tuple[str, Any]], vocabularies: Vocabularies) -> Dict[str, Any]:
     """A record from (column, value) pairs named by the column mapping; empty cells are left out."""
     record: Dict[str, Any] = {}
     site: Dict[str, Any] = {}
@@ -553,7 +555,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _nested_row(row: Dict[str, Any], vocabularies) -> Dict[str, Any]:
+def _nested_row(row: Dict[str, Any], vocabularies: Vocabularies) -> Dict[str, Any]:
     """A Parquet row with struct columns ``site`` and ``facts`` (and maybe flat ``facts.x`` columns)."""
     flat = [(k, v) for k, v in row.items() if k not in ("site", "facts")]
     record = unflatten(flat, vocabularies)

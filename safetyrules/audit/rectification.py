@@ -34,9 +34,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .classify import RECTIFIED_STATUSES
+from .classify import RECTIFIED_STATUSES, Row
+
+if TYPE_CHECKING:
+    from .classify import CriterionIndex
 
 RECT_CLASSES = ("closed_still_present", "verified_closed", "closure_not_evidenced", "open_overdue", "open")
 
@@ -87,17 +90,24 @@ def status_as_of(status: str, history: Sequence[Tuple[str, str]], done: str, as_
 # An event: what the join needs of one result row with a site id.
 #   (site_id, inspection_date, record_id, industry, matched, undetermined, where, findings)
 # where = "source:line"; findings = tuple of finding facts (see finding_facts).
+#: (finding index, id, class, rule, instead, current, status, done, deadline, history, linked re-inspection)
+FindingFacts = Tuple[
+    int, Optional[str], str, str, Optional[str], Optional[str], str, str, str, Tuple[Tuple[str, str], ...], Optional[str]
+]
+Event = Tuple[Optional[str], str, str, str, Tuple[str, ...], Tuple[str, ...], str, Tuple[FindingFacts, ...]]
+#: a re-inspection of a site: (inspection date, position in the input or -1 when linked, its event)
+Visit = Tuple[str, int, Event]
 
-def finding_facts(e: dict) -> tuple:
+def finding_facts(e: Row) -> FindingFacts:
     """The compact form of a finding entry kept for the join."""
     history = tuple((h["status"], h["on"]) for h in e.get("history", ()))
-    dates = {k: e[k] for k in ("rectified_on", "verified_on", "closed_on") if k in e}
+    dates: Dict[str, str] = {k: e[k] for k in ("rectified_on", "verified_on", "closed_on") if k in e}
     status, done = loop_state(e.get("status"), history, dates)
     return (e["finding"], e.get("id"), e["class"], e["rule"], e.get("instead"), e.get("current"), status, done,
             e.get("deadline", ""), history, e.get("reinspection"))
 
 
-def event_of(row: dict) -> Optional[tuple]:
+def event_of(row: Row) -> Optional[Event]:
     site = row.get("site_id")
     findings = tuple(finding_facts(e) for e in row["entries"] if e["source"] == "finding")
     if site is None and not findings:
@@ -107,7 +117,7 @@ def event_of(row: dict) -> Optional[tuple]:
             tuple(row["undetermined"]), where, findings)
 
 
-def _outcome(index, rule: str, day: date, industry: str, matched: Sequence[str], undetermined: Sequence[str]) -> Tuple[str, str]:
+def _outcome(index: CriterionIndex, rule: str, day: date, industry: str, matched: Sequence[str], undetermined: Sequence[str]) -> Tuple[str, str]:
     """(outcome, rule checked) of the finding's criterion on a re-inspection."""
     candidates: Tuple[str, ...] = (rule,) if index.in_force(rule, day) else index.current_of(rule, day)
     if not candidates:
@@ -124,10 +134,10 @@ def _outcome(index, rule: str, day: date, industry: str, matched: Sequence[str],
     return "not_matched", r
 
 
-def judge(events: Iterable[tuple], index, as_of: str) -> Tuple[List[dict], Dict[str, Any]]:
+def judge(events: Iterable[Event], index: CriterionIndex, as_of: str) -> Tuple[List[Row], Dict[str, Any]]:
     """Rectification rows (one per recorded finding, in input order) and their figures."""
     events = list(events)
-    by_site: Dict[str, List[Tuple[str, int, tuple]]] = {}
+    by_site: Dict[str, List[Visit]] = {}
     by_record: Dict[str, List[int]] = {}
     for i, ev in enumerate(events):
         if ev[0] is not None:
@@ -135,7 +145,7 @@ def judge(events: Iterable[tuple], index, as_of: str) -> Tuple[List[dict], Dict[
         by_record.setdefault(ev[2], []).append(i)
     for visits in by_site.values():
         visits.sort(key=lambda v: (v[0], v[1]))
-    rows: List[dict] = []
+    rows: List[Row] = []
     for ev in events:
         site, day, record_id, industry, _, _, where, findings = ev
         for (idx, fid, klass, rule, instead, current, status, done, deadline, history, link) in findings:
@@ -184,13 +194,13 @@ def judge(events: Iterable[tuple], index, as_of: str) -> Tuple[List[dict], Dict[
     return rows, figures(rows)
 
 
-def _not_evidenced(row: dict, reason: str) -> None:
+def _not_evidenced(row: Row, reason: str) -> None:
     row["class"] = "closure_not_evidenced"
     row["reason"] = reason
 
 
-def _decide(row: dict, index, target: str, visits, since: str, as_of: str, linked: bool) -> None:
-    seen = []
+def _decide(row: Row, index: CriterionIndex, target: str, visits: Sequence[Visit], since: str, as_of: str, linked: bool) -> None:
+    seen: List[Dict[str, str]] = []
     for vday, _, ev in visits:
         if vday < since or vday > as_of:
             if linked:
@@ -214,16 +224,16 @@ def _decide(row: dict, index, target: str, visits, since: str, as_of: str, linke
                        (f" ({since})" if since else "") + " and up to the report date")
 
 
-def figures(rows: Sequence[dict]) -> Dict[str, Any]:
-    classes = Counter(r["class"] for r in rows)
-    by_industry: Dict[str, Counter] = {}
-    reasons: Counter = Counter()
+def figures(rows: Sequence[Row]) -> Dict[str, Any]:
+    classes: Counter[str] = Counter(r["class"] for r in rows)
+    by_industry: Dict[str, Counter[str]] = {}
+    reasons: Counter[str] = Counter()
     for r in rows:
         by_industry.setdefault(r["industry"], Counter())[r["class"]] += 1
         if "reason" in r:
             reasons[_reason_kind(r["reason"])] += 1
 
-    def block(c: Counter) -> Dict[str, Any]:
+    def block(c: Counter[str]) -> Dict[str, Any]:
         found = sum(c.values())
         closed = c["closed_still_present"] + c["verified_closed"] + c["closure_not_evidenced"]
         out: Dict[str, Any] = {k: c[k] for k in RECT_CLASSES}

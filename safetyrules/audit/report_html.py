@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from html import escape
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .classify import CLASSES
+from .classify import CLASSES, Row
 from .rectification import RECT_CLASSES, RECT_TEXT
 from .report_md import CLASS_TEXT, fmt, pct
 
@@ -432,7 +432,7 @@ def render_html(summary: Dict[str, Any], title: str = "safetyrules audit") -> st
             "<body>" + "\n".join(body) + f"<script>{SCRIPT}</script></body></html>\n")
 
 
-def _drill(anchor: str, label: str, samples: List[dict], klass: Optional[str], crit_by_rule, rule: Optional[str] = None) -> str:
+def _drill(anchor: str, label: str, samples: List[Row], klass: Optional[str], crit_by_rule: Mapping[str, Row], rule: Optional[str] = None) -> str:
     out = [f'<details id="{anchor}"><summary>{_h(label)}</summary>']
     for s in samples:
         who = " · ".join(_h(x) for x in (s.get("site_id") and f"site {s['site_id']}", s.get("inspector") and f"inspector {s['inspector']}",
@@ -467,7 +467,7 @@ def _drill(anchor: str, label: str, samples: List[dict], klass: Optional[str], c
     return "".join(out)
 
 
-def _dim_table(dim: str, rows: List[dict], closed_loop: bool, note: str = "") -> str:
+def _dim_table(dim: str, rows: List[Row], closed_loop: bool, note: str = "") -> str:
     headers = ["", "inspections", "recorded", "per 1000", "determined", *CLASSES]
     if closed_loop:
         headers += ["rectification rate", "overdue open"]

@@ -19,11 +19,11 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
 from .. import __version__
 from ..errors import RecordError, SafetyRulesError
-from .classify import CLASSES, CriterionIndex, FindingError, classify
+from .classify import CLASSES, CriterionIndex, Finding, FindingError, Row, classify
 from .drilldown import drill_down
 from .metrics import Aggregate, summarize
 from .readers import (
@@ -39,6 +39,14 @@ from .readers import (
     records_of_part,
 )
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from ..ir import RuleSetIR
+    from ..records import Record
+    from ..report import Report
+    from ..ruleset import RuleSet
+
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
 REPORT_MD = "report.md"
@@ -51,7 +59,7 @@ OUTPUT_FILES = (RESULTS, SUMMARY, REPORT_MD, REPORT_HTML)
 class AuditContext:
     """What a worker needs: the rule set bound to a backend, and the citation index."""
 
-    def __init__(self, ir, backend: str = "native"):
+    def __init__(self, ir: RuleSetIR, backend: str = "native") -> None:
         from ..ruleset import RuleSet
 
         self.rules = RuleSet(ir, backend)
@@ -98,7 +106,9 @@ def audit_part(part: Part, ctx: AuditContext) -> PartResult:
     return PartResult(part.index, "\n".join(lines) if len(lines) > 1 else "", agg, part_progress(part))
 
 
-def _error_row(base: dict, reason: str, message: str, problems=(), record_id=None) -> dict:
+def _error_row(
+    base: Row, reason: str, message: str, problems: Sequence[Tuple[str, str]] = (), record_id: Optional[str] = None
+) -> Row:
     err: Dict[str, Any] = {"reason": reason, "message": message}
     if problems:
         err["problems"] = [{"path": p, "message": m} for p, m in problems]
@@ -118,10 +128,12 @@ def _raw_id(value: Any) -> Optional[str]:
     return None
 
 
-def _prepare(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]):
+def _prepare(
+    ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]
+) -> Tuple[Optional[Row], Optional[Tuple[Row, Record, Tuple[Finding, ...]]]]:
     """(error row, None) for a record that cannot be evaluated, else (None, (base, record, findings))."""
     source, kind, number = pos
-    base = {"source": source, kind: number}
+    base: Row = {"source": source, kind: number}
     if err is not None:
         return _error_row(base, err[0], err[1]), None
     try:
@@ -135,7 +147,7 @@ def _prepare(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Opti
     return None, (base, record, findings)
 
 
-def _finish(ctx: AuditContext, base: dict, record, findings) -> dict:
+def _finish(ctx: AuditContext, base: Row, record: Record, findings: Sequence[Finding]) -> Row:
     """Evaluate a valid record and class its findings into a result row."""
     try:
         report = ctx.rules.evaluate(record)
@@ -146,7 +158,7 @@ def _finish(ctx: AuditContext, base: dict, record, findings) -> dict:
     return _result_row(ctx, base, report, findings, record.industry, record.region)
 
 
-def _result_row(ctx: AuditContext, base: dict, report, findings, industry: str, region: Optional[str]) -> dict:
+def _result_row(ctx: AuditContext, base: Row, report: Report, findings: Sequence[Finding], industry: str, region: Optional[str]) -> Row:
     try:
         entries, undetermined = classify(ctx.index, report, findings, industry)
     except SafetyRulesError as exc:
@@ -173,7 +185,7 @@ def _result_row(ctx: AuditContext, base: dict, report, findings, industry: str, 
     return row
 
 
-def _add_who(row: dict, value: Any) -> dict:
+def _add_who(row: Row, value: Any) -> Row:
     """Copy the site id and the inspector of a result's record into its row (for breakdowns and
     for matching re-inspections of the same site)."""
     if "error" not in row and type(value) is dict:
@@ -187,19 +199,19 @@ def _add_who(row: dict, value: Any) -> dict:
     return row
 
 
-def audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]) -> dict:
+def audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]) -> Row:
     """One output row for one input record: a result, or an error with its reason."""
     return _add_who(_audit_record(ctx, pos, value, err), value)
 
 
-def _audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]) -> dict:
+def _audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]) -> Row:
     if err is None and type(value) is dict:
         # the common record in one call to the compiled evaluator; anything it declines (including
         # every invalid record) takes the general path below, which names the problem
         report = ctx.rules.evaluate_compiled(value)
         if report is not None:
             source, kind, number = pos
-            base = {"source": source, kind: number}
+            base: Row = {"source": source, kind: number}
             try:
                 findings = ctx.index.parse_findings(value.get("findings") or ())
             except FindingError as exc:
@@ -208,6 +220,7 @@ def _audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err:
             return _result_row(ctx, base, report, findings, site["industry"], site.get("region"))
     row, ready = _prepare(ctx, pos, value, err)
     if ready is None:
+        assert row is not None, "_prepare gives an error row or what to evaluate"
         return row
     return _finish(ctx, *ready)
 
@@ -221,7 +234,7 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run_local(parts: Iterable[Part], ir, backend: str = "native", jobs: Optional[int] = None) -> Iterator[PartResult]:
+def run_local(parts: Iterable[Part], ir: RuleSetIR, backend: str = "native", jobs: Optional[int] = None) -> Iterator[PartResult]:
     """Results of the parts, in order: a process pool of ``jobs`` workers (every core by default)."""
     jobs = jobs or default_jobs()
     if jobs <= 1:
@@ -238,7 +251,7 @@ def run_local(parts: Iterable[Part], ir, backend: str = "native", jobs: Optional
     window = jobs * 3
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp, initializer=_init_worker, initargs=(ir_bytes, backend))
     try:
-        pending: deque = deque()
+        pending: Deque[Future[PartResult]] = deque()
         it = iter(parts)
         for part in it:
             pending.append(pool.submit(_run_in_worker, part))
@@ -260,7 +273,7 @@ def run_local(parts: Iterable[Part], ir, backend: str = "native", jobs: Optional
 class Progress:
     """A one-line progress bar with rate and ETA on stderr -- only when stderr is a terminal."""
 
-    def __init__(self, total: int, unit: str, enabled: Optional[bool] = None, stream=None):
+    def __init__(self, total: int, unit: str, enabled: Optional[bool] = None, stream: Optional[TextIO] = None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.total = max(total, 1)
@@ -320,7 +333,7 @@ class AtomicFile:
     (:func:`clear_stale_staging`) instead of leaving hidden files of tens of MB beside the results.
     """
 
-    def __init__(self, path: str, mode: str = "w"):
+    def __init__(self, path: str, mode: str = "w") -> None:
         self.path = path
         directory, name = os.path.split(path)
         self.tmp = os.path.join(_staging_folder(directory or "."), name)
@@ -330,7 +343,7 @@ class AtomicFile:
         self.fh = open(self.tmp, mode, encoding="utf-8" if text else None, errors="backslashreplace" if text else None,
                        newline="\n" if text else None)
 
-    def write(self, text) -> None:
+    def write(self, text: Union[str, bytes]) -> None:
         self.fh.write(text)
 
     def close(self) -> None:
@@ -388,7 +401,7 @@ def clear_stale_staging(directory: str) -> List[str]:
     import re
     import shutil
 
-    removed = []
+    removed: List[str] = []
     staging = os.path.join(directory, STAGING)
     if os.path.isdir(staging):
         for entry in os.listdir(staging):
@@ -437,7 +450,7 @@ class AuditOptions:
 
 def plan_inputs(inputs: Sequence[str], fmt: Optional[str]) -> List[Tuple[str, str, str, int]]:
     """(path, format, progress unit, total) for each input; fails before anything is written."""
-    planned = []
+    planned: List[Tuple[str, str, str, int]] = []
     for path in inputs:
         f = detect_format(path, fmt)
         if not os.path.isfile(path):
@@ -449,7 +462,7 @@ def plan_inputs(inputs: Sequence[str], fmt: Optional[str]) -> List[Tuple[str, st
     return planned
 
 
-def _all_parts(planned, options: AuditOptions) -> Iterator[Part]:
+def _all_parts(planned: Sequence[Tuple[str, str, str, int]], options: AuditOptions) -> Iterator[Part]:
     from dataclasses import replace
 
     seq = 0
@@ -464,7 +477,7 @@ def _all_parts(planned, options: AuditOptions) -> Iterator[Part]:
             seq += 1
 
 
-def run_audit(inputs: Sequence[str], outdir: str, rules=None, options: Optional[AuditOptions] = None,
+def run_audit(inputs: Sequence[str], outdir: str, rules: Optional[RuleSet] = None, options: Optional[AuditOptions] = None,
               rule_specs: Sequence[str] = ()) -> Dict[str, Any]:
     """Audit the input files into ``outdir``: results.jsonl, summary.json, report.md, report.html.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..ir import RuleSetIR
 from .view import NO_ITEMS, CategoryView, DerivedLine, FactLine, ItemView, ModuleView, Notice, Span, _one_line, build_view
@@ -50,7 +50,11 @@ a { color: inherit; }
 """.strip()
 
 
-def _e(text) -> str:
+#: appends one line to the output
+Write = Callable[[str], None]
+
+
+def _e(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
@@ -147,7 +151,7 @@ def render_html(ir: RuleSetIR, pack_name: Optional[str] = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def _html_module(mv: ModuleView, w) -> None:
+def _html_module(mv: ModuleView, w: Write) -> None:
     m = mv.module
     w(f'<section class="module" id="{_e(_anchor("m", m.id))}">')
     w(f"<h2>{_e(m.title.zh)}</h2>")
@@ -179,7 +183,7 @@ def _html_module(mv: ModuleView, w) -> None:
     w("</section>")
 
 
-def _html_category(mv: ModuleView, cv: CategoryView, w) -> None:
+def _html_category(mv: ModuleView, cv: CategoryView, w: Write) -> None:
     c = cv.category
     w('<section class="category">')
     if c is None:
@@ -193,7 +197,7 @@ def _html_category(mv: ModuleView, cv: CategoryView, w) -> None:
     w("</section>")
 
 
-def _html_item(mv: ModuleView, item: ItemView, w) -> None:
+def _html_item(mv: ModuleView, item: ItemView, w: Write) -> None:
     r = item.rule
     cls = "item unverified" if item.unverified else "item"
     w(f'<article class="{cls}" id="{_e(_anchor("r", r.id))}">')
@@ -225,11 +229,11 @@ def _html_item(mv: ModuleView, item: ItemView, w) -> None:
     w("</article>")
 
 
-def _html_values(values) -> str:
+def _html_values(values: Sequence[Tuple[str, str]]) -> str:
     return "；".join(f"{_c(v)} {_e(t)}" for v, t in values)
 
 
-def _html_fact(line: FactLine, w, glossary: bool = False) -> None:
+def _html_fact(line: FactLine, w: Write, glossary: bool = False) -> None:
     spec = line.spec
     label = f'{_e(spec.label.zh)} <span class="en">{_e(spec.label.en)}</span>' if spec is not None else _c(line.name)
     desc = f' <span class="desc">— {_e(spec.description)}</span>' if glossary and spec is not None and spec.description else ""
@@ -237,11 +241,12 @@ def _html_fact(line: FactLine, w, glossary: bool = False) -> None:
     inner: List[str] = []
     if line.values:
         inner.append("<li>选项 values: " + _html_values(line.values) + "</li>")
-    if line.is_list:
+    if line.is_list and spec is not None:  # a list fact has its spec
         key = f"，以 {_c(spec.key)} 标识 / keyed by {_c(spec.key)}" if spec.key else ""
         inner.append(f"<li>每一项记录 For each item record{key}:<ul>")
         for fl in line.field_lines:
             f = fl.spec
+            assert f is not None, "an item field's line has its spec"
             fdesc = f' <span class="desc">— {_e(f.description)}</span>' if glossary and f.description else ""
             fv = ("<ul><li>选项 values: " + _html_values(fl.values) + "</li></ul>") if fl.values else ""
             inner.append(f'<li>{_e(f.label.zh)} <span class="en">{_e(f.label.en)}</span>'
@@ -255,7 +260,7 @@ def _html_fact(line: FactLine, w, glossary: bool = False) -> None:
     w("</li>")
 
 
-def _html_derived(dl: DerivedLine, w, glossary: bool = False) -> None:
+def _html_derived(dl: DerivedLine, w: Write, glossary: bool = False) -> None:
     d = dl.derived
     unit_text = f"，单位 unit {_e(dl.unit)}" if dl.unit else ""
     desc = f' <span class="desc">— {_e(d.description)}</span>' if glossary and d.description else ""

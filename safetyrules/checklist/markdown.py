@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..ir import RuleSetIR
 from .view import NO_ITEMS, CategoryView, DerivedLine, FactLine, ItemView, ModuleView, Notice, Span, _one_line, build_view
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+#: appends one line to the output
+Write = Callable[[str], None]
 
 
 def _md(text: str) -> str:
@@ -87,7 +91,7 @@ def render_markdown(ir: RuleSetIR, pack_name: Optional[str] = None) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _md_module(mv: ModuleView, w) -> None:
+def _md_module(mv: ModuleView, w: Write) -> None:
     m = mv.module
     w(f"## {_md(m.title.zh)}")
     w("")
@@ -117,7 +121,7 @@ def _md_module(mv: ModuleView, w) -> None:
         w("")
 
 
-def _md_category(mv: ModuleView, cv: CategoryView, w) -> None:
+def _md_category(mv: ModuleView, cv: CategoryView, w: Write) -> None:
     c = cv.category
     if c is None:
         w("### 未分类 Uncategorised")
@@ -131,7 +135,7 @@ def _md_category(mv: ModuleView, cv: CategoryView, w) -> None:
         _md_item(mv, item, w)
 
 
-def _md_item(mv: ModuleView, item: ItemView, w) -> None:
+def _md_item(mv: ModuleView, item: ItemView, w: Write) -> None:
     r = item.rule
     w(f"#### ☐ {_md(r.citation.locator)} {_md(r.title.zh)}")
     w("")
@@ -157,8 +161,8 @@ def _md_item(mv: ModuleView, item: ItemView, w) -> None:
             w(f"- {row.label}{_spans(row.value)}:")
             w("")
             w("  ```text")
-            for line in item.condition.split("\n"):
-                w("  " + line)
+            for text_line in item.condition.split("\n"):
+                w("  " + text_line)
             w("  ```")
             w("")
         else:
@@ -167,29 +171,30 @@ def _md_item(mv: ModuleView, item: ItemView, w) -> None:
                 w("")
 
 
-def _md_values(values) -> str:
+def _md_values(values: Sequence[Tuple[str, str]]) -> str:
     return "；".join(f"{_code(v)} {_md(t)}" for v, t in values)
 
 
-def _md_fact(line: FactLine, w, indent: str = "", glossary: bool = False) -> None:
+def _md_fact(line: FactLine, w: Write, indent: str = "", glossary: bool = False) -> None:
     spec = line.spec
     label = f"{_md(spec.label.zh)} *{_md(spec.label.en)}*" if spec is not None else _code(line.name)
     desc = f" — {_md(spec.description)}" if glossary and spec is not None and spec.description else ""
     w(f"{indent}- {label}（{_code(line.name)}；{_md(line.summary)}）{desc}")
     if line.values:
         w(f"{indent}  - 选项 values: " + _md_values(line.values))
-    if line.is_list:
+    if line.is_list and spec is not None:  # a list fact has its spec
         key = f"，以 {_code(spec.key)} 标识 / keyed by {_code(spec.key)}" if spec.key else ""
         w(f"{indent}  - 每一项记录 For each item record{key}:")
         for fl in line.field_lines:
             f = fl.spec
+            assert f is not None, "an item field's line has its spec"
             fdesc = f" — {_md(f.description)}" if glossary and f.description else ""
             w(f"{indent}    - {_md(f.label.zh)} *{_md(f.label.en)}*（{_code(f.name)}；{_md(fl.summary)}）{fdesc}")
             if fl.values:
                 w(f"{indent}      - 选项 values: " + _md_values(fl.values))
 
 
-def _md_derived(dl: DerivedLine, w, indent: str = "", glossary: bool = False) -> None:
+def _md_derived(dl: DerivedLine, w: Write, indent: str = "", glossary: bool = False) -> None:
     d = dl.derived
     unit_text = f"，单位 unit {_md(dl.unit)}" if dl.unit else ""
     desc = f" — {_md(d.description)}" if glossary and d.description else ""

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ..ir import CompiledModule, CompiledRule, RuleSetIR
 from ..expr import ast
 from ..expr.types import ANY_UNIT, BOOLEAN, DATE, DIMENSIONLESS, ENUM, LIST, NUMBER, STRING
-from ..model import Category, DerivedFact, FactSpec, Module, Rule, Threshold
+from ..model import Category, DerivedFact, FactSpec, Module, Rule, Text, Threshold
 
 _WIDTH = 88  # conditions longer than this are broken at and/or
 
@@ -60,7 +60,7 @@ def _lit(text: str) -> Span:
     return Span("lit", text)
 
 
-def _val(text) -> Span:
+def _val(text: object) -> Span:
     return Span("text", "" if text is None else str(text))
 
 
@@ -300,10 +300,10 @@ class _Refs:
         if isinstance(node, ast.Name):
             if node.name in env:
                 self.add_fact(env[node.name])
-            elif self.vocab.derived(node.name) is not None and self.vocab.fact(node.name) is None:
+            elif (derived := self.vocab.derived(node.name)) is not None and self.vocab.fact(node.name) is None:
                 if node.name not in self.derived:
                     self.derived.append(node.name)
-                    self.visit(self.vocab.derived(node.name).expr, {})
+                    self.visit(derived.expr, {})
             else:
                 self.add_fact(node.name)
             return
@@ -328,15 +328,16 @@ class _Refs:
             specs: List[FactSpec] = []
             if spec is not None and spec.type.kind == LIST:
                 wanted = ([spec.key] if spec.key else []) + [f for f in fields if f != spec.key]
-                specs = [spec.field(f) for f in wanted if spec.field(f) is not None]
+                specs = [s for s in map(spec.field, wanted) if s is not None]
             out.append(FactLine(name, spec, specs))
         return out
 
     def derived_lines(self) -> List[DerivedLine]:
-        return [DerivedLine(n, self.vocab.derived(n)) for n in self.derived]
+        # every name in self.derived was added for a derived fact the vocabulary has
+        return [DerivedLine(n, d) for n in self.derived if (d := self.vocab.derived(n)) is not None]
 
 
-def _walk_env(node: ast.Node, env: Dict[str, str]):
+def _walk_env(node: ast.Node, env: Dict[str, str]) -> Iterator[Tuple[ast.Node, Dict[str, str]]]:
     """Every node with the item variables bound where it stands (variable -> list fact)."""
     yield node, env
     if isinstance(node, ast.Quantifier) and node.condition is not None:
@@ -357,8 +358,8 @@ def _canonical(name: str, env: Dict[str, str]) -> str:
     return name
 
 
-def _reads(node: ast.Node, env: Dict[str, str]) -> set:
-    out = set()
+def _reads(node: ast.Node, env: Dict[str, str]) -> Set[str]:
+    out: Set[str] = set()
     for n, e in _walk_env(node, env):
         if isinstance(n, ast.Name):
             out.add(e.get(n.name, n.name))
@@ -384,7 +385,7 @@ def _threshold_comparisons(rule: Rule, fact: str) -> List[str]:
     return out
 
 
-def _label(text) -> str:
+def _label(text: Text) -> str:
     return f"{text.zh} {text.en}" if text.en and text.en != text.zh else text.zh
 
 
@@ -394,7 +395,7 @@ def _threshold_label(rule: Rule, vocab: _Vocabulary, fact: str) -> str:
         list_name = rule.for_each.list_name if rule.for_each and head == rule.for_each.var else head
         spec = vocab.fact(list_name)
         item = spec.field(tail) if spec is not None else None
-        if item is not None:
+        if spec is not None and item is not None:
             return f"{_label(item.label)}（{_label(spec.label)} 的每一项 / each item）"
         return fact
     spec = vocab.fact(fact)
@@ -599,7 +600,7 @@ def _fact_name(line: FactLine) -> str:
     return _label(line.spec.label) if line.spec is not None else line.name
 
 
-def _num(value) -> str:
+def _num(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -755,7 +756,7 @@ def _item_rows(item: ItemView) -> List[MetaRow]:
     rows = [_row("citation", "依据 Citation", _val(r.citation.rendered), Span("rule_id", r.id))]
     if r.description:
         rows.append(_row("check", "检查内容 What to check", _val(r.description)))
-    if item.for_each_label:
+    if item.for_each_label and r.for_each is not None:  # the label is set for a rule with for_each
         rows.append(_row("for_each", "逐项判定 For each item of", _val(item.for_each_label), _lit("（"),
                          _code_span(r.for_each.list_name), _lit("，记作 as "), _code_span(r.for_each.var), _lit("）")))
     if item.applies_if:

@@ -4,15 +4,15 @@ loaded vocabulary so that an inspection app can generate its forms from the rule
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ..ir import RuleSetIR
 from ..model import FactSpec
 
 
-def _fact_schema(spec: FactSpec) -> dict:
+def _fact_schema(spec: FactSpec) -> Dict[str, Any]:
     kind = spec.type.kind
-    out: dict = {"title": spec.label.zh, "description": spec.label.en + (f". {spec.description}" if spec.description else "")}
+    out: Dict[str, Any] = {"title": spec.label.zh, "description": spec.label.en + (f". {spec.description}" if spec.description else "")}
     if kind == "number":
         out["type"] = "integer" if spec.type.integer else "number"
         if spec.unit:
@@ -44,7 +44,7 @@ def _fact_schema(spec: FactSpec) -> dict:
     return out
 
 
-def record_schema(ir: RuleSetIR, as_of: Optional[date] = None, industry: Optional[str] = None) -> dict:
+def record_schema(ir: RuleSetIR, as_of: Optional[date] = None, industry: Optional[str] = None) -> Dict[str, Any]:
     """The JSON Schema of inspection records for the loaded modules (those in force on ``as_of``).
 
     Fact names are scoped by industry, so the schema checks ``facts`` and ``site.attributes``
@@ -55,9 +55,9 @@ def record_schema(ir: RuleSetIR, as_of: Optional[date] = None, industry: Optiona
     industries = sorted({i for cm in modules for i in cm.module.industries})
     if industry is not None:
         industries = [i for i in industries if i == industry]
-    branches = []
+    branches: List[Tuple[str, Dict[str, Any]]] = []
     for ind in industries:
-        names = set()
+        names: Set[str] = set()
         for cm in modules:
             if ind not in cm.module.industries:
                 continue
@@ -78,7 +78,7 @@ def record_schema(ir: RuleSetIR, as_of: Optional[date] = None, industry: Optiona
                 },
             }
         }))
-    schema = {
+    schema: Dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "safetyrules inspection record",
         "description": "Modules: " + ", ".join(cm.id for cm in modules) + (f" (in force on {as_of.isoformat()})" if as_of else ""),
@@ -126,9 +126,10 @@ def record_schema(ir: RuleSetIR, as_of: Optional[date] = None, industry: Optiona
     return schema
 
 
-def result_schema() -> dict:
+def result_schema() -> Dict[str, Any]:
     """The JSON Schema (draft 2020-12) of results (``Report.to_json()``), as shipped in the package."""
     import json
     from importlib import resources
 
-    return json.loads(resources.files("safetyrules").joinpath("schemas/result.schema.json").read_text("utf-8"))
+    schema: Dict[str, Any] = json.loads(resources.files("safetyrules").joinpath("schemas/result.schema.json").read_text("utf-8"))
+    return schema
