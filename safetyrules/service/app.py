@@ -250,6 +250,8 @@ def _routes(service: Service) -> list:
             "version": __version__,
             "generation": snap.generation,
             "loaded_at": snap.loaded_at,
+            # which worker process answered (a reload of several workers replaces them one by one)
+            "pid": os.getpid(),
             "packs": [{"name": p.name, "version": p.version} for p in snap.rules.packs],
             "modules": len(snap.rules.modules),
             "rules": len(snap.rules.rules),

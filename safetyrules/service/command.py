@@ -144,7 +144,7 @@ def cmd_serve(args) -> int:
         written = build_page(rules, args.build_page, api=args.api)
         print(f"safetyrules: wrote the checklist page ({len(written)} files) to {args.build_page}", file=sys.stderr)
         return EXIT_OK
-    common = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log,
+    common = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log, log_config=_log_config(),
                   proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips, server_header=False,
                   timeout_worker_healthcheck=WORKER_STARTUP_SECONDS)
     print(f"safetyrules: serving {', '.join(f'{p.name} {p.version}' for p in rules.packs)} on http://{args.host}:{args.port}/ "
@@ -158,6 +158,18 @@ def cmd_serve(args) -> int:
         os.environ.update(to_env(config))
         uvicorn.run("safetyrules.service.app:create_app", factory=True, workers=args.workers, **common)  # type: ignore[arg-type]
     return EXIT_OK
+
+
+def _log_config() -> dict:
+    """uvicorn's logging, with the service's own messages (reloads, internal errors) beside its own
+    in every worker."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["safetyrules.service"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def build_parser() -> argparse.ArgumentParser:
