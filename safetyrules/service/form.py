@@ -142,7 +142,7 @@ def _item(rules: RuleSet, module: Module, iv: ItemView) -> Dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------ facts per industry
 
-def _industry(rules: RuleSet, industry: str, name: dict, attributes: List[str],
+def _industry(rules: RuleSet, industry: str, label: dict, attributes: List[str],
               modules: Sequence[ModuleView]) -> Dict[str, Any]:
     """An industry's modules and facts: site attributes first (in the order the pack declares them),
     then every fact in the order the form first asks it, each with who reads it."""
@@ -173,7 +173,7 @@ def _industry(rules: RuleSet, industry: str, name: dict, attributes: List[str],
     ordered = list(facts.values())
     # site attributes before the rest, each group in order of first asking
     ordered.sort(key=lambda f: 0 if f["site"] else 1)
-    return {"id": industry, "name": name, "attributes": attributes,
+    return {"id": industry, "name": label, "attributes": attributes,
             "modules": [mv.module.id for mv in mine], "facts": ordered}
 
 

@@ -38,6 +38,7 @@ def test_date_and_industry_narrow_the_modules(service_rules):
     form = form_description(service_rules, "mining", as_of=date(2026, 6, 30), industry="coal_mine")
     assert [m["id"] for m in form["modules"]] == ["coal-mine-2020"]
     assert [i["id"] for i in form["industries"]] == ["coal_mine"]
+    assert form["industries"][0]["name"] == {"zh": "煤矿", "en": "coal mines"}
     assert form["industries"][0]["modules"] == ["coal-mine-2020"]
     with pytest.raises(FormError, match="industry 'bakery' is not in pack 'mining' \\(its industries: coal_mine, metal_nonmetal_mine\\)"):
         form_description(service_rules, "mining", industry="bakery")
