@@ -773,3 +773,21 @@ def _item_rows(item: ItemView) -> List[MetaRow]:
     if r.notes:
         rows.append(_row("notes", "说明 Notes", _val(r.notes)))
     return rows
+
+
+# ============================================================================ for forms (safetyrules.service.form)
+
+def fact_unit(spec: FactSpec) -> Optional[str]:
+    """The unit a form shows beside a number (none for dimensionless numbers and literals)."""
+    return _unit(spec)
+
+
+def condition_facts(ir: RuleSetIR, module: Module, condition: Optional[ast.Node], for_each: Optional[str] = None,
+                    var: Optional[str] = None) -> List[str]:
+    """The base facts a condition reads (through derived facts too), in order of first reading: a form
+    asks the facts of a scope or an ``applies_if`` before the items they show or hide."""
+    if condition is None:
+        return []
+    refs = _Refs(_Vocabulary(ir, module))
+    refs.visit(condition, {var: for_each} if var and for_each else {})
+    return list(refs.facts)

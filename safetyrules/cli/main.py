@@ -18,11 +18,11 @@ from typing import Optional, Sequence
 
 from .. import __version__
 from ..errors import LoadError, SafetyRulesError
-from . import audit, check, diff, docs, explain, fmt, ir, lint, listing, new, overlay, schema, testing
+from . import audit, check, diff, docs, explain, fmt, ir, lint, listing, new, overlay, schema, serve, testing
 from .common import EXIT_ERROR, EXIT_INTERNAL, EXIT_OK, Parser
 
 #: the order of ``safetyrules --help``
-COMMANDS = (check, lint, listing, testing, schema, explain, overlay, new, fmt, diff, docs, audit, ir)
+COMMANDS = (check, lint, listing, testing, schema, explain, overlay, new, fmt, diff, docs, audit, serve, ir)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,7 @@
 A program that uses ``safetyrules`` must not get argument parsing, printing or exit codes with it, and a
 command must be free to change without touching the library. Every module of the package is parsed (not
 imported) and each import is resolved, relative ones too, wherever it stands -- a function body included.
-Only ``safetyrules/cli/`` and the two ``__main__`` entry points may import the CLI.
+Only ``safetyrules/cli/`` and the ``__main__`` entry points may import the CLI.
 """
 
 import ast
@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PACKAGE = os.path.join(ROOT, "safetyrules")
 CLI = "safetyrules.cli"
 #: entry points, which exist to run the command line
-ENTRY_POINTS = {"safetyrules.__main__", "safetyrules.audit.__main__"}
+ENTRY_POINTS = {"safetyrules.__main__", "safetyrules.audit.__main__", "safetyrules.service.__main__"}
 
 
 def module_name(path: str) -> str:
