@@ -139,8 +139,13 @@ def compare(tmp_path_factory, generated: GeneratedModule, reference, others: dic
         assert expected[0] == "report" or expected[1] == "RecordError", expected
         for name, rules in others.items():
             got = outcome(rules, raw)
-            if got != expected and not excused(tmp_path_factory, generated, name, raw):
-                assert got == expected, f"{name} differs from the interpreter on {raw}"
+            if got == expected:
+                continue
+            # the native backend runs the generated Python for what the C evaluator does not take (a
+            # module that reads text): where it gives generated Python's answer, that one's list applies
+            if name == "native" and got == outcome(others["native-python"], raw):
+                name = "native-python"
+            assert excused(tmp_path_factory, generated, name, raw), f"{name} differs from the interpreter on {raw}"
 
 
 @settings(max_examples=EXAMPLES, **SETTINGS)
