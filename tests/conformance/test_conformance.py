@@ -66,11 +66,15 @@ def test_case(backends, backend, index):
     case = CASES[index]
     reason = (EXCEPTIONS.get(backend) or {}).get(case["name"])
     record = {"record_id": f"c{index}", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": case["facts"]}
-    report = backends[backend].evaluate(record)
-    outcome = report.outcome_of(_rule_id(index))
     if reason:
+        try:
+            outcome = backends[backend].evaluate(record).outcome_of(_rule_id(index))
+        except Exception:  # an unsupported case may crash the backend: that is what the list records
+            return
         assert outcome != case["expect"], f"{backend} now supports {case['name']!r}: remove it from exceptions.yaml"
         return
+    report = backends[backend].evaluate(record)
+    outcome = report.outcome_of(_rule_id(index))
     assert outcome == case["expect"], case["expr"]
     if "evidence" in case:
         [determination] = [d for d in report.determinations if d.rule_id == _rule_id(index)]
