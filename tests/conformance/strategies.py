@@ -11,8 +11,8 @@ so that comparisons land on ties (``output_t > capacity_t * 110%`` with 7150 and
 sit around the inspection dates; facts and item fields may be missing or recorded as null, so the
 three-valued paths are exercised.
 
-The built-in functions are read from one table, ``FUNCTIONS``; the language's own declaration of its
-functions is to replace it.
+The functions come from the language's own table (``safetyrules/expr/language.py``): a function declared
+there is generated here without further work.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from hypothesis import strategies as st
 
-from safetyrules.expr.types import ANY_UNIT, DIMENSIONLESS, divide_units, multiply_units, unify_units
+from safetyrules.expr.language import FUNCTIONS as LANGUAGE_FUNCTIONS
+from safetyrules.expr.language import Function
+from safetyrules.expr.types import ANY_UNIT, DIMENSIONLESS, NUMBER, divide_units, multiply_units, unify_units
 
 # ----------------------------------------------------------------------------------- vocabulary
 
@@ -186,13 +188,18 @@ class Ctx:
 #: condition, ``ref`` a fact, derived fact or item field name, ``date`` a date, ``T`` a term of the
 #: result's type, ``num:T`` a number of the result's unit. Result rules: ``cond``, ``T`` (the type
 #: asked for, any kind), ``num:T`` (a number of the unit asked for), ``num:d`` (a number of days).
+def _signature(function: Function) -> Tuple[Tuple[str, ...], str]:
+    """A function of the language table as the generator reads it: parameter kinds and result rule."""
+    if function.result == "days":
+        return tuple("date" for _ in function.params), "num:d"
+    return tuple("num:T" if kind == NUMBER else kind for kind in function.params), "num:T"
+
+
+#: the special forms, then every ordinary function the language declares (safetyrules/expr/language.py)
 FUNCTIONS: Dict[str, Tuple[Tuple[str, ...], str]] = {
     "known": (("ref",), "cond"),
     "if": (("cond", "T", "T"), "T"),
-    "min": (("num:T", "num:T"), "num:T"),
-    "max": (("num:T", "num:T"), "num:T"),
-    "abs": (("num:T",), "num:T"),
-    "days_between": (("date", "date"), "num:d"),
+    **{name: _signature(function) for name, function in LANGUAGE_FUNCTIONS.items()},
 }
 
 
