@@ -3,7 +3,8 @@
 The synthetic pack (``synthetic.py``) measures the engine on made-up rules; these records measure it on
 the shipped criteria as inspections fill them in: every fact of the industry's vocabulary (a full
 inspection form), site attributes from the pack's industries, an inspection date on which some of the
-industry's modules are in force, lists of 0-6 items (working faces, cranes, tanks...), and a share of
+industry's modules are in force (40 days drawn per span of in-force versions, as a batch covers some
+weeks of work), lists of 0-6 items (working faces, cranes, tanks...), and a share of
 facts not recorded (default 10 %). Values are plausible rather than uniform:
 
 * numbers lie within the declared minimum and maximum; a fifth (``near``) sit at or just either side
@@ -42,6 +43,9 @@ from safetyrules.expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING  # 
 #: the inspection dates drawn: the years the shipped texts cover
 FIRST_DAY = date(2021, 1, 1)
 LAST_DAY = date(2027, 12, 31)
+#: inspection days drawn per span of in-force modules: a batch of inspections covers some weeks of
+#: work, not every day of seven years (the engine keeps a plan per industry, region and day)
+DAYS_PER_SPAN = 40
 #: regions drawn for sites, besides those of provincial modules
 REGIONS = ("CN-SX", "CN-NM", "CN-SD", "CN-HE", "CN-GD", "CN-JS", "CN-SC")
 MAX_ITEMS = 6
@@ -133,7 +137,9 @@ class RecordGenerator:
 
     def __init__(self, rules, seed: int = 1, missing: float = 0.10, near: float = 0.2, hazard: float = 0.02):
         self.ir = rules.ir
+        self.seed = seed
         self.rnd = random.Random(seed)
+        self._day_pool: Dict[str, List[date]] = {}
         self.missing = missing
         self.near = near
         self.hazard = hazard
@@ -144,6 +150,16 @@ class RecordGenerator:
                              f"{FIRST_DAY} and {LAST_DAY}")
         self.regions = tuple(sorted({m.module.jurisdiction.code for m in self.ir.modules if m.module.jurisdiction.code}
                                     | set(REGIONS)))
+
+    def _days(self, industry: str) -> List[date]:
+        days = self._day_pool.get(industry)
+        if days is None:
+            pick = random.Random(f"{industry}:{self.seed}")
+            days = self._day_pool[industry] = sorted({
+                start + timedelta(days=pick.randint(0, (end - start).days))
+                for start, end in self._windows(industry) for _ in range(DAYS_PER_SPAN)
+            })
+        return days
 
     def _windows(self, industry: str) -> List[Tuple[date, date]]:
         out = []
@@ -278,8 +294,7 @@ class RecordGenerator:
     def record(self, index: int) -> dict:
         rnd = self.rnd
         industry = rnd.choice(self.industries)
-        start, end = rnd.choice(self._windows(industry))
-        day = start + timedelta(days=rnd.randint(0, (end - start).days))
+        day = rnd.choice(self._days(industry))
         vocabulary = self.ir.vocabularies[industry]
         declared = self.ir.industries.get(industry)
         attribute_names = set(declared.attributes) if declared else set()

@@ -63,6 +63,10 @@ class RuleSet:
                     made = self._backend_made = self._backend_class(self._ir)
         return made
 
+    @_backend.setter
+    def _backend(self, backend: Backend) -> None:  # tests bind a configured backend this way
+        self._backend_made = backend
+
     # -------------------------------------------------------------- what is loaded
     @property
     def ir(self) -> RuleSetIR:
