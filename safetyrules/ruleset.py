@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
@@ -12,7 +11,7 @@ from .backends import compiled as compiled_backend
 from .cache import load_ir_cached
 from .compiler import CompiledRule, RuleSetIR
 from .errors import RecordError
-from .evaluation import Backend, build_report, select_modules
+from .evaluation import build_report, select_modules
 from .model import FactSpec, Module, Pack
 from .records import Record, fast_kinds, parse_record
 from .report import Report
@@ -29,9 +28,7 @@ class RuleSet:
     def __init__(self, ir: RuleSetIR, backend: str = "native", *, compiled: bool = True):
         self._ir = ir
         self._backend_name = backend
-        self._backend_class = backend_class(backend)
-        self._backend_made: Optional[Backend] = None
-        self._backend_lock = threading.Lock()
+        self._backend = backend_class(backend)(ir)
         # (industry, region, day) -> modules in force: records of one campaign share a few days
         self._selections: dict = {}
         self._kinds = {industry: fast_kinds(vocab) for industry, vocab in ir.vocabularies.items()}
@@ -47,25 +44,6 @@ class RuleSet:
         if backend == "native" and compiled and compiled_backend.AVAILABLE:
             self._lane = compiled_backend.CompiledLane(ir, self.parse_record, self._engine)
             self._lane_run = self._lane.run
-        else:
-            self._backend_made = self._backend_class(ir)
-
-    @property
-    def _backend(self) -> Backend:
-        """The backend, made on first use where the compiled evaluator takes plain records: the
-        native backend generates and compiles Python for every module (0.2 s for the mining pack),
-        which a command judging plain records never needs."""
-        made = self._backend_made
-        if made is None:
-            with self._backend_lock:
-                made = self._backend_made
-                if made is None:
-                    made = self._backend_made = self._backend_class(self._ir)
-        return made
-
-    @_backend.setter
-    def _backend(self, backend: Backend) -> None:  # tests bind a configured backend this way
-        self._backend_made = backend
 
     # -------------------------------------------------------------- what is loaded
     @property
@@ -152,8 +130,7 @@ class RuleSet:
                 yield exc
 
     def close(self) -> None:
-        if self._backend_made is not None:
-            self._backend_made.close()
+        self._backend.close()
 
     def __enter__(self) -> "RuleSet":
         return self
