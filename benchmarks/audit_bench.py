@@ -4,6 +4,7 @@
     python benchmarks/audit_bench.py --records 100000 --pack hazchem --formats jsonl
     python benchmarks/audit_bench.py --records 200000 --profile        # cProfile of one worker's work
     python benchmarks/audit_bench.py --records 100000 --pack campaign --formats jsonl   # with re-inspections
+    python benchmarks/audit_bench.py --records 100000 --realistic --pack mining --formats jsonl
 
 Records are generated deterministically (seeded) for the shipped ``demo`` pack (small records: capacity
 figures, sometimes working faces, recorded findings with closed-loop dates, about 1 % corrupt lines),
@@ -12,6 +13,12 @@ listed with a status history and closed, re-inspections that find them fixed, st
 recorded: the 整改销号 check), or the ``hazchem`` pack (the shipped chemical-plant and trading examples with facts varied). Each audit
 runs as a child process, so its peak memory (ru_maxrss of the audit and its worker processes) is
 measured apart from the generator's. Figures are printed as a table and written as JSON with ``--json``.
+
+``--realistic`` writes records of any shipped pack (``--pack mining``, ``--pack all`` for every shipped
+pack in turn, mixed) generated from the pack's vocabularies by ``benchmarks/realistic.py`` (every fact
+of the inspection form, 10 % missing, lists of 0-6 items), with findings as inspectors record them: most
+of the criteria the record meets (85 %), now and then one it does not meet (1 %), and the same 1 % of
+corrupt lines.
 """
 
 from __future__ import annotations
@@ -149,16 +156,43 @@ def hazchem_record(i: int, rng: random.Random, templates) -> dict:
     return rec
 
 
-def generate(path_jsonl: str, n: int, pack: str, seed: int = 8, corrupt: float = 0.01) -> None:
+def realistic_records(n: int, pack: str, rng: random.Random):
+    """Realistic records of a shipped pack (or of every one, mixed, for ``all``) with recorded findings."""
+    from benchmarks.realistic import RecordGenerator
+    from safetyrules import load_rules
+    from safetyrules.packs import shipped_pack_names
+
+    names = shipped_pack_names() if pack == "all" else [pack]
+    sources = []
+    for k, name in enumerate(names):
+        rules = load_rules(name)
+        sources.append((rules, RecordGenerator(rules, seed=rng.randrange(2**31) + k)))
+    for i in range(n):
+        rules, gen = sources[i % len(sources)]
+        rec = gen.record(i)
+        report = rules.evaluate(rec)
+        day = date.fromisoformat(rec["inspection_date"])
+        cited = [d.rule_id for d in report.determinations if rng.random() < 0.85]
+        if rng.random() < 0.01 and rules.ir.rules:
+            cited.append(rng.choice(sorted(rules.ir.rules)))
+        if cited:
+            rec["findings"] = [_finding(rule, day, rng) for rule in dict.fromkeys(cited)]
+        yield rec
+
+
+def generate(path_jsonl: str, n: int, pack: str, seed: int = 8, corrupt: float = 0.01, realistic: bool = False) -> None:
     rng = random.Random(seed)
-    templates = hazchem_templates() if pack == "hazchem" else None
+    templates = hazchem_templates() if pack == "hazchem" and not realistic else None
     campaign = campaign_records(n, rng) if pack == "campaign" else None
+    stream = realistic_records(n, pack, rng) if realistic else None
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     with open(path_jsonl, "w", encoding="utf-8") as fh:
         buf = []
         for i in range(n):
             if campaign is not None:
                 rec = campaign[i]
+            elif stream is not None:
+                rec = next(stream)
             else:
                 rec = demo_record(i, rng) if pack == "demo" else hazchem_record(i, rng, templates)
             line = dumps(rec)
@@ -259,6 +293,10 @@ def run_audit_child(path: str, out: str, pack: str, jobs: int, backend: str, eng
     """
     import psutil
 
+    if pack == "all":
+        from safetyrules.packs import shipped_pack_names
+
+        pack = ",".join(shipped_pack_names())
     cmd = [sys.executable, "-m", "safetyrules.audit", path, "-o", out, "--rules", "demo" if pack == "campaign" else pack, "--no-progress",
            "--jobs", str(jobs), "--backend", backend, "--engine", engine]
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -300,7 +338,12 @@ def profile(path: str, pack: str, limit: int) -> None:
     from safetyrules.audit.readers import iter_parts
     from safetyrules.audit.runner import AuditContext, audit_part
 
-    rules = load_rules(pack)
+    if pack == "all":
+        from safetyrules.packs import shipped_pack_names
+
+        rules = load_rules(shipped_pack_names())
+    else:
+        rules = load_rules(pack)
     ctx = AuditContext(rules.ir, "native")
     parts = list(iter_parts(path, "jsonl"))
     prof = cProfile.Profile()
@@ -321,7 +364,9 @@ def profile(path: str, pack: str, limit: int) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument("--pack", choices=("demo", "hazchem", "campaign"), default="demo")
+    ap.add_argument("--pack", default="demo",
+                    help="demo, hazchem or campaign; with --realistic any shipped pack, or all")
+    ap.add_argument("--realistic", action="store_true", help="records generated from the pack's vocabularies (benchmarks/realistic.py)")
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "safetyrules-audit-bench"))
     ap.add_argument("--formats", default="jsonl,parquet")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -330,11 +375,14 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true", help="profile one process over the generated JSON Lines instead")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = ap.parse_args(argv)
+    if not args.realistic and args.pack not in ("demo", "hazchem", "campaign"):
+        ap.error(f"--pack {args.pack}: choose demo, hazchem or campaign (or any shipped pack with --realistic)")
     os.makedirs(args.out, exist_ok=True)
-    jsonl = os.path.join(args.out, f"{args.pack}-{args.records}.jsonl")
+    tag = f"realistic-{args.pack}" if args.realistic else args.pack
+    jsonl = os.path.join(args.out, f"{tag}-{args.records}.jsonl")
     if not os.path.exists(jsonl):
         t = time.perf_counter()
-        generate(jsonl, args.records, args.pack)
+        generate(jsonl, args.records, args.pack, realistic=args.realistic)
         print(f"generated {jsonl} ({os.path.getsize(jsonl) / 2**20:,.0f} MiB) in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     if args.profile:
         profile(jsonl, "demo" if args.pack == "campaign" else args.pack, min(args.records, 200_000))
@@ -348,11 +396,11 @@ def main(argv=None) -> int:
                 t = time.perf_counter()
                 n = to_parquet(jsonl, path, args.pack)
                 print(f"wrote {path} ({n:,} rows, {os.path.getsize(path) / 2**20:,.0f} MiB) in {time.perf_counter() - t:.0f} s", file=sys.stderr)
-        out = os.path.join(args.out, f"out-{args.pack}-{fmt}")
+        out = os.path.join(args.out, f"out-{tag}-{fmt}")
         r = run_audit_child(path, out, args.pack, args.jobs, args.backend, args.engine)
         rec = r["summary"]["reconciliation"]
         figures.append({
-            "format": fmt, "pack": args.pack, "records": rec["records_in"], "results": rec["results"], "errors": rec["errors"],
+            "format": fmt, "pack": tag, "records": rec["records_in"], "results": rec["results"], "errors": rec["errors"],
             "reconciles": rec["reconciles"], "wall_s": round(r["wall_s"], 2), "records_per_s": round(rec["records_in"] / r["wall_s"]),
             "peak_total_mib": round(r["peak_total_mib"], 1), "peak_process_mib": round(r["peak_process_mib"], 1), "jobs": args.jobs, "backend": args.backend, "engine": args.engine,
             "input_mib": round(os.path.getsize(path) / 2**20, 1),

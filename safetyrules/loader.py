@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-from jsonschema import Draft202012Validator
+if TYPE_CHECKING:  # imported where used: a start-up served from the cache never validates (safetyrules.cache)
+    from jsonschema import Draft202012Validator
 
 from . import expr as expr_lang
 from .errors import Diagnostic, Location, did_you_mean
@@ -58,6 +59,8 @@ def module_schema() -> Dict[str, Any]:
 
 @lru_cache(maxsize=None)
 def _module_validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(module_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
@@ -610,6 +613,8 @@ def read_pack(directory: str, _seen: Optional[Set[str]] = None) -> Tuple[Optiona
     doc, positions, _ = read_document(manifest, collector)
     if positions is None:
         return None, collector.diagnostics
+    from jsonschema import Draft202012Validator
+
     errors = list(Draft202012Validator(_MANIFEST_SCHEMA).iter_errors(jsonable(doc)))
     for err in errors:
         collector.add("E-MANIFEST", err.message, positions.at(tuple(err.absolute_path)))

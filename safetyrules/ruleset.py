@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 from .backends import backend_class
-from .compiler import load_ir
+from .cache import load_ir_cached
 from .ir import CompiledRule, RuleSetIR
 from .errors import RecordError
 from .evaluation import build_report, engine_info, select_modules
@@ -123,12 +123,16 @@ class RuleSet:
         self.close()
 
 
-def load_rules(*specs: Union[str, Sequence[str]], backend: str = "native", compiled: bool = True) -> RuleSet:
+def load_rules(
+    *specs: Union[str, Sequence[str]], backend: str = "native", compiled: bool = True, cache: bool = True
+) -> RuleSet:
     """Load pack names, pack folders or module files, compile them and bind a backend.
 
     >>> rules = load_rules("mining")                      # a shipped pack, by name
     >>> rules = load_rules("rules/construction", "my.yaml")  # folders and files
 
+    The compiled rules are kept in a user cache folder, keyed by the sources' bytes and the library's
+    code (see :mod:`safetyrules.cache`); ``cache=False`` or ``SAFETYRULES_NO_CACHE=1`` compiles afresh.
     Raises :class:`LoadError` listing every problem found, each as ``path:line:col: CODE message``.
     """
     flat = []
@@ -137,4 +141,4 @@ def load_rules(*specs: Union[str, Sequence[str]], backend: str = "native", compi
             flat.extend(spec)
         else:
             flat.append(spec)
-    return RuleSet(load_ir([str(s) for s in flat]), backend, compiled=compiled)
+    return RuleSet(load_ir_cached([str(s) for s in flat], enabled=cache), backend, compiled=compiled)

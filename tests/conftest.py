@@ -7,6 +7,21 @@ RULES = os.path.join(ROOT, "rules")
 EXAMPLES = os.path.join(ROOT, "examples")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_rules_cache(tmp_path_factory):
+    """The compiled-rules cache stays on (every load of the suite goes through it) but in a folder of
+    the test run's own, never the user's."""
+    saved = {k: os.environ.get(k) for k in ("SAFETYRULES_CACHE_DIR", "SAFETYRULES_NO_CACHE")}
+    os.environ["SAFETYRULES_CACHE_DIR"] = str(tmp_path_factory.mktemp("rules-cache"))
+    os.environ.pop("SAFETYRULES_NO_CACHE", None)
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @pytest.fixture(scope="session")
 def demo_rules():
     from safetyrules import load_rules

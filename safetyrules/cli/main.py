@@ -13,6 +13,7 @@ Exit codes (documented in the README and ``safetyrules --help``):
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -34,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"safetyrules {__version__}")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="compile the rules afresh instead of reading the compiled-rules cache (also SAFETYRULES_NO_CACHE=1)")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     for command in COMMANDS:
         command.add_parser(sub)
@@ -47,6 +50,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.no_cache:  # through the environment, so that the audit's worker processes honour it too
+        os.environ["SAFETYRULES_NO_CACHE"] = "1"
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR
