@@ -67,6 +67,13 @@ def drill_down(ctx: AuditContext, value: Any, row: Row) -> Dict[str, Any]:
             out[k] = row[k]
     entries = []
     todo = [e for e in row["entries"]] + [{"class": "undetermined", "source": "rule", "rule": r} for r in row["undetermined"]]
+    if todo:
+        # checked once for all its entries (explain accepts a checked record): a mining record has
+        # hundreds of facts, and re-checking it for each entry was most of an audit's time
+        try:
+            value = ctx.rules.parse_record(value)
+        except Exception:  # noqa: BLE001 - each entry then says why its evidence is unavailable
+            pass
     for e in todo[:MAX_ENTRIES]:
         d: Dict[str, Any] = {"class": e["class"], "source": e["source"], "rule": e["rule"],
                              "citation": ctx.index.rendered.get(e["rule"], "")}
