@@ -184,3 +184,26 @@ def test_static_copy_opens_from_a_folder(browser, service_rules, tmp_path):
     record = json.loads(open(info.value.path(), encoding="utf-8").read())
     assert record["site"]["industry"] == "construction" and record["inspection_date"]
     page.context.close()
+
+
+def test_unfinished_record_is_said_on_the_page_without_a_refused_request(browser, site):
+    """A record without its id, or a list item without its key, is what the inspector has not typed yet:
+    the page says so itself instead of sending a request the service must refuse (422)."""
+    page, _, errors = open_page(browser, site + "/")
+    page.select_option("#industry", "mining:coal_mine")
+    page.fill("#inspection_date", "2026-09-16")
+    page.dispatch_event("#inspection_date", "change")
+    page.wait_for_selector("#mod-coal-mine-2026")
+    page.fill("#record_id", "")  # the page proposes one; an inspector may clear it
+    page.wait_for_function("document.getElementById('summary').textContent.indexOf('Not filled in yet') >= 0")
+    assert page.get_attribute("#record_id", "aria-invalid") == "true"
+    page.fill("#record_id", "BROWSER-2")
+    page.wait_for_function("document.getElementById('summary').textContent.indexOf('Not filled in yet') < 0")
+    page.click("button[data-add='working_faces']")
+    page.wait_for_function("(document.getElementById('l-working_faces-0-id') || {}).getAttribute"
+                           " && document.getElementById('l-working_faces-0-id').getAttribute('aria-invalid') === 'true'")
+    assert "Not filled in yet" in page.locator("#summary").inner_text()
+    page.fill("#l-working_faces-0-id", "F-1")
+    page.wait_for_function("document.getElementById('summary').textContent.indexOf('Not filled in yet') < 0")
+    assert errors == []
+    page.context.close()

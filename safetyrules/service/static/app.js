@@ -455,11 +455,33 @@
     state.timer = setTimeout(judge, 350);
   }
 
+  // What the service would refuse only because the inspector has not typed it yet (the record id, the
+  // key of a list item just added): said here, without a request that is bound to fail.
+  function unfinished(rec) {
+    var gaps = [];
+    if (!rec.record_id) gaps.push({ path: "$.record_id", message: "记录编号必填 a record id is required" });
+    Object.keys(rec.facts).forEach(function (name) {
+      var f = state.facts[name];
+      if (!f || !f.key || !Array.isArray(rec.facts[name])) return;
+      rec.facts[name].forEach(function (item, i) {
+        if (item[f.key] === undefined || item[f.key] === null || item[f.key] === "")
+          gaps.push({ path: "$.facts." + name + "[" + i + "]." + f.key, message: "编号必填 each item needs its " + f.key });
+      });
+    });
+    return gaps;
+  }
+
   function judge() {
     if (API === null || !state.choice) return;
     var seq = ++state.seq;
+    var rec = record(), gaps = unfinished(rec);
+    if (gaps.length) {
+      state.report = null;
+      showProblem({ title: "尚未填完 Not filled in yet", errors: gaps });
+      return;
+    }
     fetch(api("v1/judge"), { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(record()) })
+      body: JSON.stringify(rec) })
       .then(function (r) { return r.json().then(function (body) { return { status: r.status, body: body }; }); })
       .then(function (res) {
         if (seq !== state.seq) return;  // a later judgement is under way
@@ -473,6 +495,7 @@
 
   function inputFor(path) {
     // $.facts.x / $.site.attributes.x / $.facts.list[2].field -> the input of that value
+    if (path === "$.record_id" || path === "$.inspection_date") return el(path.slice(2));
     var m = /^\$\.(?:facts|site\.attributes)\.([^.[\]]+)(?:\[(\d+)\](?:\.([^.[\]]+))?)?/.exec(path);
     if (!m) return null;
     if (m[2] !== undefined && m[3]) return el("l-" + slug(m[1]) + "-" + m[2] + "-" + slug(m[3]));
