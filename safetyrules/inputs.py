@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from .errors import SafetyRulesError, printable
 from .yamlsafe import MAX_BYTES, YamlError, decode_text, load_yaml_text
@@ -46,18 +46,18 @@ class _DuplicateKey(Exception):
     pass
 
 
-def _unique_pairs(pairs):
+def _unique_pairs(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         raise _DuplicateKey()
     return obj
 
 
-def _marking_pairs(duplicates: Dict[int, List[str]]):
-    def hook(pairs):
+def _marking_pairs(duplicates: Dict[int, List[str]]) -> Callable[[List[Tuple[str, Any]]], Dict[str, Any]]:
+    def hook(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
         obj = dict(pairs)
         if len(obj) != len(pairs):
-            seen: set = set()
+            seen: Set[str] = set()
             duplicates[id(obj)] = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
         return obj
     return hook
@@ -176,7 +176,7 @@ def _read_stdin() -> Iterator[RawRecord]:
         yield RawRecord(value, "-")
 
 
-def _rejoined(head: bytes, rest) -> Iterator[bytes]:
+def _rejoined(head: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
     """The lines of ``head`` followed by those of the stream ``rest`` (head may end mid-line)."""
     *whole, tail = head.split(b"\n")
     for line in whole:
@@ -193,7 +193,7 @@ def _read_jsonl(path: str) -> Iterator[RawRecord]:
         yield from _jsonl_lines(path, fh)
 
 
-def _jsonl_lines(path: str, lines) -> Iterator[RawRecord]:
+def _jsonl_lines(path: str, lines: Iterable[bytes]) -> Iterator[RawRecord]:
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue

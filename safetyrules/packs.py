@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, TextIO, TypedDict
+
+from .model import Pack
 
 #: the pack spec that stands for every shipped and installed pack
 ALL = "all"
@@ -38,7 +40,7 @@ def _shipped_root() -> Optional[str]:
 def is_shipped(path: str) -> bool:
     root = _shipped_root()
     real = os.path.realpath(path)
-    return bool(root) and (real == root or real.startswith(root + os.sep))
+    return root is not None and (real == root or real.startswith(root + os.sep))
 
 
 def _dedupe(names: List[str]) -> List[str]:
@@ -87,14 +89,27 @@ def installed_packs() -> Dict[str, InstalledPack]:
     return out
 
 
-def third_party_in_use(packs: Sequence) -> List:
-    """The loaded packs (``model.Pack``) that are not shipped with the library."""
+class _PackEntryRequired(TypedDict):
+    name: str
+    version: str
+
+
+class PackEntry(_PackEntryRequired, total=False):
+    """A pack in a result's ``engine.packs``; the optional keys only for a third-party pack."""
+
+    third_party: bool
+    distribution: Optional[str]
+    path: str
+
+
+def third_party_in_use(packs: Sequence[Pack]) -> List[Pack]:
+    """The loaded packs that are not shipped with the library."""
     return [p for p in packs if p.path and not is_shipped(p.path)]
 
 
-def describe(pack) -> dict:
+def describe(pack: Pack) -> PackEntry:
     """A pack as ``engine.packs`` lists it: third-party packs say so, with where they came from."""
-    entry = {"name": pack.name, "version": pack.version}
+    entry: PackEntry = {"name": pack.name, "version": pack.version}
     if pack.path and not is_shipped(pack.path):
         entry["third_party"] = True
         installed = _installed_or_none().get(pack.name)
@@ -113,7 +128,7 @@ def _installed_or_none() -> Dict[str, InstalledPack]:
         return {}
 
 
-def banner(packs: Sequence) -> Optional[str]:
+def banner(packs: Sequence[Pack]) -> Optional[str]:
     """The line every command prints first when third-party packs are in use, else None."""
     third = third_party_in_use(packs)
     if not third:
@@ -126,7 +141,7 @@ def banner(packs: Sequence) -> Optional[str]:
     return "third-party packs in use (not shipped with safetyrules): " + ", ".join(parts)
 
 
-def announce(packs: Sequence, stream=None) -> None:
+def announce(packs: Sequence[Pack], stream: Optional[TextIO] = None) -> None:
     line = banner(packs)
     if line:
         print(f"safetyrules: {line}", file=stream or sys.stderr)

@@ -10,7 +10,7 @@ expands aliases exponentially, so we count nodes as they are expanded).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple, Type, Union
 
 import yaml
 
@@ -57,16 +57,17 @@ class Positions:
 
 
 #: libyaml's parser when PyYAML was built with it (about ten times faster), else the pure-Python one.
-_LOADER = getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
-_LOADER = _LOADER or yaml.SafeLoader
+_LOADER: Union[Type[yaml.CSafeLoader], Type[yaml.SafeLoader]] = (
+    yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+)
 
 MAX_INDENT = 2000
 
 
-class _BracketsOnly(dict):
+class _BracketsOnly(Dict[int, str]):
     """str.translate table that keeps [ ] { } and drops every other character."""
 
-    def __missing__(self, key):
+    def __missing__(self, key: int) -> Optional[str]:
         return None
 
 
@@ -129,12 +130,9 @@ def load_yaml_text(text: str, path: str) -> Tuple[Any, Positions]:
         raise YamlError(Diagnostic("E-TOO-DEEP", too_deep, Location(path)))
     try:
         if len(text) > MAX_NODES:  # shorter text cannot hold more nodes than the limit: skip the count
-            too_many = _too_many_nodes(text)
+            too_many = _too_many_nodes(text, path)
             if too_many is not None:
-                raise YamlError(Diagnostic(
-                    "E-TOO-LARGE", f"more than {MAX_NODES} values in one document",
-                    Location(path, too_many.line + 1, too_many.column + 1),
-                ))
+                raise YamlError(Diagnostic("E-TOO-LARGE", f"more than {MAX_NODES} values in one document", too_many))
         loader = _LOADER(text)
         try:
             node = loader.get_single_node()
@@ -158,8 +156,8 @@ def load_yaml_text(text: str, path: str) -> Tuple[Any, Positions]:
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
 
 
-def _too_many_nodes(text: str) -> Any:
-    """The mark of the first node past MAX_NODES, counted on the parser's event stream, or None.
+def _too_many_nodes(text: str, path: str) -> Optional[Location]:
+    """Where the first node past MAX_NODES stands, counted on the parser's event stream, or None.
 
     Composing a document builds every node before anything can be counted (a 6 MB module took
     ~1 GB and 21 s before the old limit refused it); events cost constant memory, so the limit is
@@ -173,14 +171,15 @@ def _too_many_nodes(text: str) -> Any:
             if isinstance(event, _NODE_EVENTS):
                 count += 1
                 if count > MAX_NODES:
-                    return event.start_mark
+                    mark = event.start_mark
+                    return Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
         return None
     finally:
         loader.dispose()
 
 
 class _Builder:
-    def __init__(self, path: str, positions: Positions):
+    def __init__(self, path: str, positions: Positions) -> None:
         self.path = path
         self.positions = positions
         self.count = 0
@@ -213,7 +212,7 @@ class _Builder:
             if node.tag != "tag:yaml.org,2002:map":
                 raise self._fail("E-YAML-TAG", f"tag {node.tag!r} is not allowed", node)
             self.constructor.flatten_mapping(node)
-            result: dict = {}
+            result: Dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise self._fail("E-YAML", "mapping keys must be plain scalars", key_node)
