@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from dataclasses import dataclass, replace
-from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import AbstractSet, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .errors import Diagnostic, LoadError, Location, did_you_mean
 from .expr import ast
@@ -21,6 +21,7 @@ from .expr.types import LIST, Type
 from .ir.ruleset import CompiledModule, CompiledRule, OverlayVariant, RuleSetIR
 from .loader import ModuleSource, read_module, resolve_sources
 from .model import DerivedFact, FactSpec, Industry, Module, Pack, Rule
+from .yamlsafe import Path
 
 
 def load_ir(specs: Sequence[str]) -> RuleSetIR:
@@ -28,7 +29,7 @@ def load_ir(specs: Sequence[str]) -> RuleSetIR:
     pairs, diagnostics = resolve_sources(specs)
     sources: List[ModuleSource] = []
     packs: Dict[str, Pack] = {}
-    seen_files = set()
+    seen_files: Set[str] = set()
     for pack, path in pairs:
         real = os.path.realpath(path)
         if real in seen_files:
@@ -63,7 +64,7 @@ class _Compilation:
         self.vocabularies: Dict[str, Dict[str, FactSpec]] = {}
         self.derived_raw: Dict[str, DerivedFact] = {}
         self.modules: Dict[str, ModuleSource] = {}
-        self.broken = frozenset().union(*(src.broken_names for src in sources)) if sources else frozenset()
+        self.broken: FrozenSet[str] = frozenset().union(*(src.broken_names for src in sources)) if sources else frozenset()
 
     def error(self, code: str, message: str, location: Location) -> None:
         self.diagnostics.append(Diagnostic(code, message, location))
@@ -80,9 +81,9 @@ class _Compilation:
         self.error(exc.code, message, location)
 
 
-def _syntactic_refs(node: ast.Node) -> set:
-    refs = set()
-    bound = set()
+def _syntactic_refs(node: ast.Node) -> Set[str]:
+    refs: Set[str] = set()
+    bound: Set[str] = set()
     for n in ast.walk(node):
         if isinstance(n, ast.Quantifier):
             refs.add(n.list_name)
@@ -93,7 +94,7 @@ def _syntactic_refs(node: ast.Node) -> set:
     return refs - bound
 
 
-def _expr_location(module_source: ModuleSource, doc_path: tuple, pos: int) -> Location:
+def _expr_location(module_source: ModuleSource, doc_path: Path, pos: int) -> Location:
     from .loader import ExprSite
 
     lines = getattr(module_source, "_lines", None)
@@ -205,10 +206,10 @@ def _check_module_refs(c: _Compilation, sources: Sequence[ModuleSource]) -> None
                 )
 
 
-def _visible_vocabularies(c: _Compilation) -> Tuple[Dict[str, set], Dict[str, Dict[str, FactSpec]]]:
+def _visible_vocabularies(c: _Compilation) -> Tuple[Dict[str, Set[str]], Dict[str, Dict[str, FactSpec]]]:
     """Per module: the names its expressions may read (its own facts and derived facts and those of
     the modules it imports or extends) and the fact declarations among them (its own first)."""
-    visible: Dict[str, set] = {}
+    visible: Dict[str, Set[str]] = {}
     module_facts: Dict[str, Dict[str, FactSpec]] = {}
     for mid, src in c.modules.items():
         own = {f.name: f for f in src.module.facts}
@@ -237,9 +238,10 @@ class _CheckedDerived:
     #: derived fact -> the derived facts it reads, transitively, in evaluation order
     closure: Dict[str, Tuple[str, ...]]
 
-    def closure_of(self, refs) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
+    def closure_of(self, refs: Iterable[str]) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
         """The base facts and the derived facts (in evaluation order) that reading ``refs`` needs."""
-        base, ders = set(), set()
+        base: Set[str] = set()
+        ders: Set[str] = set()
         for r in refs:
             if r in self.names:
                 base |= self.base.get(r, frozenset())
@@ -250,7 +252,7 @@ class _CheckedDerived:
 
 
 def _check_derived(
-    c: _Compilation, order: Sequence[str], visible: Mapping[str, set], module_facts: Mapping[str, Dict[str, FactSpec]]
+    c: _Compilation, order: Sequence[str], visible: Mapping[str, Set[str]], module_facts: Mapping[str, Dict[str, FactSpec]]
 ) -> _CheckedDerived:
     """Type-check the derived facts in evaluation order (each sees the types of those it reads) and
     work out what each reads in the end; one that does not check is reported and left out."""
@@ -267,9 +269,9 @@ def _check_derived(
         except ExprTypeError as exc:
             c.type_error(exc, f"in derived fact {name!r}: {exc.message}", _expr_location(src, ("derived", name, "expr"), exc.pos))
             continue
-        types[name] = checked.ty
-        typed[name] = replace(d, expr=checked, reads=frozenset(refs))
-        base = set()
+        types[name] = ast.type_of(checked)
+        typed[name] = replace(d, expr=ast.as_expr(checked), reads=frozenset(refs))
+        base: Set[str] = set()
         closure: List[str] = []
         for r in refs:
             if r in c.derived_raw:
@@ -285,17 +287,18 @@ def _check_derived(
 
 
 def _compile_module(
-    c: _Compilation, src: ModuleSource, visible: set, facts: Dict[str, FactSpec], derived: _CheckedDerived
+    c: _Compilation, src: ModuleSource, visible: AbstractSet[str], facts: Dict[str, FactSpec], derived: _CheckedDerived
 ) -> CompiledModule:
     """One module type-checked against the vocabulary it can see: its scope, then each rule (a rule
     that does not check is reported and left out)."""
     m = src.module
     vocab = _vocabulary(visible, facts, derived.types)
-    scope = None
-    scope_refs: set = set()
+    scope: Optional[ast.Expr] = None
+    scope_refs: Set[str] = set()
     if m.scope is not None:
         try:
-            scope, scope_refs = check_condition(m.scope, vocab)
+            checked_scope, scope_refs = check_condition(m.scope, vocab)
+            scope = ast.as_expr(checked_scope)
         except ExprTypeError as exc:
             c.type_error(exc, f"in module scope: {exc.message}", _expr_location(src, ("module", "scope"), exc.pos))
     scope_base, scope_derived = derived.closure_of(scope_refs)
@@ -313,7 +316,7 @@ def _compile_rule(
     rule: Rule,
     vocab: Vocabulary,
     facts: Dict[str, FactSpec],
-    scope_refs: set,
+    scope_refs: AbstractSet[str],
     derived: _CheckedDerived,
 ) -> Optional[CompiledRule]:
     """One rule: its item variable, condition and applicability type-checked, its thresholds named
@@ -321,8 +324,9 @@ def _compile_rule(
     bound = _bind_for_each(c, rule, vocab, facts)
     if bound is None:
         return None
-    refs: set = set(bound.values())
-    typed_when = typed_applies = None
+    refs: Set[str] = set(bound.values())
+    typed_when: Optional[ast.CheckedExpr] = None
+    typed_applies: Optional[ast.CheckedExpr] = None
     ok = True
     try:
         typed_when, when_refs = check_condition(rule.when, vocab, bound)
@@ -340,10 +344,15 @@ def _compile_rule(
                 exc, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", rule.source_index, "applies_if"), exc.pos)
             )
     _check_thresholds(c, src.module, rule, vocab, facts)
-    if not ok:
+    if not ok or typed_when is None:
         return None
     base, ders = derived.closure_of(refs | scope_refs)
-    typed_rule = replace(rule, when=typed_when, applies_if=typed_applies, reads=frozenset(refs))
+    typed_rule = replace(
+        rule,
+        when=ast.as_expr(typed_when),
+        applies_if=None if typed_applies is None else ast.as_expr(typed_applies),
+        reads=frozenset(refs),
+    )
     return CompiledRule(typed_rule, base, ders)
 
 
@@ -464,7 +473,7 @@ def _declared_industries(c: _Compilation, sources: Sequence[ModuleSource], packs
 MAX_DERIVED_DEPTH = 32
 
 
-def _derived_order(c: _Compilation, deps: Mapping[str, set]) -> List[str]:
+def _derived_order(c: _Compilation, deps: Mapping[str, AbstractSet[str]]) -> List[str]:
     """Derived facts in an order where each comes after those it reads; cycles and chains deeper
     than MAX_DERIVED_DEPTH are located errors.
 
@@ -506,7 +515,14 @@ def _derived_order(c: _Compilation, deps: Mapping[str, set]) -> List[str]:
     return order
 
 
-def _overlay_variants(c, compiled_modules, visible, module_facts, derived_types, closure_of) -> List[OverlayVariant]:
+def _overlay_variants(
+    c: _Compilation,
+    compiled_modules: Sequence[CompiledModule],
+    visible: Mapping[str, AbstractSet[str]],
+    module_facts: Mapping[str, Mapping[str, FactSpec]],
+    derived_types: Mapping[str, Type],
+    closure_of: Callable[[Iterable[str]], Tuple[FrozenSet[str], Tuple[str, ...]]],
+) -> List[OverlayVariant]:
     """Apply each provincial supplement's overlay to a copy of the national module it extends."""
     from .expr.types import BOOL_T
 
@@ -516,7 +532,7 @@ def _overlay_variants(c, compiled_modules, visible, module_facts, derived_types,
         m = cm.module
         if not m.overlay:
             continue
-        base = by_id.get(m.extends)
+        base = by_id.get(m.extends) if m.extends else None
         if base is None:
             continue  # reported as E-UNKNOWN-MODULE
         vocab = _vocabulary(visible[m.id], module_facts[m.id], derived_types)
@@ -537,6 +553,8 @@ def _overlay_variants(c, compiled_modules, visible, module_facts, derived_types,
                 new_rule = replace(rule, applies_if=ast.Boolean(False, ty=BOOL_T), applies_if_text="false", overlay=change)
                 changed[rule.id] = replace(target, rule=new_rule)
                 continue
+            if change.when is None or change.when_text is None:  # pragma: no cover - the schema requires when
+                continue
             bound = {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {}
             try:
                 typed, refs = check_condition(change.when, vocab, bound)
@@ -547,13 +565,14 @@ def _overlay_variants(c, compiled_modules, visible, module_facts, derived_types,
             if rule.for_each:
                 refs.add(rule.for_each.list_name)
             new_rule = replace(
-                rule, when=typed, when_text=change.when_text, overlay=change,
+                rule, when=ast.as_expr(typed), when_text=change.when_text, overlay=change,
                 thresholds=change.thresholds or rule.thresholds, reads=frozenset(refs),
             )
             base_facts, ders = closure_of(refs | set(base.scope_base_facts))
             changed[rule.id] = CompiledRule(new_rule, base_facts | target.base_facts, ders)
         variant = replace(base, rules=tuple(changed[r.id] for r in base.rules), overlay_id=m.id)
-        variants.append(OverlayVariant(m.id, m.jurisdiction.code, base.id, variant, m.overlay))
+        if m.jurisdiction.code is not None:  # an overlay in a national module is the loader's E-OVERLAY
+            variants.append(OverlayVariant(m.id, m.jurisdiction.code, base.id, variant, m.overlay))
     return variants
 
 
@@ -567,8 +586,8 @@ def _is_item_field(name: str, rule: Rule, facts: Mapping[str, FactSpec]) -> bool
     return spec is not None and spec.field(tail) is not None
 
 
-def _vocabulary(names, facts: Mapping[str, FactSpec], derived_types) -> Vocabulary:
-    types = {}
+def _vocabulary(names: Iterable[str], facts: Mapping[str, FactSpec], derived_types: Mapping[str, Type]) -> Vocabulary:
+    types: Dict[str, Type] = {}
     for n in names:
         if n in facts:
             types[n] = facts[n].type

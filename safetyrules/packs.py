@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, TextIO
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, TextIO, TypedDict
 
 if TYPE_CHECKING:
     from .model import Pack
@@ -43,7 +43,7 @@ def is_shipped(path: str) -> bool:
     if not root:
         return False
     real = os.path.realpath(path)
-    return real == root or real.startswith(root + os.sep)
+    return root is not None and (real == root or real.startswith(root + os.sep))
 
 
 def _dedupe(names: List[str]) -> List[str]:
@@ -92,14 +92,27 @@ def installed_packs() -> Dict[str, InstalledPack]:
     return out
 
 
+class _PackEntryRequired(TypedDict):
+    name: str
+    version: str
+
+
+class PackEntry(_PackEntryRequired, total=False):
+    """A pack in a result's ``engine.packs``; the optional keys only for a third-party pack."""
+
+    third_party: bool
+    distribution: Optional[str]
+    path: str
+
+
 def third_party_in_use(packs: Sequence[Pack]) -> List[Pack]:
-    """The loaded packs (``model.Pack``) that are not shipped with the library."""
+    """The loaded packs that are not shipped with the library."""
     return [p for p in packs if p.path and not is_shipped(p.path)]
 
 
-def describe(pack: Pack) -> Dict[str, Any]:
+def describe(pack: Pack) -> PackEntry:
     """A pack as ``engine.packs`` lists it: third-party packs say so, with where they came from."""
-    entry: Dict[str, Any] = {"name": pack.name, "version": pack.version}
+    entry: PackEntry = {"name": pack.name, "version": pack.version}
     if pack.path and not is_shipped(pack.path):
         entry["third_party"] = True
         installed = _installed_or_none().get(pack.name)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import AbstractSet, Any, Container, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from .errors import RecordError, did_you_mean
 from .expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
@@ -324,23 +324,30 @@ def _fast_value(spec: FactSpec, value: Any) -> bool:
     return True
 
 
-class FastKinds(dict):
+#: how one fact's commonest values are accepted: (_PLAIN_NUMBER,), (_BOUNDED, lo, hi), (_BOOLEAN,),
+#: (_ENUM, codes) or (_OTHER,); a tuple indexed by position because the record loop is hot
+FastKind = Tuple[Any, ...]
+
+
+class FastKinds(Dict[str, FastKind]):
     """Per fact, how to accept its commonest values without the general checker (built once per
     rule set), plus the name sets that let a typical record be checked with set and builtin
     operations only (numbers, booleans and enum codes, the bulk of a record)."""
 
-    plain_numbers: frozenset
+    plain_numbers: FrozenSet[str]
     bounded: Dict[str, Tuple[float, float]]  # numbers with a declared minimum or maximum
-    booleans: frozenset
-    enums: Dict[str, frozenset]
-    simple: frozenset
+    booleans: FrozenSet[str]
+    enums: Dict[str, FrozenSet[str]]
+    simple: FrozenSet[str]
+    #: text fields of a list fact's items (set on item kinds only)
+    strings: FrozenSet[str]
 
 
 _INT_FLOAT = frozenset({int, float})
 _BOOL = frozenset({bool})
 
 
-def _simple_values_valid(values: Dict[str, Any], names, kinds: "FastKinds") -> bool:
+def _simple_values_valid(values: Dict[str, Any], names: AbstractSet[str], kinds: "FastKinds") -> bool:
     """True when the values of ``names`` (number, boolean or enum facts) are a number in float range
     (and within the fact's bounds), a boolean or an enum code of their fact: checked with set and
     builtin operations, one loop only for the (few) bounded numbers and enums."""
@@ -398,8 +405,8 @@ def fast_kinds(facts: Mapping[str, FactSpec]) -> "FastKinds":
 def parse_record(
     raw: Any,
     vocabularies: Mapping[str, Mapping[str, FactSpec]],
-    derived_names=(),
-    kinds_by_industry: Optional[Mapping[str, Mapping[str, tuple]]] = None,
+    derived_names: Container[str] = (),
+    kinds_by_industry: Optional[Mapping[str, Mapping[str, FastKind]]] = None,
 ) -> Record:
     """Validate and normalise a record (a dict from JSON or YAML); raises :class:`RecordError`.
 
@@ -517,7 +524,7 @@ def parse_record(
     if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
         problems.append(("$.findings", "expected a list of objects"))
         findings = []
-    if problems:
+    if problems or record_id is None or day is None or industry is None:  # each None is a problem above
         raise RecordError(record_id, problems)
     return Record(
         record_id=record_id,
@@ -538,7 +545,7 @@ class RecordParser:
 
     __slots__ = ("_vocabularies", "_derived", "_kinds")
 
-    def __init__(self, vocabularies: Mapping[str, Mapping[str, FactSpec]], derived_names: Any = ()):
+    def __init__(self, vocabularies: Mapping[str, Mapping[str, FactSpec]], derived_names: Container[str] = ()) -> None:
         self._vocabularies = vocabularies
         self._derived = derived_names
         self._kinds = {industry: fast_kinds(vocabulary) for industry, vocabulary in vocabularies.items()}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .backends import backend_class
 from .cache import load_ir_cached
 from .ir import CompiledRule, RuleSetIR
 from .errors import RecordError
-from .evaluation import build_report, engine_info, select_modules
+from .evaluation import Selection, build_report, engine_info, select_modules
 from .model import FactSpec, Module, Pack
 from .records import Record, RecordParser
 from .report import Report, deferred_report
@@ -23,12 +23,12 @@ class RuleSet:
     Evaluation keeps no state between records, so one RuleSet may serve many threads at once.
     """
 
-    def __init__(self, ir: RuleSetIR, backend: str = "native", *, compiled: bool = True):
+    def __init__(self, ir: RuleSetIR, backend: str = "native", *, compiled: bool = True) -> None:
         self._ir = ir
         self._backend_name = backend
         self._backend = backend_class(backend)(ir, compiled=compiled)
         # (industry, region, day) -> modules in force: records of one campaign share a few days
-        self._selections: dict = {}
+        self._selections: Dict[Tuple[str, Optional[str], date], Selection] = {}
         self._parse = RecordParser(ir.vocabularies, ir.derived)
         self._engine = engine_info(ir)
         #: the backend's one-call entry for plain records, if it has one
@@ -119,7 +119,7 @@ class RuleSet:
     def __enter__(self) -> "RuleSet":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -135,10 +135,10 @@ def load_rules(
     code (see :mod:`safetyrules.cache`); ``cache=False`` or ``SAFETYRULES_NO_CACHE=1`` compiles afresh.
     Raises :class:`LoadError` listing every problem found, each as ``path:line:col: CODE message``.
     """
-    flat = []
+    flat: List[str] = []
     for spec in specs:
         if isinstance(spec, (list, tuple)):
-            flat.extend(spec)
+            flat.extend(str(s) for s in spec)
         else:
-            flat.append(spec)
-    return RuleSet(load_ir_cached([str(s) for s in flat], enabled=cache), backend, compiled=compiled)
+            flat.append(str(spec))  # a path object too
+    return RuleSet(load_ir_cached(flat, enabled=cache), backend, compiled=compiled)

@@ -57,17 +57,17 @@ class Positions:
 
 
 #: libyaml's parser when PyYAML was built with it (about ten times faster), else the pure-Python one.
-_LOADER: Union[Type[yaml.CSafeLoader], Type[yaml.SafeLoader]] = yaml.SafeLoader
-if getattr(yaml, "__with_libyaml__", False):
-    _LOADER = yaml.CSafeLoader
+_LOADER: Union[Type[yaml.CSafeLoader], Type[yaml.SafeLoader]] = (
+    yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+)
 
 MAX_INDENT = 2000
 
 
-class _BracketsOnly(Dict[int, Optional[str]]):
+class _BracketsOnly(Dict[int, str]):
     """str.translate table that keeps [ ] { } and drops every other character."""
 
-    def __missing__(self, key: int) -> None:
+    def __missing__(self, key: int) -> Optional[str]:
         return None
 
 
@@ -130,12 +130,9 @@ def load_yaml_text(text: str, path: str) -> Tuple[Any, Positions]:
         raise YamlError(Diagnostic("E-TOO-DEEP", too_deep, Location(path)))
     try:
         if len(text) > MAX_NODES:  # shorter text cannot hold more nodes than the limit: skip the count
-            too_many = _too_many_nodes(text)
+            too_many = _too_many_nodes(text, path)
             if too_many is not None:
-                raise YamlError(Diagnostic(
-                    "E-TOO-LARGE", f"more than {MAX_NODES} values in one document",
-                    Location(path, too_many.line + 1, too_many.column + 1),
-                ))
+                raise YamlError(Diagnostic("E-TOO-LARGE", f"more than {MAX_NODES} values in one document", too_many))
         loader = _LOADER(text)
         try:
             node = loader.get_single_node()
@@ -159,8 +156,8 @@ def load_yaml_text(text: str, path: str) -> Tuple[Any, Positions]:
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
 
 
-def _too_many_nodes(text: str) -> Any:
-    """The mark of the first node past MAX_NODES, counted on the parser's event stream, or None.
+def _too_many_nodes(text: str, path: str) -> Optional[Location]:
+    """Where the first node past MAX_NODES stands, counted on the parser's event stream, or None.
 
     Composing a document builds every node before anything can be counted (a 6 MB module took
     ~1 GB and 21 s before the old limit refused it); events cost constant memory, so the limit is
@@ -174,14 +171,15 @@ def _too_many_nodes(text: str) -> Any:
             if isinstance(event, _NODE_EVENTS):
                 count += 1
                 if count > MAX_NODES:
-                    return event.start_mark
+                    mark = event.start_mark
+                    return Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
         return None
     finally:
         loader.dispose()
 
 
 class _Builder:
-    def __init__(self, path: str, positions: Positions):
+    def __init__(self, path: str, positions: Positions) -> None:
         self.path = path
         self.positions = positions
         self.count = 0

@@ -35,9 +35,9 @@ import sys
 import threading
 from datetime import date
 from fractions import Fraction
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Sequence, Set, Tuple
 
-from ..ir import RuleSetIR
+from ..ir import CompiledRule, RuleSetIR
 from ..errors import EvaluationError, SafetyRulesError
 from ..evaluation import Backend, Decisions, Selection
 from ..expr.types import DATE, LIST, NUMBER
@@ -56,7 +56,29 @@ _UNSUPPORTED_PYTHON = (
 )
 
 
-def _import_engine():
+class _Engine(Protocol):
+    """The calls this backend makes into durable-rules' C extension (which has no type information)."""
+
+    def create_ruleset(self, name: str, definition: str) -> int: ...
+    def delete_ruleset(self, handle: int) -> None: ...
+    def assert_facts(self, handle: int, facts: str) -> Tuple[int, int]: ...
+    def assert_fact(self, handle: int, fact: str) -> Tuple[int, int]: ...
+    def start_action_for_state(self, handle: int, state_handle: int) -> Optional[Sequence[Any]]: ...
+    def complete_and_start_action(self, handle: int, state_handle: int) -> Optional[str]: ...
+    def abandon_action(self, handle: int, state_handle: int) -> None: ...
+    def delete_state(self, handle: int, sid: str) -> None: ...
+
+
+#: what a durable action means: ("decide", unit key, part, polarity, per item), ("node", index,
+#: polarity), ("atom", index), ("derive", index) or ("open",) (read by _consequent)
+Descriptor = Tuple[Any, ...]
+#: (unit key, part) -> list item (None: the record) -> the truth value a durable rule fired with
+Fired = Dict[Tuple[dc.UnitKey, str], Dict[Optional[int], bool]]
+#: a fact as asserted into durable-rules (JSON)
+Fact = Dict[str, Any]
+
+
+def _import_engine() -> _Engine:
     """The durable-rules C extension, or a SafetyRulesError saying why it cannot be used here."""
     version = ".".join(map(str, sys.version_info[:3]))
     try:
@@ -64,13 +86,22 @@ def _import_engine():
         from durable import engine as _durable_engine  # noqa: F401  (checks the Python half imports too)
     except ImportError as exc:
         raise SafetyRulesError(_UNSUPPORTED_PYTHON.format(version=version) + f" (import failed: {exc})") from exc
-    return durable_rules_engine
+    engine: _Engine = durable_rules_engine
+    return engine
 
 
 class _Ruleset:
     """One durable-rules ruleset: its definition and what its actions mean."""
 
-    def __init__(self, name: str, definition: Dict[str, Any], actions: List[Tuple], chunks, lists, units):
+    def __init__(
+        self,
+        name: str,
+        definition: Dict[str, Any],
+        actions: List[Descriptor],
+        chunks: Iterable[int],
+        lists: Iterable[dc.ListKey],
+        units: Iterable[dc.UnitKey],
+    ) -> None:
         self.name = name
         self.definition = definition
         self.actions = actions  # index -> descriptor
@@ -79,11 +110,17 @@ class _Ruleset:
         self.units = tuple(units)
         self.handle: Optional[int] = None
 
+    def live_handle(self) -> int:
+        """The engine's handle of this ruleset; it has none before it is created and once deleted."""
+        if self.handle is None:
+            raise EvaluationError(f"durable ruleset {self.name} is not loaded (the backend was closed)")
+        return self.handle
+
 
 class _Builder:
     """Packs a module's units into rulesets and turns clauses into durable-rules JSON."""
 
-    def __init__(self, comp: dc.Compilation, prefix: str, budget: int):
+    def __init__(self, comp: dc.Compilation, prefix: str, budget: int) -> None:
         self.comp = comp
         self.prefix = prefix
         self.budget = budget
@@ -98,7 +135,7 @@ class _Builder:
             unit = self.comp.units[key]
             candidate = self.build(group + [unit])
             if len(candidate.definition) > self.budget:
-                if not group:
+                if not group or current is None:  # this unit alone is over the budget
                     raise SafetyRulesError(
                         f"rule {key[-1]} needs {len(candidate.definition)} durable rules, more than one ruleset may "
                         f"safely hold ({self.budget}); simplify its condition or use the native backend"
@@ -124,18 +161,20 @@ class _Builder:
         comp = self.comp
         name = ""  # named when the packing is final
         rules: Dict[str, Any] = {}
-        actions: List[Tuple] = []
-        chunks = {0}
-        lists = set()
-        atoms, nodes, derived = set(), set(), set()
+        actions: List[Descriptor] = []
+        chunks: Set[int] = {0}
+        lists: Set[dc.ListKey] = set()
+        atoms: Set[int] = set()
+        nodes: Set[int] = set()
+        derived: Set[int] = set()
 
-        def add(clause: Dict, descriptor: Tuple, list_name: Optional[str]) -> None:
+        def add(clause: dc.Clause, descriptor: Descriptor, list_name: Optional[dc.ListKey]) -> None:
             name = f"a{len(actions)}"
             actions.append(descriptor)
             rules[name] = {"all": self.patterns(clause, list_name, chunks)}
 
         for unit in units:
-            list_name = None
+            list_name: Optional[dc.ListKey] = None
             if unit.list_slot is not None:
                 list_name = next(key for key, i in comp.lists.items() if i == unit.list_slot)
                 lists.add(list_name)
@@ -161,10 +200,10 @@ class _Builder:
         for a in sorted(atoms):
             ad = comp.atoms[a]
             derived |= comp.derived_closure(ad.derived)
-            clause: Dict = {("r", 0): []}
-            if ad.item_level:
+            clause = {("r", 0): []}
+            if ad.item_level and ad.list_name is not None:  # an item-level atom belongs to a list
                 lists.add(ad.list_name)
-                clause[("it",)] = []
+                clause[dc.ITEM_SLOT] = []
             for d in ad.derived:
                 clause[("d", d)] = []
             add(clause, ("atom", a), ad.list_name)
@@ -183,7 +222,7 @@ class _Builder:
                 chunks.add(comp.layout[fact][0])
         return _Ruleset(name, rules, actions, chunks, lists, [u.key for u in units])
 
-    def patterns(self, clause: Dict, list_name: Optional[str], chunks: set) -> List[Dict]:
+    def patterns(self, clause: dc.Clause, list_name: Optional[dc.ListKey], chunks: Set[int]) -> List[Dict[str, Any]]:
         comp = self.comp
         order = {"it": 0, "r": 1, "d": 2, "c": 3, "n": 4}
         slots = sorted(clause, key=lambda s: (order[s[0]], s[1:]))
@@ -191,11 +230,13 @@ class _Builder:
             slots = [("r", 0)]
         if len(slots) > dc.MAX_JOIN:
             raise SafetyRulesError(f"a condition joins {len(slots)} facts; durable-rules allows {dc.MAX_JOIN} here")
-        out = []
+        out: List[Dict[str, Any]] = []
         for slot in slots:
             kind = slot[0]
-            tests: List[Dict] = []
+            tests: List[dc.Test] = []
             if kind == "it":
+                if list_name is None:  # pragma: no cover - the compiler joins items only in rules over a list
+                    raise SafetyRulesError("internal error: a durable clause joins a list item outside a rule over a list")
                 tests.append({"t": f"i{comp.lists[list_name]}"})
             elif kind == "r":
                 chunks.add(slot[1])
@@ -213,7 +254,7 @@ class _Builder:
         return out
 
 
-def _base_names(comp: dc.Compilation, derived_name: str):
+def _base_names(comp: dc.Compilation, derived_name: str) -> List[str]:
     d = comp.ir.derived[derived_name]
     return [r for r in d.reads if r in comp.layout]
 
@@ -223,7 +264,7 @@ class DurableBackend(Backend):
 
     name = "durable"
 
-    def __init__(self, ir: RuleSetIR, *, compiled: bool = True, budget: int = dc.DEFAULT_BUDGET):
+    def __init__(self, ir: RuleSetIR, *, compiled: bool = True, budget: int = dc.DEFAULT_BUDGET) -> None:
         super().__init__(ir)
         self._engine = _import_engine()
         self.compilation = dc.Compilation(ir)
@@ -258,7 +299,7 @@ class DurableBackend(Backend):
                             pass
                         rs.handle = None
 
-    def __del__(self):  # pragma: no cover - best effort
+    def __del__(self) -> None:  # pragma: no cover - best effort
         try:
             self.close()
         except Exception:
@@ -272,9 +313,9 @@ class DurableBackend(Backend):
     def decide(self, record: Record, selection: Selection) -> Decisions:
         if self._closed:
             raise EvaluationError("the durable backend was closed")
-        fired: Dict[Tuple, Dict[Optional[int], bool]] = {}
-        chunk_cache: Dict[int, Dict[str, Any]] = {}
-        item_cache: Dict[str, List[Dict[str, Any]]] = {}
+        fired: Fired = {}
+        chunk_cache: Dict[int, Fact] = {}
+        item_cache: Dict[dc.ListKey, List[Fact]] = {}
         for cm in selection.modules:
             for rs in self.rulesets[cm.key]:
                 facts = [self._chunk(record, c, chunk_cache) for c in rs.chunks]
@@ -283,22 +324,23 @@ class DurableBackend(Backend):
                 self._run(rs, record, selection, facts, fired)
         return self._aggregate(record, selection, fired)
 
-    def _run(self, rs: _Ruleset, record: Record, selection: Selection, facts: List[Dict], fired) -> None:
+    def _run(self, rs: _Ruleset, record: Record, selection: Selection, facts: List[Fact], fired: Fired) -> None:
         engine = self._engine
         errors: List[str] = []
         with _ENGINE_LOCK:
+            handle = rs.live_handle()
             sid = str(next(self._sessions))
             for f in facts:
                 f["sid"] = sid
-            asserted_nodes: set = set()
+            asserted_nodes: Set[Tuple[int, Optional[int]]] = set()
             state_handle = None
             try:
-                code, state_handle = engine.assert_facts(rs.handle, json.dumps(facts, ensure_ascii=False))
+                code, state_handle = engine.assert_facts(handle, json.dumps(facts, ensure_ascii=False))
                 # code 1 is durable's MessageNotHandled: it reports that *some* fact of the batch matched
                 # no rule (the Python API raises then, even when other facts did match); not an error.
                 if code not in (0, 1, 3):
                     raise EvaluationError(f"durable-rules refused the record's facts (code {code})")
-                result = engine.start_action_for_state(rs.handle, state_handle)
+                result = engine.start_action_for_state(handle, state_handle)
                 message = result[1] if result else None
                 while message:
                     for action_name, matched in json.loads(message).items():
@@ -307,12 +349,12 @@ class DurableBackend(Backend):
                         except Exception as exc:  # surfaced below, never stored silently
                             errors.append(f"{type(exc).__name__}: {exc}")
                     if errors:
-                        engine.abandon_action(rs.handle, state_handle)
+                        engine.abandon_action(handle, state_handle)
                         break
-                    message = engine.complete_and_start_action(rs.handle, state_handle)
+                    message = engine.complete_and_start_action(handle, state_handle)
             finally:
                 try:
-                    engine.delete_state(rs.handle, sid)
+                    engine.delete_state(handle, sid)
                 except Exception:
                     pass
         if errors:
@@ -321,7 +363,17 @@ class DurableBackend(Backend):
             )
 
     # ------------------------------------------------------------------ consequents
-    def _consequent(self, rs: _Ruleset, action_name: str, matched: Dict, record, selection, sid, fired, asserted_nodes):
+    def _consequent(
+        self,
+        rs: _Ruleset,
+        action_name: str,
+        matched: Mapping[str, Mapping[str, Any]],
+        record: Record,
+        selection: Selection,
+        sid: str,
+        fired: Fired,
+        asserted_nodes: Set[Tuple[int, Optional[int]]],
+    ) -> None:
         descriptor = rs.actions[int(action_name[1:])]
         kind = descriptor[0]
         if kind == "open":
@@ -343,7 +395,7 @@ class DurableBackend(Backend):
             if (n, k) in asserted_nodes:
                 return  # an `or` fired again: the node is already decided
             asserted_nodes.add((n, k))
-            fact = {"id": f"n{n}" if k is None else f"n{n}_{k}", "sid": sid, "t": f"n{n}", "b": pol}
+            fact: Fact = {"id": f"n{n}" if k is None else f"n{n}_{k}", "sid": sid, "t": f"n{n}", "b": pol}
             if k is not None:
                 fact["k"] = k
             self._assert(rs, fact)
@@ -351,8 +403,10 @@ class DurableBackend(Backend):
         interp = self._interpreter(record, selection, matched)
         if kind == "atom":
             ad = comp.atoms[descriptor[1]]
-            items = {}
+            items: Dict[str, ItemBinding] = {}
             if ad.item_level:
+                if ad.var is None or ad.list_name is None or k is None:  # pragma: no cover - joined with an item
+                    raise EvaluationError(f"durable action {action_name} decides an item atom without an item")
                 items = {ad.var: self._binding(record, ad.list_name, k)}
             value = interp.eval(ad.node, items).value
             fact = {"id": f"c{ad.index}" if k is None else f"c{ad.index}_{k}", "sid": sid, "t": f"c{ad.index}"}
@@ -373,12 +427,12 @@ class DurableBackend(Backend):
             return
         raise EvaluationError(f"unknown durable action {descriptor!r}")  # pragma: no cover
 
-    def _assert(self, rs: _Ruleset, fact: Dict) -> None:
-        code, _ = self._engine.assert_fact(rs.handle, json.dumps(fact, ensure_ascii=False))
+    def _assert(self, rs: _Ruleset, fact: Fact) -> None:
+        code, _ = self._engine.assert_fact(rs.live_handle(), json.dumps(fact, ensure_ascii=False))
         if code == 2:
             raise EvaluationError(f"durable-rules saw fact {fact['id']} twice")
 
-    def _interpreter(self, record, selection, matched) -> Interpreter:
+    def _interpreter(self, record: Record, selection: Selection, matched: Mapping[str, Mapping[str, Any]]) -> Interpreter:
         """A fresh evaluator whose derived facts are exactly the values the matched facts carry."""
         interp = Interpreter(self.ir, record, selection.day)
         for alias, fact in matched.items():
@@ -387,21 +441,21 @@ class DurableBackend(Backend):
                 interp._derived[dd.name] = Value(_from_exact_text(dd, fact.get("x")))
         return interp
 
-    def _binding(self, record: Record, list_key: Tuple, k: int) -> ItemBinding:
+    def _binding(self, record: Record, list_key: dc.ListKey, k: int) -> ItemBinding:
         list_name = list_key[0]
         spec = self.ir.vocabularies.get(record.industry, self.ir.facts)[list_name]
         entry = record.values[list_name][k]
         return ItemBinding(list_name, str(entry.get(spec.key)), entry)
 
     # ------------------------------------------------------------------ encoding the record
-    def _code(self, kind: str, rank_key, value) -> Any:
+    def _code(self, kind: str, rank_key: dc.RankKey, value: Any) -> Any:
         if kind == "number":
             return dc.rank_code(self.compilation.ranks.get(rank_key, ()), exact(value))
         if kind == "date":
             return value.toordinal()
         return value
 
-    def _chunk(self, record: Record, chunk: int, cache) -> Dict[str, Any]:
+    def _chunk(self, record: Record, chunk: int, cache: Dict[int, Fact]) -> Fact:
         fact = cache.get(chunk)
         if fact is None:
             comp = self.compilation
@@ -425,7 +479,7 @@ class DurableBackend(Backend):
             cache[chunk] = fact
         return dict(fact)
 
-    def _items(self, record: Record, list_key: Tuple, cache) -> List[Dict[str, Any]]:
+    def _items(self, record: Record, list_key: dc.ListKey, cache: Dict[dc.ListKey, List[Fact]]) -> List[Fact]:
         out = cache.get(list_key)
         if out is None:
             comp = self.compilation
@@ -438,7 +492,7 @@ class DurableBackend(Backend):
             if spec is None or tuple(f.name for f in spec.fields) != list_key[1]:
                 entries = ()  # declared differently in this record's industry: not this ruleset's list
             for k, entry in enumerate(entries):
-                fact = {"id": f"i{index}_{k}", "t": f"i{index}", "k": k}
+                fact: Fact = {"id": f"i{index}_{k}", "t": f"i{index}", "k": k}
                 for fname, value in entry.items():
                     if value is None or fname not in fields:
                         continue
@@ -454,16 +508,16 @@ class DurableBackend(Backend):
         return [dict(f) for f in out]
 
     # ------------------------------------------------------------------ the interpreter's table
-    def _aggregate(self, record: Record, selection: Selection, fired) -> Decisions:
+    def _aggregate(self, record: Record, selection: Selection, fired: Fired) -> Decisions:
         decisions = Decisions()
 
-        def tri(unit_key, part, k=None, present=True) -> Optional[bool]:
+        def tri(unit_key: dc.UnitKey, part: str, k: Optional[int] = None, present: bool = True) -> Optional[bool]:
             if not present:
                 return True  # no such condition: it holds
             return fired.get((unit_key, part), {}).get(k)
 
         for cm in selection.modules:
-            scope = True
+            scope: Optional[bool] = True
             if cm.module.scope is not None:
                 scope = tri(("scope", cm.key), "scope")
             decisions.scopes[cm.id] = scope
@@ -477,7 +531,9 @@ class DurableBackend(Backend):
                 decisions.outcomes[compiled.id] = outcome
         return decisions
 
-    def _rule_outcome(self, compiled, module_key: str, record: Record, tri) -> str:
+    def _rule_outcome(
+        self, compiled: CompiledRule, module_key: str, record: Record, tri: Callable[..., Optional[bool]]
+    ) -> str:
         rule = compiled.rule
         key = ("rule", module_key, rule.id)
         unit = self.compilation.units[key]

@@ -37,12 +37,14 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from datetime import date
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from ..ir import CompiledModule, CompiledRule, RuleSetIR
 from ..expr import ast
 from ..expr.language import COMPARISONS
-from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
+from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING, Type
+from ..model import FactSpec
 from ..records import exact
 
 #: properties per record chunk fact (durable-rules fails above 255; keep a wide margin)
@@ -60,8 +62,21 @@ _FLIP = {symbol: c.flipped for symbol, c in COMPARISONS.items()}
 _NEGATE = {symbol: c.negation for symbol, c in COMPARISONS.items()}
 _DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 
-# A slot is one fact a durable rule joins: ("r", chunk), ("it",), ("d", idx), ("c", idx), ("n", idx).
-Slot = Tuple
+#: one fact a durable rule joins: ("r", chunk), ("it", 0) (the list item), ("d", idx), ("c", idx), ("n", idx)
+Slot = Tuple[str, int]
+ITEM_SLOT: Slot = ("it", 0)
+#: one durable-rules test on a fact's properties (JSON)
+Test = Dict[str, Any]
+#: a conjunction of tests, per fact joined
+Clause = Dict[Slot, List[Test]]
+#: a list as one industry declares it: (list fact name, its item field names)
+ListKey = Tuple[str, Tuple[str, ...]]
+#: the literals a numeric term is ranked among: ("f", fact or derived fact) or ("i", list, item field)
+RankKey = Union[Tuple[str, str], Tuple[str, ListKey, str]]
+#: ("scope", module key) or ("rule", module key, rule id); a module key names a provincial variant too
+UnitKey = Tuple[str, ...]
+#: a literal's value as the syntax tree holds it
+LiteralValue = Union[Fraction, str, bool, date]
 
 
 @dataclass
@@ -71,7 +86,7 @@ class Term:
     slot: Slot
     prop: str
     kind: str  # number | date | plain
-    rank_key: Optional[Tuple] = None
+    rank_key: Optional[RankKey] = None
 
 
 @dataclass
@@ -82,7 +97,7 @@ class AtomDef:
     node: ast.Node
     item_level: bool
     derived: Tuple[int, ...]  # derived facts it reads (joined, forward-chained)
-    list_name: Optional[str] = None
+    list_name: Optional[ListKey] = None
     var: Optional[str] = None
 
 
@@ -92,9 +107,9 @@ class NodeDef:
 
     index: int
     item_level: bool
-    true_clauses: List[Dict]
-    false_clauses: List[Dict]
-    list_name: Optional[str] = None
+    true_clauses: List[Clause]
+    false_clauses: List[Clause]
+    list_name: Optional[ListKey] = None
 
 
 @dataclass
@@ -102,7 +117,7 @@ class DerivedDef:
     index: int
     name: str
     kind: str
-    rank_key: Tuple
+    rank_key: RankKey
     deps: Tuple[int, ...]  # direct derived dependencies
 
 
@@ -110,8 +125,8 @@ class DerivedDef:
 class Unit:
     """The durable rules of one IR rule (or of one module's scope), with what they rely on."""
 
-    key: Tuple  # ("scope", module key) or ("rule", module key, rule id); a module key names a provincial variant too
-    parts: Dict[str, Tuple[List[Dict], List[Dict]]]  # part -> (true clauses, false clauses)
+    key: UnitKey
+    parts: Dict[str, Tuple[List[Clause], List[Clause]]]  # part -> (true clauses, false clauses)
     item_parts: FrozenSet[str]  # parts decided per list item
     list_slot: Optional[int] = None
     atoms: FrozenSet[int] = frozenset()
@@ -130,24 +145,24 @@ class UnsupportedCondition(Exception):
 class Compilation:
     """Compiles every module of an IR into units of durable clauses, over shared tables."""
 
-    def __init__(self, ir: RuleSetIR):
+    def __init__(self, ir: RuleSetIR) -> None:
         self.ir = ir
         self.atoms: List[AtomDef] = []
         self.nodes: List[NodeDef] = []
         self.derived: Dict[str, DerivedDef] = {}
         #: a list is keyed by (name, field names): one list name may be declared differently per industry
-        self.lists: Dict[Tuple, int] = {}
-        self.list_fields: Dict[Tuple, Dict[str, Tuple[int, Any]]] = {}
-        self._vocab = ir.facts
-        self.ranks: Dict[Tuple, List[Fraction]] = {}
-        self.units: Dict[Tuple, Unit] = {}
-        self.module_units: Dict[str, List[Tuple]] = {}
+        self.lists: Dict[ListKey, int] = {}
+        self.list_fields: Dict[ListKey, Dict[str, Tuple[int, FactSpec]]] = {}
+        self._vocab: Mapping[str, FactSpec] = ir.facts
+        self.ranks: Dict[RankKey, List[Fraction]] = {}
+        self.units: Dict[UnitKey, Unit] = {}
+        self.module_units: Dict[str, List[UnitKey]] = {}
         self._ctx_var: Optional[str] = None
-        self._ctx_list: Optional[str] = None
-        self._cur_atoms: set = set()
-        self._cur_nodes: set = set()
-        self._cur_derived: set = set()
-        self._atom_memo: Dict[Tuple, AtomDef] = {}
+        self._ctx_list: Optional[ListKey] = None
+        self._cur_atoms: Set[int] = set()
+        self._cur_nodes: Set[int] = set()
+        self._cur_derived: Set[int] = set()
+        self._atom_memo: Dict[Tuple[ast.Node, Optional[str], Optional[ListKey]], AtomDef] = {}
         #: every base fact's place: name -> (chunk, property); chunk 0 also holds the inspection date
         names = sorted(ir.facts)
         self.layout: Dict[str, Tuple[int, str]] = {
@@ -162,10 +177,10 @@ class Compilation:
             self.module_units[cm.key] = self._compile_module(cm)
 
     # ----------------------------------------------------------------- vocabulary helpers
-    def spec(self, name: str):
-        return self._vocab.get(name) or self.ir.facts.get(name)
+    def spec(self, name: str) -> FactSpec:
+        return self._vocab.get(name) or self.ir.facts[name]
 
-    def list_key(self, list_name: str) -> Tuple:
+    def list_key(self, list_name: str) -> ListKey:
         """The key of a list as the current module's industry declares it (registered on first use)."""
         spec = self.spec(list_name)
         key = (list_name, tuple(f.name for f in spec.fields))
@@ -177,7 +192,7 @@ class Compilation:
     def fact_slot(self, name: str) -> Tuple[int, str]:
         return self.layout[name]
 
-    def list_index(self, key: Tuple) -> int:
+    def list_index(self, key: ListKey) -> int:
         return self.lists[key]
 
     def derived_def(self, name: str) -> DerivedDef:
@@ -189,13 +204,16 @@ class Compilation:
                 for n in _direct_names(expr)
                 if n.name in self.ir.derived
             )
-            d = DerivedDef(len(self.derived), name, _kind(expr.ty), ("f", name), tuple(sorted(set(deps))))
+            # a derived fact is a number, a date or a plain value (no quantifier returns a list)
+            kind = _kind(ast.type_of(expr)) or "plain"
+            d = DerivedDef(len(self.derived), name, kind, ("f", name), tuple(sorted(set(deps))))
             self.derived[name] = d
         return d
 
-    def derived_closure(self, indices) -> FrozenSet[int]:
+    def derived_closure(self, indices: Iterable[int]) -> FrozenSet[int]:
         by_index = {d.index: d for d in self.derived.values()}
-        out, todo = set(), list(indices)
+        out: Set[int] = set()
+        todo = list(indices)
         while todo:
             i = todo.pop()
             if i in out:
@@ -219,15 +237,15 @@ class Compilation:
                 return Term(("d", d.index), "v", kind, ("f", node.name))
             chunk, prop = self.fact_slot(node.name)
             return Term(("r", chunk), prop, kind, ("f", node.name))
-        if isinstance(node, ast.ItemField) and node.var == self._ctx_var:
+        if isinstance(node, ast.ItemField) and node.var == self._ctx_var and self._ctx_list is not None:
             kind = _kind(node.ty)
             if kind is None:
                 return None
             idx = self.list_fields[self._ctx_list][node.field_name][0]
-            return Term(("it",), f"f{idx}", kind, ("i", self._ctx_list, node.field_name))
+            return Term(ITEM_SLOT, f"f{idx}", kind, ("i", self._ctx_list, node.field_name))
         return None
 
-    def _direct(self, node: ast.Node):
+    def _direct(self, node: ast.Node) -> Optional[Tuple[ast.Node, str, Tuple[Optional[LiteralValue], ...]]]:
         """(term node, op, literal values) for an atom durable-rules can test directly, else None."""
         if isinstance(node, ast.Compare):
             left, right, op = node.left, node.right, node.op
@@ -248,7 +266,7 @@ class Compilation:
         return None
 
     def _collect_literals(self, cm: CompiledModule) -> None:
-        def visit(node, var, list_name):
+        def visit(node: ast.Node, var: Optional[str], list_name: Optional[ListKey]) -> None:
             self._ctx_var, self._ctx_list = var, list_name
             for n in ast.walk(node):
                 direct = self._direct(n)
@@ -257,14 +275,15 @@ class Compilation:
                 term_node, _, lits = direct
                 key = _rank_key(term_node, list_name)
                 if key is not None and _kind(term_node.ty) == "number":
-                    self.ranks.setdefault(key, []).extend(lits)
+                    self.ranks.setdefault(key, []).extend(v for v in lits if isinstance(v, Fraction))  # a number: every literal is one
 
         self._vocab = self.ir.vocabularies.get(cm.module.industries[0], self.ir.facts)
         if cm.module.scope is not None:
             visit(cm.module.scope, None, None)
         for cr in cm.rules:
             fe = cr.rule.for_each
-            var, lst = (fe.var, self.list_key(fe.list_name)) if fe else (None, None)
+            var: Optional[str] = fe.var if fe else None
+            lst = self.list_key(fe.list_name) if fe else None
             visit(cr.rule.when, var, lst)
             if cr.rule.applies_if is not None:
                 visit(cr.rule.applies_if, var, lst)
@@ -272,13 +291,13 @@ class Compilation:
 
     def literal_code(self, term: Term, value: Any) -> Any:
         if term.kind == "number":
-            return rank_code(self.ranks.get(term.rank_key, ()), value)
+            return rank_code(self.ranks.get(term.rank_key, ()) if term.rank_key is not None else (), value)
         if term.kind == "date":
             return value.toordinal()
         return value
 
     # ----------------------------------------------------------------- conditions -> clauses
-    def clauses(self, node: ast.Node, pol: bool) -> List[Dict]:
+    def clauses(self, node: ast.Node, pol: bool) -> List[Clause]:
         """Alternatives (each {slot: [tests]}, a conjunction) under which ``node`` is ``pol``."""
         if isinstance(node, ast.Not):
             return self.clauses(node.operand, not pol)
@@ -295,8 +314,8 @@ class Compilation:
             return leaf
         return self._atom_clause(node, pol)
 
-    def _product(self, node, parts: List[List[Dict]], pol: bool) -> List[Dict]:
-        out: List[Dict] = [{}]
+    def _product(self, node: Union[ast.And, ast.Or], parts: List[List[Clause]], pol: bool) -> List[Clause]:
+        out: List[Clause] = [{}]
         for operand, part in zip(node.operands, parts):
             if len(out) * len(part) > MAX_CLAUSES and len(part) > 1:
                 part = self._node_clause(operand, pol)
@@ -305,7 +324,7 @@ class Compilation:
             out = [_merge(a, b) for a in out for b in part]
         return _union(out)
 
-    def _node_clause(self, node, pol: bool) -> List[Dict]:
+    def _node_clause(self, node: ast.Node, pol: bool) -> List[Clause]:
         item_level = _reads_var(node, self._ctx_var)
         index = len(self.nodes)
         nd = NodeDef(index, item_level, [], [], self._ctx_list if item_level else None)
@@ -319,7 +338,7 @@ class Compilation:
         self._cur_nodes.add(index)
         return [{("n", index): [{"b": pol}]}]
 
-    def _leaf(self, node, pol: bool) -> Optional[List[Dict]]:
+    def _leaf(self, node: ast.Node, pol: bool) -> Optional[List[Clause]]:
         direct = self._direct(node)
         if direct is not None:
             term_node, op, lits = direct
@@ -348,20 +367,20 @@ class Compilation:
             term = self.term(node.args[0]) if _is_term_node(node.args[0], self._ctx_var, known=True) else None
             if term is None:
                 arg = node.args[0]
-                if isinstance(arg, ast.Name) and arg.ty.kind == LIST:
+                if isinstance(arg, ast.Name) and ast.type_of(arg).kind == LIST:
                     chunk, prop = self.fact_slot(arg.name)
                     term = Term(("r", chunk), prop, "plain")
                 else:
                     return None
             return [{term.slot: [{("$ex" if pol else "$nex"): {term.prop: 1}}]}]
-        if isinstance(node, (ast.Name, ast.ItemField)) and node.ty.kind == BOOLEAN:
+        if isinstance(node, (ast.Name, ast.ItemField)) and ast.type_of(node).kind == BOOLEAN:
             term = self.term(node) if _is_term_node(node, self._ctx_var) else None
             if term is None:
                 return None
             return [{term.slot: [{term.prop: pol}]}]
         return None
 
-    def _atom_clause(self, node, pol: bool) -> List[Dict]:
+    def _atom_clause(self, node: ast.Node, pol: bool) -> List[Clause]:
         item_level = _reads_var(node, self._ctx_var)
         memo_key = (node, self._ctx_var if item_level else None, self._ctx_list if item_level else None)
         known = self._atom_memo.get(memo_key)
@@ -378,11 +397,18 @@ class Compilation:
         return [{("c", index): [{"b": pol}]}]
 
     # ----------------------------------------------------------------- modules
-    def _begin(self, var=None, list_name=None):
+    def _begin(self, var: Optional[str] = None, list_name: Optional[ListKey] = None) -> None:
         self._ctx_var, self._ctx_list = var, list_name
         self._cur_atoms, self._cur_nodes, self._cur_derived = set(), set(), set()
 
-    def _finish(self, key, parts, item_parts, base_facts, list_slot=None) -> Unit:
+    def _finish(
+        self,
+        key: UnitKey,
+        parts: Dict[str, Tuple[List[Clause], List[Clause]]],
+        item_parts: Iterable[str],
+        base_facts: Iterable[str],
+        list_slot: Optional[int] = None,
+    ) -> Unit:
         nodes = set(self._cur_nodes)
         unit = Unit(
             key, parts, frozenset(item_parts), list_slot, frozenset(self._cur_atoms), frozenset(nodes),
@@ -392,9 +418,9 @@ class Compilation:
         self._ctx_var = self._ctx_list = None
         return unit
 
-    def _compile_module(self, cm: CompiledModule) -> List[Tuple]:
+    def _compile_module(self, cm: CompiledModule) -> List[UnitKey]:
         self._vocab = self.ir.vocabularies.get(cm.module.industries[0], self.ir.facts)
-        keys = []
+        keys: List[UnitKey] = []
         if cm.module.scope is not None:
             self._begin()
             parts = {"scope": (self.clauses(cm.module.scope, True), self.clauses(cm.module.scope, False))}
@@ -408,8 +434,9 @@ class Compilation:
         fe = rule.for_each
         lkey = self.list_key(fe.list_name) if fe else None
         self._begin(fe.var if fe else None, lkey)
-        parts, item_parts = {}, set()
-        list_slot = self.list_index(lkey) if fe else None
+        parts: Dict[str, Tuple[List[Clause], List[Clause]]] = {}
+        item_parts: Set[str] = set()
+        list_slot = self.list_index(lkey) if lkey is not None else None
         for part, node in (("when", rule.when), ("applies", rule.applies_if)):
             if node is None:
                 continue
@@ -423,11 +450,11 @@ class Compilation:
                 self._ctx_var = saved
         return self._finish(("rule", module_key, rule.id), parts, item_parts, cr.base_facts, list_slot)
 
-    def _item_clauses(self, node, pol) -> List[Dict]:
-        out = []
+    def _item_clauses(self, node: ast.Node, pol: bool) -> List[Clause]:
+        out: List[Clause] = []
         for clause in self.clauses(node, pol):
             clause = dict(clause)
-            clause.setdefault(("it",), [])
+            clause.setdefault(ITEM_SLOT, [])
             out.append(clause)
         return out
 
@@ -444,7 +471,7 @@ def rank_code(literals: Sequence[Fraction], value: Any) -> int:
     return 2 * i
 
 
-def _kind(ty) -> Optional[str]:
+def _kind(ty: Optional[Type]) -> Optional[str]:
     if ty is None:
         return None
     if ty.kind == NUMBER:
@@ -456,7 +483,7 @@ def _kind(ty) -> Optional[str]:
     return None
 
 
-def _literal(node) -> Optional[Any]:
+def _literal(node: ast.Node) -> Optional[LiteralValue]:
     if isinstance(node, ast.Number):
         return node.value
     if isinstance(node, (ast.String, ast.Boolean, ast.DateLiteral)):
@@ -464,7 +491,7 @@ def _literal(node) -> Optional[Any]:
     return None
 
 
-def _is_term_node(node, var, known: bool = False) -> bool:
+def _is_term_node(node: ast.Node, var: Optional[str], known: bool = False) -> bool:
     if isinstance(node, ast.InspectionDate):
         return not known
     if isinstance(node, ast.Name):
@@ -474,31 +501,31 @@ def _is_term_node(node, var, known: bool = False) -> bool:
     return False
 
 
-def _rank_key(node, list_name) -> Optional[Tuple]:
+def _rank_key(node: ast.Node, list_name: Optional[ListKey]) -> Optional[RankKey]:
     if isinstance(node, ast.Name):
         return ("f", node.name)  # derived facts share the namespace of facts (names cannot clash)
-    if isinstance(node, ast.ItemField):
+    if isinstance(node, ast.ItemField) and list_name is not None:
         return ("i", list_name, node.field_name)
     return None
 
 
-def _reads_var(node, var) -> bool:
+def _reads_var(node: ast.Node, var: Optional[str]) -> bool:
     return var is not None and any(isinstance(n, ast.ItemField) and n.var == var for n in ast.walk(node))
 
 
-def _direct_names(node):
+def _direct_names(node: ast.Node) -> List[ast.Name]:
     bound = {n.var for n in ast.walk(node) if isinstance(n, ast.Quantifier) and n.var}
     return [n for n in ast.walk(node) if isinstance(n, ast.Name) and n.name not in bound]
 
 
-def _merge(a: Dict, b: Dict) -> Dict:
+def _merge(a: Clause, b: Clause) -> Clause:
     out = {k: list(v) for k, v in a.items()}
     for k, v in b.items():
         out.setdefault(k, []).extend(v)
     return out
 
 
-def _union(clauses: List[Dict]) -> List[Dict]:
+def _union(clauses: List[Clause]) -> List[Clause]:
     """Alternatives; alternatives that all test one and the same fact become a single ``$or``."""
     if any(not c for c in clauses):
         return [{}]
@@ -509,5 +536,5 @@ def _union(clauses: List[Dict]) -> List[Dict]:
     return clauses
 
 
-def _conj(tests: List[Dict]) -> Dict:
+def _conj(tests: List[Test]) -> Test:
     return tests[0] if len(tests) == 1 else {"$and": list(tests)}

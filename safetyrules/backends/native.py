@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..ir import CompiledModule, RuleSetIR
 from ..evaluation import Backend, Decisions, ModuleVector, Selection, engine_info, interpret_module
@@ -33,7 +33,11 @@ from ..expr import ast
 from ..expr.language import FUNCTIONS
 from ..expr.types import NUMBER
 from ..interpreter import UNKNOWN, Interpreter, ItemBinding
+from ..model import Rule
 from ..records import FAST_NUMBER_LIMIT, Record, RecordParser
+
+if TYPE_CHECKING:
+    from .compiled import CompiledLane
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -62,7 +66,7 @@ _SIMPLE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|-?[0-9][0-9.e+-]*|C\[[0-9]+\])
 class _ModuleGenerator:
     """Generates one module's three-valued decision function (None is unknown)."""
 
-    def __init__(self, ir: RuleSetIR, module: CompiledModule):
+    def __init__(self, ir: RuleSetIR, module: CompiledModule) -> None:
         self.ir = ir
         self.module = module
         self.constants: List[Any] = []
@@ -72,7 +76,7 @@ class _ModuleGenerator:
         self.lines: List[str] = []
         self.tmp = 0
         # item variables in scope: rule variable -> (generated local, list fact, key field)
-        self.bound: Dict[str, Tuple[str, str, str]] = {}
+        self.bound: Dict[str, Tuple[str, str, Optional[str]]] = {}
         self.items = 0
 
     def bind_item(self, var: str, list_name: str) -> str:
@@ -201,7 +205,7 @@ class _ModuleGenerator:
         """any / all / count over a list, three-valued per item (helpers _any3, _all3, _count3)."""
         lst = self.fact(node.list_name)
         t = self.temp()
-        if node.condition is None:
+        if node.condition is None or node.var is None:  # count(list): the parser sets both or neither
             return _Slot(f"(None if ({t} := {lst}) is None else len({t}))")
         outer = self.bound.get(node.var)
         local = self.bind_item(node.var, node.list_name)
@@ -215,7 +219,7 @@ class _ModuleGenerator:
         helper = {"any": "_any3", "all": "_all3", "count": "_count3"}[node.kind]
         return _Slot(f"(None if ({t} := {lst}) is None else {helper}({cond.code} for {local} in {t}))")
 
-    def logic(self, node) -> _Slot:
+    def logic(self, node: Union[ast.And, ast.Or]) -> _Slot:
         """Kleene and/or: a decisive operand (False for and, True for or) settles it, else unknown wins."""
         decisive = "False" if isinstance(node, ast.And) else "True"
         other = "True" if decisive == "False" else "False"
@@ -233,7 +237,7 @@ class _ModuleGenerator:
         return _Slot(f"({decisive} if {settle} else (None if {unknown} else {other}))", None, True)
 
     def arith(self, node: ast.Arith) -> _Slot:
-        if node.left.ty.kind != NUMBER:
+        if ast.type_of(node.left).kind != NUMBER:
             raise _NotFast()
         left, right = self.expr(node.left), self.expr(node.right)
         op = node.op
@@ -255,7 +259,7 @@ class _ModuleGenerator:
     def compare(self, node: ast.Compare) -> _Slot:
         left, right = self.expr(node.left), self.expr(node.right)
         op = node.op
-        if node.left.ty.kind != NUMBER or (left.mag is None and right.mag is None):  # exact: no tie to re-check
+        if ast.type_of(node.left).kind != NUMBER or (left.mag is None and right.mag is None):  # exact: no tie to re-check
             return _Slot(self.guarded([left, right], lambda n: f"{n[0]} {op} {n[1]}"), None, left.nullable or right.nullable)
         k = len(self.comparisons)
         self.comparisons.append(node)
@@ -265,11 +269,12 @@ class _ModuleGenerator:
 
         items = self.bindings_arg()
 
-        def make(n):
+        def make(n: List[str]) -> str:
             return f"(ex({k}{items}) if abs({n[0]} - {n[1]}) <= {tol} * ({lm} + {rm}) else {n[0]} {op} {n[1]})"
 
         # both sides are named first so that the tie test reuses them
-        checks, names = [], []
+        checks: List[str] = []
+        names: List[str] = []
         for slot in (left, right):
             if slot.nullable:
                 t = self.temp()
@@ -302,7 +307,7 @@ class _ModuleGenerator:
                 f"({ta} if ({ta} := {a.code}) is not None and {ta} == ({tb} := {b.code}) else None)))"
             )
             mag = None
-            if node.ty.kind == NUMBER and (a.mag is not None or b.mag is not None):  # only numbers carry an error
+            if ast.type_of(node).kind == NUMBER and (a.mag is not None or b.mag is not None):  # only numbers carry an error
                 am = a.mag if a.mag is not None else f"abs({a.code})"
                 bm = b.mag if b.mag is not None else f"abs({b.code})"
                 mag = f"max({am}, {bm})"
@@ -317,17 +322,20 @@ class _ModuleGenerator:
         mags = [a.mag if a.mag is not None else f"abs({a.code})" for a in args]
         return _Slot(code, mags[0] if len(mags) == 1 else f"max({', '.join(mags)})", nullable)
 
-    def for_each_statement(self, index: int, rule) -> str:
+    def for_each_statement(self, index: int, rule: Rule) -> str:
         """A rule decided per item, as the interpreter does: matched if an item matches, undetermined
         if none does but some cannot be decided, not applicable when no item applies."""
         fe = rule.for_each
+        if fe is None:  # pragma: no cover - generate() sends only rules over a list here
+            raise _NotFast()
         lst = self.fact(fe.list_name)
         lines = [f"    _L = {lst}", "    if _L is None:"]
-        applies_outside = rule.applies_if is not None and not any(
+        # applies_if when it does not read the item: decided once, before the list
+        applies_outside = rule.applies_if if rule.applies_if is not None and not any(
             isinstance(n, ast.ItemField) and n.var == fe.var for n in ast.walk(rule.applies_if)
-        )
-        if applies_outside:
-            applies = self.expr(rule.applies_if)
+        ) else None
+        if applies_outside is not None:
+            applies = self.expr(applies_outside)
             lines += [f"        if {applies.code} is False:", f"            na.append({index})",
                       "        else:", f"            unknown.append({index})"]
         else:
@@ -374,7 +382,7 @@ class _ModuleGenerator:
         decides is not matched. A rule that does not match costs one test.
         """
         m = self.module
-        scope_code = "True"
+        scope_code: Optional[str] = "True"
         if m.module.scope is not None:
             try:
                 scope_code = self.expr(m.module.scope).code
@@ -430,7 +438,7 @@ class _ModuleGenerator:
         return "\n".join(body) + "\n", tuple(slow)
 
 
-def _any3(results) -> Optional[bool]:
+def _any3(results: Iterable[Optional[bool]]) -> Optional[bool]:
     """Kleene or over the items of a list."""
     outcome: Optional[bool] = False
     for w in results:
@@ -441,7 +449,7 @@ def _any3(results) -> Optional[bool]:
     return outcome
 
 
-def _all3(results) -> Optional[bool]:
+def _all3(results: Iterable[Optional[bool]]) -> Optional[bool]:
     """Kleene and over the items of a list."""
     outcome: Optional[bool] = True
     for w in results:
@@ -452,7 +460,7 @@ def _all3(results) -> Optional[bool]:
     return outcome
 
 
-def _count3(results) -> Optional[int]:
+def _count3(results: Iterable[Optional[bool]]) -> Optional[int]:
     """How many items satisfy the condition; unknown if any item cannot be decided."""
     n = 0
     for w in results:
@@ -463,16 +471,26 @@ def _count3(results) -> Optional[int]:
     return n
 
 
+#: the positions of a rule over a list's matched and undetermined items
+_ItemPositions = Dict[int, Tuple[List[int], List[int]]]
+#: a generated module function: ``decide(V, day, C, ex, hits, unknown, na, items)`` -> the scope
+#: (True, False, None) or 0 when it gave up; ``ex`` re-decides a near-tie exactly (``_run_fast``)
+_Decide = Callable[
+    [Mapping[str, Any], date, Tuple[Any, ...], Callable[..., bool], List[int], List[int], List[int], _ItemPositions],
+    Union[bool, int, None],
+]
+
+
 @dataclass(frozen=True)
 class _CompiledModuleCode:
-    function: Callable
+    function: _Decide
     constants: Tuple[Any, ...]
     comparisons: Tuple[ast.Compare, ...]
     slow: Tuple[int, ...]  # rules the generated code leaves to the interpreter
     source: str
 
 
-def _compile_module(ir: RuleSetIR, module: CompiledModule) -> Optional[_CompiledModuleCode]:
+def _compile_module(ir: RuleSetIR, module: CompiledModule) -> _CompiledModuleCode:
     gen = _ModuleGenerator(ir, module)
     source, slow = gen.generate()
     namespace: Dict[str, Any] = {
@@ -489,14 +507,14 @@ class NativeBackend(Backend):
 
     name = "native"
 
-    def __init__(self, ir: RuleSetIR, *, compiled: bool = True):
+    def __init__(self, ir: RuleSetIR, *, compiled: bool = True) -> None:
         super().__init__(ir)
         self._modules = {cm.key: cm for cm in list(ir.modules) + [v.module for v in ir.variants]}
         #: generated code by module key, made when a module first judges a record the C lane declined:
         #: generating every module of the mining pack costs 0.2 s that plain records never need
         self._code: Dict[str, _CompiledModuleCode] = {}
         #: the compiled evaluator, which decides plain records in one C call (None: not built, or off)
-        self.lane = None
+        self.lane: Optional[CompiledLane] = None
         if compiled:
             from . import compiled as compiled_backend
 
@@ -524,10 +542,10 @@ class NativeBackend(Backend):
                 hits: List[int] = []
                 unknown: List[int] = []
                 na: List[int] = []
-                items: Dict[int, Tuple[List[int], List[int]]] = {}
+                items: _ItemPositions = {}
                 scope = self._run_fast(code, values, record.inspection_date, interp, hits, unknown, na, items)
                 if scope is not None and scope != 0:
-                    decisions.scopes[cm.id] = scope
+                    decisions.scopes[cm.id] = bool(scope)
                     if scope is not False:
                         interpreted = {index: interp.rule(cm.rules[index]) for index in code.slow}
                         decisions.vectors[cm.id] = ModuleVector(tuple(hits), tuple(unknown), tuple(na), interpreted, items)
@@ -536,15 +554,27 @@ class NativeBackend(Backend):
         return decisions
 
     @staticmethod
-    def _run_fast(code: _CompiledModuleCode, values, day: date, interp: Interpreter, hits, unknown, na, items):
-        def exact(k: int, names=(), items=()) -> bool:
-            bindings = {
-                var: ItemBinding(list_name, str(item.get(key)), item) for (var, list_name, key), item in zip(names, items)
+    def _run_fast(
+        code: _CompiledModuleCode,
+        values: Mapping[str, Any],
+        day: date,
+        interp: Interpreter,
+        hits: List[int],
+        unknown: List[int],
+        na: List[int],
+        items: _ItemPositions,
+    ) -> Union[bool, int, None]:
+        def exact(
+            k: int, names: Sequence[Tuple[str, str, Optional[str]]] = (), items: Sequence[Mapping[str, Any]] = ()
+        ) -> bool:
+            bindings = {  # an item of a list without a key field is named 'None', as the interpreter names it
+                var: ItemBinding(list_name, str(None if key is None else item.get(key)), item)
+                for (var, list_name, key), item in zip(names, items)
             }
             value = interp.eval(code.comparisons[k], bindings).value
             if value is UNKNOWN:
                 raise _Fallback()
-            return value
+            return bool(value)  # a comparison: True or False once known
 
         try:
             return code.function(values, day, code.constants, exact, hits, unknown, na, items)

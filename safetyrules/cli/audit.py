@@ -43,7 +43,7 @@ def output_folder_problem(path: str) -> str:
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``audit`` on ``subparsers`` (from ``parser.add_subparsers``) with its handler."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "audit",
         help="re-check recorded findings over many records: classes, campaign metrics, HTML/Markdown/JSON report",
         description="Audit inspection records in bulk: every recorded finding and every criterion is classed "

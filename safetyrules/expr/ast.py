@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import NewType, Optional, Tuple, Union
+from typing import Iterator, NewType, Optional, Tuple, Union
 
 from .types import Type
 
@@ -134,6 +134,28 @@ Expr = Union[
 #: a parsed (unchecked) tree where a checked one is expected is a type error, not a runtime surprise.
 CheckedExpr = NewType("CheckedExpr", Node)
 
+_EXPR_CLASSES = (
+    Number, String, Boolean, DateLiteral, InspectionDate, Name, ItemField, Negate, Not, Arith, Compare,
+    Member, And, Or, Call, Quantifier,
+)
+
+
+def type_of(node: Node) -> Type:
+    """A checked node's type. ``ty`` is optional only because the parser makes nodes before the checker
+    types them; code after the checker reads it here, so that an unchecked tree reaching it is an
+    internal error naming the expression, not an ``AttributeError`` on ``None``."""
+    if node.ty is None:
+        raise TypeError(f"internal error: {to_source(node)!r} (at {node.pos}) was not type-checked")
+    return node.ty
+
+
+def as_expr(node: Node) -> Expr:
+    """A node as the ``Expr`` union, for the data model's fields that hold a checked tree in the
+    parsed tree's type (the compiler puts checked trees back into the rules it compiles)."""
+    if not isinstance(node, _EXPR_CLASSES):
+        raise TypeError(f"internal error: not an expression node: {node!r}")
+    return node
+
 
 def children(node: Node) -> Tuple[Node, ...]:
     """The direct sub-expressions of a node, in source order."""
@@ -152,7 +174,7 @@ def children(node: Node) -> Tuple[Node, ...]:
     return ()
 
 
-def walk(node: Node):
+def walk(node: Node) -> Iterator[Node]:
     """Every node of the tree, parents before children."""
     yield node
     for child in children(node):
@@ -202,7 +224,7 @@ def to_source(node: Node) -> str:
     if isinstance(node, Call):
         return f"{node.func}({', '.join(to_source(a) for a in node.args)})"
     if isinstance(node, Quantifier):
-        if node.var is None:
+        if node.var is None or node.condition is None:  # count(list): the parser sets both or neither
             return f"{node.kind}({node.list_name})"
         return f"{node.kind}({node.var} in {node.list_name} where {to_source(node.condition)})"
     raise TypeError(f"not an expression node: {node!r}")

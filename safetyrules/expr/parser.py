@@ -66,7 +66,7 @@ def tokenize(text: str) -> List[Token]:
             hint = " (use == for equality)" if ch == "=" else ""
             hint = " (strings use single quotes)" if ch in "‘’“”" else hint
             raise ExprSyntaxError(f"unexpected character {ch!r}{hint}", pos)
-        kind = m.lastgroup
+        kind = m.lastgroup or ""  # every alternative of _TOKEN_RE is a named group
         if kind == "ident" and m.group() in KEYWORDS:
             kind = m.group()
         if kind != "ws":

@@ -9,7 +9,7 @@ dates with dates; logic needs booleans; quantifiers range over list facts.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Dict, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Set, Tuple
 
 from ..errors import did_you_mean
 from . import ast
@@ -33,7 +33,7 @@ from .types import (
 
 
 class ExprTypeError(Exception):
-    def __init__(self, message: str, pos: int, code: str = "E-TYPE", name: Optional[str] = None):
+    def __init__(self, message: str, pos: int, code: str = "E-TYPE", name: Optional[str] = None) -> None:
         self.message = message
         self.pos = pos
         self.code = code
@@ -67,22 +67,25 @@ def check_condition(
     expr: ast.Expr, vocabulary: Vocabulary, bound: Optional[Mapping[str, str]] = None
 ) -> Tuple[ast.CheckedExpr, Set[str]]:
     typed, refs = check(expr, vocabulary, bound)
-    if typed.ty.kind != BOOLEAN:
-        raise ExprTypeError(f"a condition must be true or false, but this is a {typed.ty}", expr.pos)
+    ty = ast.type_of(typed)
+    if ty.kind != BOOLEAN:
+        raise ExprTypeError(f"a condition must be true or false, but this is a {ty}", expr.pos)
     return typed, refs
 
 
 def _num(node: ast.Expr, what: str) -> Type:
-    if node.ty.kind != NUMBER:
-        raise ExprTypeError(f"{what} needs a number, but {ast.to_source(node)!r} is a {node.ty}", node.pos)
-    return node.ty
+    ty = ast.type_of(node)
+    if ty.kind != NUMBER:
+        raise ExprTypeError(f"{what} needs a number, but {ast.to_source(node)!r} is a {ty}", node.pos)
+    return ty
 
 
 def _same_units(a: ast.Expr, b: ast.Expr, what: str, pos: int) -> str:
-    unit = unify_units(a.ty.unit, b.ty.unit)
+    a_unit, b_unit = ast.type_of(a).number_unit, ast.type_of(b).number_unit
+    unit = unify_units(a_unit, b_unit)
     if unit is None:
         raise ExprTypeError(
-            f"{what} mixes units: {ast.to_source(a)!r} is [{a.ty.unit}] and {ast.to_source(b)!r} is [{b.ty.unit}]",
+            f"{what} mixes units: {ast.to_source(a)!r} is [{a_unit}] and {ast.to_source(b)!r} is [{b_unit}]",
             pos,
             code="E-UNIT",
         )
@@ -96,7 +99,7 @@ def _check(node: ast.Expr, s: _Scope) -> ast.Expr:
     return handler(node, s)
 
 
-def _literal(node, s):
+def _literal(node: ast.Expr, s: _Scope) -> ast.Expr:
     if isinstance(node, ast.Number):
         return replace(node, ty=RATIO_T if node.percent else LITERAL_NUMBER_T)
     if isinstance(node, ast.String):
@@ -106,7 +109,7 @@ def _literal(node, s):
     return replace(node, ty=DATE_T)
 
 
-def _name(node: ast.Name, s: _Scope):
+def _name(node: ast.Name, s: _Scope) -> ast.Name:
     if node.name in s.bound:
         raise ExprTypeError(
             f"{node.name!r} is an item of {s.bound[node.name]!r}: read one of its fields, e.g. {node.name}.<field>",
@@ -120,7 +123,7 @@ def _name(node: ast.Name, s: _Scope):
     return replace(node, ty=ty)
 
 
-def _item_field(node: ast.ItemField, s: _Scope):
+def _item_field(node: ast.ItemField, s: _Scope) -> ast.ItemField:
     list_name = s.bound.get(node.var)
     if list_name is None:
         hint = did_you_mean(node.var, s.bound)
@@ -139,46 +142,47 @@ def _item_field(node: ast.ItemField, s: _Scope):
     return replace(node, ty=ty)
 
 
-def _negate(node: ast.Negate, s):
+def _negate(node: ast.Negate, s: _Scope) -> ast.Negate:
     operand = _check(node.operand, s)
     ty = _num(operand, "'-'")
     return replace(node, operand=operand, ty=ty)
 
 
-def _not(node: ast.Not, s):
+def _not(node: ast.Not, s: _Scope) -> ast.Not:
     operand = _check(node.operand, s)
-    if operand.ty.kind != BOOLEAN:
+    if ast.type_of(operand).kind != BOOLEAN:
         raise ExprTypeError(f"'not' needs a condition, but {ast.to_source(operand)!r} is a {operand.ty}", node.pos)
     return replace(node, operand=operand, ty=BOOL_T)
 
 
-def _arith(node: ast.Arith, s):
+def _arith(node: ast.Arith, s: _Scope) -> ast.Arith:
     left, right = _check(node.left, s), _check(node.right, s)
     lt, rt = _num(left, f"'{node.op}'"), _num(right, f"'{node.op}'")
-    unit = ARITHMETIC[node.op].units(lt.unit, rt.unit)
+    unit = ARITHMETIC[node.op].units(lt.number_unit, rt.number_unit)
     if unit is None:
         _same_units(left, right, f"'{node.op}'", node.pos)  # raises, naming both units
     return replace(node, left=left, right=right, ty=Type(NUMBER, unit))
 
 
 def _comparable(left: ast.Expr, right: ast.Expr, op: str, pos: int) -> None:
-    lk, rk = left.ty.kind, right.ty.kind
+    lt, rt = ast.type_of(left), ast.type_of(right)
+    lk, rk = lt.kind, rt.kind
     if lk == NUMBER and rk == NUMBER:
         _same_units(left, right, f"comparison {op!r}", pos)
         return
     if lk == DATE and rk == DATE:
         return
     if op in ("==", "!="):
-        for a, b in ((left, right), (right, left)):
-            if a.ty.kind == ENUM and b.ty.kind in (STRING, ENUM):
-                if isinstance(b, ast.String) and b.value not in a.ty.values:
-                    hint = did_you_mean(b.value, a.ty.values)
+        for a, at, b, bt in ((left, lt, right, rt), (right, rt, left, lt)):
+            if at.kind == ENUM and bt.kind in (STRING, ENUM):
+                if isinstance(b, ast.String) and b.value not in at.enum_values:
+                    hint = did_you_mean(b.value, at.enum_values)
                     raise ExprTypeError(
-                        f"{b.value!r} is not a value of {ast.to_source(a)!r} (values: {', '.join(sorted(a.ty.values))}){hint}",
+                        f"{b.value!r} is not a value of {ast.to_source(a)!r} (values: {', '.join(sorted(at.enum_values))}){hint}",
                         b.pos,
                         code="E-ENUM-VALUE",
                     )
-                if b.ty.kind == ENUM and a.ty.values != b.ty.values:
+                if bt.kind == ENUM and at.enum_values != bt.enum_values:
                     break
                 return
         if lk == rk and lk in (STRING, BOOLEAN):
@@ -188,9 +192,10 @@ def _comparable(left: ast.Expr, right: ast.Expr, op: str, pos: int) -> None:
     )
 
 
-def _compare(node: ast.Compare, s):
+def _compare(node: ast.Compare, s: _Scope) -> ast.Compare:
     left, right = _check(node.left, s), _check(node.right, s)
-    if COMPARISONS[node.op].ordering and (left.ty.kind not in (NUMBER, DATE) or right.ty.kind not in (NUMBER, DATE)):
+    lk, rk = ast.type_of(left).kind, ast.type_of(right).kind
+    if COMPARISONS[node.op].ordering and (lk not in (NUMBER, DATE) or rk not in (NUMBER, DATE)):
         raise ExprTypeError(
             f"{node.op!r} orders numbers or dates; {ast.to_source(left)!r} is a {left.ty} and {ast.to_source(right)!r} is a {right.ty}",
             node.pos,
@@ -199,7 +204,7 @@ def _compare(node: ast.Compare, s):
     return replace(node, left=left, right=right, ty=BOOL_T)
 
 
-def _member(node: ast.Member, s):
+def _member(node: ast.Member, s: _Scope) -> ast.Member:
     operand = _check(node.operand, s)
     options = tuple(_check(o, s) for o in node.options)
     for option in options:
@@ -207,16 +212,16 @@ def _member(node: ast.Member, s):
     return replace(node, operand=operand, options=options, ty=BOOL_T)
 
 
-def _logic(node, s):
+def _logic(node: ast.And | ast.Or, s: _Scope) -> ast.And | ast.Or:
     operands = tuple(_check(o, s) for o in node.operands)
     word = "and" if isinstance(node, ast.And) else "or"
     for o in operands:
-        if o.ty.kind != BOOLEAN:
+        if ast.type_of(o).kind != BOOLEAN:
             raise ExprTypeError(f"'{word}' joins conditions, but {ast.to_source(o)!r} is a {o.ty}", o.pos)
     return replace(node, operands=operands, ty=BOOL_T)
 
 
-def _call(node: ast.Call, s):
+def _call(node: ast.Call, s: _Scope) -> ast.Call:
     func = node.func
     function = FUNCTIONS.get(func)
     arity = len(function.params) if function is not None else SPECIAL_FORMS[func][0]
@@ -228,7 +233,7 @@ def _call(node: ast.Call, s):
             if arg.name not in s.vocabulary.types:
                 _name(arg, s)
             s.refs.add(arg.name)
-            typed = replace(arg, ty=s.vocabulary.types[arg.name])
+            typed: ast.Expr = replace(arg, ty=s.vocabulary.types[arg.name])
         elif isinstance(arg, ast.ItemField):
             typed = _item_field(arg, s)
         else:
@@ -237,29 +242,30 @@ def _call(node: ast.Call, s):
     args = tuple(_check(a, s) for a in node.args)
     if func == "if":
         cond, a, b = args
-        if cond.ty.kind != BOOLEAN:
+        at, bt = ast.type_of(a), ast.type_of(b)
+        if ast.type_of(cond).kind != BOOLEAN:
             raise ExprTypeError("the first argument of if() must be a condition", cond.pos)
-        if a.ty.kind != b.ty.kind:
-            raise ExprTypeError(f"if() branches differ in type: {a.ty} and {b.ty}", node.pos)
-        if a.ty.kind == NUMBER:
+        if at.kind != bt.kind:
+            raise ExprTypeError(f"if() branches differ in type: {at} and {bt}", node.pos)
+        if at.kind == NUMBER:
             unit = _same_units(a, b, "if()", node.pos)
             return replace(node, args=args, ty=Type(NUMBER, unit))
-        return replace(node, args=args, ty=a.ty)
+        return replace(node, args=args, ty=at)
     assert function is not None  # the parser admits only declared names
     for arg, kind in zip(args, function.params):
-        if arg.ty.kind != kind:
+        if ast.type_of(arg).kind != kind:
             raise ExprTypeError(f"{func}() takes {kind}s, but {ast.to_source(arg)!r} is a {arg.ty}", arg.pos)
     if function.result == "days":
         return replace(node, args=args, ty=Type(NUMBER, "d"))
     # common_unit: the numeric arguments share one unit, which the result has
     numeric = [a for a, kind in zip(args, function.params) if kind == NUMBER]
-    unit = numeric[0].ty.unit
+    unit = ast.type_of(numeric[0]).number_unit
     for other in numeric[1:]:
         unit = _same_units(replace(numeric[0], ty=Type(NUMBER, unit)), other, f"{func}()", node.pos)
     return replace(node, args=args, ty=Type(NUMBER, unit))
 
 
-def _quantifier(node: ast.Quantifier, s: _Scope):
+def _quantifier(node: ast.Quantifier, s: _Scope) -> ast.Quantifier:
     ty = s.vocabulary.types.get(node.list_name)
     if ty is None:
         hint = did_you_mean(node.list_name, [n for n, t in s.vocabulary.types.items() if t.kind == LIST])
@@ -267,7 +273,7 @@ def _quantifier(node: ast.Quantifier, s: _Scope):
     if ty.kind != LIST:
         raise ExprTypeError(f"{node.kind}() ranges over a list fact, but {node.list_name!r} is a {ty}", node.pos)
     s.refs.add(node.list_name)
-    if node.condition is None:
+    if node.condition is None or node.var is None:  # count(list): the parser sets both or neither
         return replace(node, ty=Type(NUMBER, DIMENSIONLESS, integer=True))
     if node.var in s.vocabulary.types:
         raise ExprTypeError(f"item variable {node.var!r} hides the fact of the same name; choose another", node.pos)
@@ -280,13 +286,14 @@ def _quantifier(node: ast.Quantifier, s: _Scope):
             s.bound.pop(node.var, None)
         else:
             s.bound[node.var] = outer
-    if cond.ty.kind != BOOLEAN:
+    if ast.type_of(cond).kind != BOOLEAN:
         raise ExprTypeError(f"the 'where' part of {node.kind}() must be a condition", cond.pos)
     result = BOOL_T if node.kind in ("any", "all") else Type(NUMBER, DIMENSIONLESS, integer=True)
     return replace(node, condition=cond, ty=result)
 
 
-_HANDLERS: Dict[type, Callable] = {
+#: each handler takes its own node class; Any because a Callable over the union would not admit them
+_HANDLERS: Dict[type, Callable[[Any, _Scope], ast.Expr]] = {
     ast.Number: _literal,
     ast.String: _literal,
     ast.Boolean: _literal,

@@ -30,6 +30,19 @@ class Type:
     values: Optional[FrozenSet[str]] = None  # enums only
     integer: bool = False
 
+    @property
+    def number_unit(self) -> str:
+        """The unit of a number type; the loader gives every number one (dimensionless when undeclared)."""
+        if self.kind != NUMBER or self.unit is None:
+            raise TypeError(f"internal error: {self} has no unit")
+        return self.unit
+
+    @property
+    def enum_values(self) -> FrozenSet[str]:
+        if self.kind != ENUM or self.values is None:
+            raise TypeError(f"internal error: {self} has no enum values")
+        return self.values
+
     def __str__(self) -> str:
         if self.kind == NUMBER:
             if self.unit in (None, ANY_UNIT):

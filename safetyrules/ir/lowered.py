@@ -23,6 +23,10 @@ from ..records import FAST_NUMBER_LIMIT, MAX_LIST_ITEMS
 #: the layout changes; the ABI number below also changes by itself when any number does
 LAYOUT_VERSION = 6
 
+#: one node of a program: (op, a, b, c, d, num, den, exact); d is a double, num/den a literal's exact
+#: value (den 0 when it has none), exact 1 when d is that value exactly
+Node = Tuple[int, int, int, int, float, int, int, int]
+
 # Slot kinds: how a recorded fact is loaded into its slot.
 K_NUM, K_BOOL, K_ENUM, K_DATE, K_REJECT, K_IGNORE, K_LIST = range(7)
 # Slot flags of numbers.

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence
 
 from ..expr import ast
 from ..expr.types import NUMBER, Type
-from .lowered import COMPARE, constants
+from .lowered import COMPARE, Node, constants
 from .ruleset import CompiledModule, RuleSetIR
 
 
@@ -135,7 +135,7 @@ def _opcode_names() -> Dict[int, str]:
     return {v: k for k, v in constants().items() if k[:2] in ("N_", "B_", "C_", "I_", "Q_")}
 
 
-def _node_text(node: Sequence, names: Dict[int, str], comparisons: Dict[int, str], slots: List[str], kids: Sequence[int]) -> str:
+def _node_text(node: Node, names: Dict[int, str], comparisons: Dict[int, str], slots: List[str], kids: Sequence[int]) -> str:
     op, a, b, c, d, num, den, exact = node
     name = names.get(op, str(op))
     if name == "N_LIT":

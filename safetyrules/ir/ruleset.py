@@ -13,10 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple, TypedDict
 
 from ..expr import ast
 from ..model import DerivedFact, FactSpec, Industry, Module, OverlayChange, Pack, Rule
+
+
+class ModuleJson(TypedDict):
+    """How a determination names its module (the report's ``module`` object)."""
+
+    id: str
+    version: Optional[str]
+    document: str
+    document_number: str
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,7 @@ class CompiledModule:
         return tuple(r.rule.id for r in self.rules)
 
     @cached_property
-    def module_json(self) -> dict:
+    def module_json(self) -> ModuleJson:
         """How a determination names its module."""
         m = self.module
         return {"id": m.id, "version": m.version, "document": m.document.title, "document_number": m.document.number}

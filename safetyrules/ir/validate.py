@@ -8,11 +8,12 @@ shipped pack; ``safetyrules ir --check`` runs it on any rules.
 
 from __future__ import annotations
 
-from typing import List, Mapping, Optional, Set
+from typing import Dict, List, Mapping, Optional, Set
 
 from ..expr import ast
 from ..expr.language import FUNCTIONS, SPECIAL_FORMS
 from ..expr.types import LIST
+from ..model import FactSpec
 from .ruleset import CompiledModule, RuleSetIR
 
 
@@ -51,8 +52,8 @@ def _check_derived(ir: RuleSetIR, problems: List[str]) -> None:
 
 def _check_module(ir: RuleSetIR, cm: CompiledModule, problems: List[str], seen: Optional[Set[str]]) -> None:
     m = cm.module
-    vocabularies = [ir.vocabularies.get(i) for i in m.industries]
-    if any(v is None for v in vocabularies):
+    vocabularies = [ir.vocabularies[i] for i in m.industries if i in ir.vocabularies]
+    if len(vocabularies) != len(m.industries):
         problems.append(f"module {cm.key}: an industry without a vocabulary ({', '.join(m.industries)})")
         return
     if m.scope is not None:
@@ -64,7 +65,7 @@ def _check_module(ir: RuleSetIR, cm: CompiledModule, problems: List[str], seen: 
             if rule.id in seen:
                 problems.append(f"{where}: defined twice")
             seen.add(rule.id)
-        bound = {}
+        bound: Dict[str, str] = {}
         if rule.for_each is not None:
             spec = vocabularies[0].get(rule.for_each.list_name)
             if spec is None or spec.type.kind != LIST:
@@ -92,7 +93,7 @@ def _check_expression(
     root: ast.Node,
     where: str,
     ir: RuleSetIR,
-    vocabulary: Optional[Mapping],
+    vocabulary: Optional[Mapping[str, FactSpec]],
     bound: Mapping[str, str],
     problems: List[str],
     condition: bool = False,
@@ -103,7 +104,14 @@ def _check_expression(
     _walk(root, where, ir, vocabulary, scopes, problems)
 
 
-def _walk(node: ast.Node, where: str, ir: RuleSetIR, vocabulary, scopes, problems: List[str]) -> None:
+def _walk(
+    node: ast.Node,
+    where: str,
+    ir: RuleSetIR,
+    vocabulary: Optional[Mapping[str, FactSpec]],
+    scopes: List[Dict[str, str]],
+    problems: List[str],
+) -> None:
     if node.ty is None:
         problems.append(f"{where}: {ast.to_source(node)!r} was never type-checked")
     if isinstance(node, ast.Name):
@@ -118,7 +126,7 @@ def _walk(node: ast.Node, where: str, ir: RuleSetIR, vocabulary, scopes, problem
     elif isinstance(node, ast.Call):
         if node.func not in FUNCTIONS and node.func not in SPECIAL_FORMS:
             problems.append(f"{where}: calls {node.func}(), which the language does not declare")
-    elif isinstance(node, ast.Quantifier) and node.condition is not None:
+    elif isinstance(node, ast.Quantifier) and node.condition is not None and node.var is not None:
         scopes.append({**scopes[-1], node.var: node.list_name})
         _walk(node.condition, where, ir, vocabulary, scopes, problems)
         scopes.pop()

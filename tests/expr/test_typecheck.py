@@ -3,6 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from safetyrules.expr import ExprSyntaxError, ExprTypeError, Vocabulary, check, check_condition, parse
+from safetyrules.expr import ast
 from safetyrules.expr.types import Type
 
 VOCAB = Vocabulary(
@@ -91,3 +92,28 @@ def test_random_expressions_compile_or_raise_documented_errors(tokens):
         check(node, VOCAB)
     except (ExprSyntaxError, ExprTypeError) as exc:
         assert exc.pos >= 0
+
+
+def test_type_of_reads_every_checked_node_and_refuses_an_unchecked_one():
+    parsed = parse("output_t > capacity_t * 110% and mine_type == 'underground'")
+    typed, _ = check(parsed, VOCAB)
+    assert ast.type_of(typed) == Type("boolean")
+    assert all(ast.type_of(node) is node.ty for node in ast.walk(typed))
+    with pytest.raises(TypeError, match="output_t > capacity_t \\* 110%.*was not type-checked"):
+        ast.type_of(parsed)
+
+
+def test_as_expr_keeps_a_checked_tree_and_refuses_a_bare_node():
+    typed, _ = check(parse("count(cranes) > 2"), VOCAB)
+    assert ast.as_expr(typed) is typed
+    with pytest.raises(TypeError, match="not an expression node"):
+        ast.as_expr(ast.Node())
+
+
+def test_unit_and_values_only_where_the_type_has_them():
+    assert Type("number", "t").number_unit == "t"
+    assert Type("enum", values=frozenset({"a"})).enum_values == frozenset({"a"})
+    for wrong in (lambda: Type("boolean").number_unit, lambda: Type("number").number_unit,
+                  lambda: Type("number", "t").enum_values):
+        with pytest.raises(TypeError, match="internal error"):
+            wrong()
