@@ -31,9 +31,9 @@ WIDTH = 120
 TOP_ORDER = ("schema_version", "module", "facts", "derived", "categories", "rules", "overlay")
 MODULE_ORDER = ("id", "series", "version", "title", "document", "effective_from", "effective_until", "supersedes",
                 "superseded_by", "jurisdiction", "industry", "scope", "imports", "extends", "threshold_reading",
-                "confidence", "completeness", "completeness_notes", "sources", "illustration")
+                "confidence", "completeness", "completeness_notes", "judgement", "sources", "illustration")
 DOCUMENT_ORDER = ("title", "number", "issuer", "issued", "url", "part")
-FACT_ORDER = ("type", "site", "unit", "minimum", "maximum", "key", "label", "description", "values", "fields")
+FACT_ORDER = ("type", "site", "unit", "minimum", "maximum", "key", "label", "description", "judgement", "values", "fields")
 DERIVED_ORDER = ("expr", "unit", "label", "description", "source")
 RULE_ORDER = ("id", "citation", "category", "title", "description", "applies_if", "for_each", "when", "thresholds",
               "severity", "notes")

@@ -32,6 +32,7 @@ def lint_ir(ir: RuleSetIR) -> List[Diagnostic]:
     findings += _metadata_notes(ir)
     findings += _ids_and_citations(ir)
     findings += _subsumed(ir)
+    findings += _restating_facts(ir)
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.location.path, f.location.line, f.code))
 
 
@@ -456,4 +457,81 @@ def _subsumed(ir: RuleSetIR) -> List[Diagnostic]:
                         message=f"rule {a.id} is subsumed by {b.id}: its condition is {b.id}'s plus more, so every record it matches {b.id} matches too",
                         location=a.rule.location,
                     ))
+    return out
+
+
+# ---------------------------------------------------------------- facts that restate the criterion
+
+#: words of a verdict rather than an observation: 符合规程, 检验合格, 措施有效, 按国家规定, compliant ...
+_RESTATING_ZH = ("符合", "合格", "有效", "规定", "规程", "规范要求", "国家标准", "满足")
+_RESTATING_EN = re.compile(
+    r"\b(compliant|complies|comply|compliance|adequate|adequately|effective|effectively|as required|as prescribed"
+    r"|per (the )?(regulations?|rules|standards?|codes?))\b",
+    re.IGNORECASE,
+)
+_RESTATING_NAME = re.compile(r"(^|_)(compliant|adequate|effective|effectively|per_regulations?|per_standards?|per_rules)(_|$)")
+
+
+def restating_words(spec) -> Tuple[str, ...]:
+    """The verdict words a boolean fact's name or labels carry (empty for an observation)."""
+    found = [w for w in _RESTATING_ZH if w in spec.label.zh]
+    found += [m.group(0) for m in _RESTATING_EN.finditer(spec.label.en)]
+    found += [m.group(2) for m in _RESTATING_NAME.finditer(spec.name)]
+    return tuple(dict.fromkeys(found))
+
+
+def _read_by_conditions(ir: RuleSetIR) -> Tuple[set, set]:
+    """Facts (through derived facts) and (list, field) pairs that some rule's ``when`` reads."""
+    names: set = set()
+    fields: set = set()
+    for cm in ir.modules:
+        for cr in cm.rules:
+            rule = cr.rule
+            bound = {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {}
+            for n in ast.walk(rule.when):
+                if isinstance(n, ast.Quantifier) and n.var:
+                    bound[n.var] = n.list_name
+            for n in ast.walk(rule.when):
+                if isinstance(n, ast.Name):
+                    names.add(n.name)
+                elif isinstance(n, ast.ItemField) and n.var in bound:
+                    fields.add((bound[n.var], n.field_name))
+    pending = [n for n in names if n in ir.derived]
+    while pending:
+        for r in ir.derived[pending.pop()].reads:
+            if r not in names:
+                names.add(r)
+                if r in ir.derived:
+                    pending.append(r)
+    return names, fields
+
+
+def _restating_facts(ir: RuleSetIR) -> List[Diagnostic]:
+    """A boolean fact whose name or label is the criterion's own verdict (符合规程, 合格, 有效, compliant),
+    read by a rule's condition: the rule then only restates the inspector's conclusion. Either the fact
+    gives way to the measurement or date the judgement rests on, or its declaration says why it stays
+    the inspector's observation (``judgement:``). A module that declares its verdicts the inspector's
+    (``module.judgement``) has them listed as notes."""
+    names, fields = _read_by_conditions(ir)
+    out = []
+    seen = set()
+    for cm in ir.modules:
+        m = cm.module
+        if m.id in seen:
+            continue
+        seen.add(m.id)
+        declared = [(spec, spec.name, spec.name in names) for spec in m.facts]
+        declared += [(f, f"{spec.name}.{f.name}", (spec.name, f.name) in fields) for spec in m.facts for f in spec.fields]
+        for spec, shown, read in declared:
+            if not read or spec.type.kind != "boolean" or spec.judgement:
+                continue
+            words = restating_words(spec)
+            if not words:
+                continue
+            out.append(Diagnostic(
+                "L-RESTATING-FACT", severity="note" if m.judgement else "warning",
+                message=f"fact {shown!r} ({spec.label.zh}) restates the criterion ({', '.join(words)}): record the "
+                "measurement or date the judgement rests on, or say why it stays the inspector's observation (judgement:)",
+                location=spec.location,
+            ))
     return out

@@ -238,6 +238,7 @@ def _fact(name: str, raw: Dict[str, Any], module_id: str, location: Location, po
         maximum=raw.get("maximum"),
         key=raw.get("key"),
         fields=fields,
+        judgement=str(raw.get("judgement", "")).strip(),
     )
 
 
@@ -541,6 +542,7 @@ def _assemble_module(
         confidence=confidence,
         completeness=meta.get("completeness", "complete"),
         completeness_notes=str(meta.get("completeness_notes", "")).strip(),
+        judgement=str(meta.get("judgement", "")).strip(),
         sources=tuple((s["title"], s.get("url")) for s in meta.get("sources") or ()),
         illustration=bool(meta.get("illustration", False)),
         facts=facts,

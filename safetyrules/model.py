@@ -158,6 +158,8 @@ class FactSpec:
     maximum: Optional[float] = None
     key: Optional[str] = None
     fields: Tuple["FactSpec", ...] = ()
+    #: why a verdict-like boolean stays the inspector's observation (lint: L-RESTATING-FACT)
+    judgement: str = ""
 
     def signature(self) -> Tuple[object, ...]:
         """What two declarations of one fact name must agree on."""
@@ -301,6 +303,8 @@ class Module:
     confidence: Optional[Confidence] = None
     completeness: str = "complete"
     completeness_notes: str = ""
+    #: why this document's verdict-like facts stay the inspector's judgement (lint reports them as notes)
+    judgement: str = ""
     sources: Tuple[Tuple[str, Optional[str]], ...] = ()
     illustration: bool = False
     facts: Tuple[FactSpec, ...] = ()

@@ -216,6 +216,11 @@ def _atoms(node: ast.Node, inside_quantifier: bool = False) -> Iterator[ast.Node
             yield from _atoms(o)
     elif isinstance(node, ast.Not):
         yield from _atoms(node.operand)
+    elif isinstance(node, ast.Call) and node.func == "if" and node.ty is not None and node.ty.kind == "boolean":
+        # a condition that decides from a measurement when it is recorded and from a finding otherwise:
+        # each branch and the choice between them must be seen both ways, not only the whole
+        for arg in node.args:
+            yield from _atoms(arg)
     elif isinstance(node, (ast.Compare, ast.Member, ast.Quantifier, ast.Call)) or (
         isinstance(node, (ast.Name, ast.ItemField)) and node.ty is not None and node.ty.kind == "boolean"
     ):

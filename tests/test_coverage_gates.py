@@ -95,3 +95,40 @@ def test_a_report_validates_against_the_printed_result_schema(capsys):
         "facts": {"annual_output_t": 7150.01, "approved_capacity_t": 6500},
     })
     assert list(Draft202012Validator(schema).iter_errors(report.to_json())) == []
+
+
+def test_a_condition_that_falls_back_to_a_finding_needs_both_paths_seen(tmp_path):
+    """``if(known(x) ..., crew_count > 9, not watchman_present)``: cases that only ever decide from the finding leave the measurement
+    path unseen, so condition coverage is short of 100 % until a case decides from the measurement."""
+    from datetime import date
+
+    crew = "  crew_count:\n    type: integer\n    label: {zh: 班组人数, en: crew size}\n"
+
+    created = new_pack("gate", str(tmp_path), module_id="gate-example", today=date(2026, 1, 1))
+    module = f"{created.pack_dir}/gate-example.yaml"
+    rule = MODULE_RULE.replace("workers_on_shift > 9 or not watchman_present",
+                               "if(known(crew_count) or not known(watchman_present), crew_count > 9, not watchman_present)")
+    text = open(module, encoding="utf-8").read()
+    open(module, "w", encoding="utf-8").write(text.replace("\ncategories:", FACT + crew + "\ncategories:") + rule)
+    tests = f"{created.pack_dir}/tests/gate-example.test.yaml"
+    finding_only = """  - name: watchman absent, headcount not recorded
+    record: {inspection_date: 2026-03-01, site: {industry: gate}, facts: {watchman_present: false}}
+    expect: {gate-example.a1.i2: matched}
+  - name: watchman present, headcount not recorded
+    record: {inspection_date: 2026-03-01, site: {industry: gate}, facts: {watchman_present: true}}
+    expect: {gate-example.a1.i2: not_matched}
+  - name: neither recorded
+    record: {inspection_date: 2026-03-01, site: {industry: gate}, facts: {}}
+    expect: {gate-example.a1.i2: {outcome: undetermined, needs: [crew_count]}}
+"""
+    open(tests, "a", encoding="utf-8").write(finding_only)
+    assert main(["test", created.pack_dir, "--min-condition-coverage", "100"]) == 1
+    measured = """  - name: ten workers, finding says present
+    record: {inspection_date: 2026-03-01, site: {industry: gate}, facts: {crew_count: 10, watchman_present: true}}
+    expect: {gate-example.a1.i2: matched}
+  - name: nine workers
+    record: {inspection_date: 2026-03-01, site: {industry: gate}, facts: {crew_count: 9}}
+    expect: {gate-example.a1.i2: not_matched}
+"""
+    open(tests, "a", encoding="utf-8").write(measured)
+    assert main(["test", created.pack_dir, "--min-coverage", "100"]) == 0

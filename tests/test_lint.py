@@ -7,7 +7,7 @@ import pytest
 
 from safetyrules.cli import main
 from safetyrules.compiler import load_ir
-from safetyrules.errors import Diagnostic
+from safetyrules.errors import Diagnostic, LoadError
 from safetyrules.lint import lint_ir
 from tests.helpers import write_module
 
@@ -85,3 +85,74 @@ def test_cli_lint_text_names_every_severity_errors_first(tmp_path, capsys):
     never = next(line for line in lines if "L-NEVER-TRUE" in line)
     assert re.match(r".*m\.yaml:\d+:\d+: error: L-NEVER-TRUE rule t-mod\.r1: ", never)
     assert lines[-1] == "1 module(s), 1 rule(s): 1 error(s), 2 warning(s)/note(s)"
+
+
+BOOL = {"type": "boolean"}
+
+
+def restating(tmp_path, facts, rules, extra=""):
+    path = write_module(tmp_path, facts=facts, rules=rules, extra=extra)
+    return [f for f in lint_ir(load_ir([path])) if f.code == "L-RESTATING-FACT"]
+
+
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("settings_compliant", {"zh": "报警浓度设置", "en": "alarm settings"}),  # the name
+        ("settings_ok", {"zh": "报警浓度符合规程", "en": "alarm settings"}),  # 符合
+        ("belt_tested", {"zh": "输送带经试验合格", "en": "belt tested"}),  # 合格
+        ("devices_working", {"zh": "保护装置有效", "en": "protection devices"}),  # 有效
+        ("sensors_placed", {"zh": "按国家规定安设传感器", "en": "sensors placed"}),  # 规定
+        ("fans_equal", {"zh": "两台主要通风机", "en": "fans of adequate capacity"}),  # adequate
+        ("measures_taken", {"zh": "已采取措施", "en": "effective measures taken"}),  # effective
+    ],
+)
+def test_a_boolean_that_restates_the_criterion_is_a_warning(tmp_path, name, label):
+    found = restating(tmp_path, {name: dict(BOOL, label=label), "x": NUM}, [("t-mod.r1", f"not {name} and x > 1")])
+    assert [f.severity for f in found] == ["warning"]
+    assert name in found[0].message and found[0].location.line > 0
+
+
+def test_observations_and_unread_or_non_boolean_facts_are_not_reported(tmp_path):
+    facts = {
+        "work_stopped": dict(BOOL, label={"zh": "已停工撤人", "en": "work stopped"}),  # an observation
+        "compliant_count": dict(NUM, label={"zh": "符合规程的传感器数", "en": "compliant sensors"}),  # not a boolean
+        "unused_compliant": dict(BOOL, label={"zh": "符合规程", "en": "compliant"}),  # no rule reads it
+        "scoped_compliant": dict(BOOL, label={"zh": "符合规程", "en": "compliant"}),  # read by applies_if only
+    }
+    rules = [{"id": "t-mod.r1", "when": "not work_stopped and compliant_count < 2", "applies_if": "scoped_compliant"}]
+    assert restating(tmp_path, facts, rules) == []
+
+
+def test_a_declared_judgement_silences_it_and_a_module_judgement_makes_it_a_note(tmp_path):
+    fact = dict(BOOL, label={"zh": "拆除顺序符合施工方案", "en": "demolition sequence as planned"})
+    justified = dict(fact, judgement="按方案: the approved demolition plan decides the sequence")
+    assert restating(tmp_path, {"seq_ok": justified}, [("t-mod.r1", "not seq_ok")]) == []
+    noted = restating(tmp_path, {"seq_ok": fact}, [("t-mod.r1", "not seq_ok")],
+                      extra="  judgement: the document defers every limit to the construction plan\n")
+    assert [f.severity for f in noted] == ["note"]
+
+
+def test_list_fields_and_facts_read_through_derived_facts_are_reported(tmp_path):
+    facts = {
+        "workers": {"type": "list", "key": "id", "label": {"zh": "作业人员", "en": "workers"},
+                    "fields": {"id": {"type": "string", "label": {"zh": "编号", "en": "id"}},
+                               "certificate_valid": dict(BOOL, label={"zh": "持有效证书", "en": "valid certificate"})}},
+        "plan_compliant": dict(BOOL, label={"zh": "方案符合规范", "en": "plan compliant"}),
+    }
+    path = write_module(tmp_path, facts=facts, rules=[
+        {"id": "t-mod.r1", "for_each": {"list": "workers", "as": "w"}, "when": "not w.certificate_valid"},
+        ("t-mod.r2", "plan_bad"),
+    ])
+    text = open(path, encoding="utf-8").read().replace("rules:\n", "derived:\n  plan_bad: {expr: not plan_compliant, label: {zh: 方案不符合, en: plan bad}}\nrules:\n", 1)
+    open(path, "w", encoding="utf-8").write(text)
+    found = {f.message.split("'")[1] for f in lint_ir(load_ir([path])) if f.code == "L-RESTATING-FACT"}
+    assert found == {"workers.certificate_valid", "plan_compliant"}
+
+
+def test_the_judgement_key_is_in_the_module_schema(tmp_path):
+    bad = dict(BOOL, label={"zh": "符合", "en": "ok"}, judgement="")
+    path = write_module(tmp_path, facts={"ok": bad}, rules=[("t-mod.r1", "not ok")])
+    with pytest.raises(LoadError) as exc:
+        load_ir([path])
+    assert [d.code for d in exc.value.diagnostics] == ["E-SCHEMA"] and "facts/ok/judgement" in exc.value.diagnostics[0].message

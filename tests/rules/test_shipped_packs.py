@@ -34,6 +34,14 @@ def test_pack_lints_without_errors(loaded, name):
     assert errors == []
 
 
+@pytest.mark.parametrize("name", TESTED)
+def test_every_restating_fact_says_why_it_stays_the_inspectors(loaded, name):
+    """A shipped boolean that restates its criterion (符合规程, 合格, compliant...) either gave way to the
+    measurement or date it rests on, or its declaration says why it stays the inspector's (issue 17)."""
+    unjustified = [str(f) for f in lint_ir(loaded[name].ir) if f.code == "L-RESTATING-FACT"]
+    assert unjustified == []
+
+
 def _cases():
     out = []
     for name in TESTED:
