@@ -156,7 +156,7 @@ class Evidence:
     item: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"expr": self.expr, "result": _tri(self.result), "values": dict(self.values)}
+        out: Dict[str, Any] = {"expr": self.expr, "result": _tri(self.result), "values": {k: _json_value(v) for k, v in self.values}}
         if self.item is not None:
             out["item"] = self.item
         return out

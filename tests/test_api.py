@@ -91,3 +91,31 @@ def test_third_party_pack_via_entry_point(monkeypatch, tmp_path):
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda group=None: [EntryPoint()] if group == "safetyrules.packs" else [])
     assert discover_packs()["thirdparty-demo"] == str(pack_dir)
     assert {m.id for m in load_rules("thirdparty-demo").modules} >= {"demo-capacity-2026"}
+
+
+def test_decimal_values_from_python_callers_serialise_like_the_json_ones():
+    """Found by the fuzz suite: values given as Decimal were copied into the evidence as Decimal."""
+    import json
+    import os
+    from decimal import Decimal
+
+    from safetyrules import load_rules
+    from tests.conftest import ROOT
+
+    with open(os.path.join(ROOT, "examples", "coal-underground-2026.json"), encoding="utf-8") as fh:
+        record = json.load(fh)
+
+    def decimal(v):
+        if isinstance(v, list):
+            return [{k: decimal(x) for k, x in item.items()} if isinstance(item, dict) else decimal(item) for item in v]
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return Decimal(str(v))
+        return v
+
+    rules = load_rules("mining")
+    plain = rules.evaluate(record).to_json()
+    given = dict(record, facts={k: decimal(v) for k, v in record["facts"].items()})
+    for backend in ("native", "interpreter"):
+        report = rules.with_backend(backend).evaluate(given).to_json()
+        json.dumps(report)
+        assert [d["evidence"] for d in report["determinations"]] == [d["evidence"] for d in plain["determinations"]]
