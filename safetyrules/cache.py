@@ -37,10 +37,23 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, TypedDict
 
 if TYPE_CHECKING:  # the compiler is imported only on a miss
-    from .compiler import RuleSetIR
+    from .ir.ruleset import RuleSetIR
+    from .model import Pack
+
+#: the (pack, module file) pairs of one resolution, as ``loader.resolve_sources`` gives them
+Pairs = Sequence[Tuple[Optional["Pack"], str]]
+
+
+class _RecordBody(TypedDict):
+    """A resolution record as written; one read back is untrusted JSON, checked field by field."""
+
+    kinds: List[str]
+    roots: List[List[str]]
+    files: List[List[str]]
+    ir_key: str
 
 #: environment variables: the folder, and the switch that turns the cache off
 ENV_DIR = "SAFETYRULES_CACHE_DIR"
@@ -156,7 +169,7 @@ def _file_digest(path: str) -> bytes:
         return hashlib.blake2b(fh.read(), digest_size=_DIGEST).digest()
 
 
-def _resolved(specs: Sequence[str]):
+def _resolved(specs: Sequence[str]) -> Optional[Pairs]:
     """(pack, module file) pairs of a clean resolution, else None (the compiler will report why)."""
     from .loader import resolve_sources
 
@@ -177,7 +190,7 @@ def _base_key(fingerprint: bytes, *parts: object) -> "hashlib.blake2b":
     return h
 
 
-def request_key(specs: Sequence[str], fingerprint: Optional[bytes] = None, pairs=None) -> Optional[bytes]:
+def request_key(specs: Sequence[str], fingerprint: Optional[bytes] = None, pairs: Optional[Pairs] = None) -> Optional[bytes]:
     """The key of the compiled rule set of a load request, or None when it cannot be cached (the
     sources do not resolve cleanly: the compiler then reports why, and nothing is stored)."""
     from .loader import MANIFEST_NAME
@@ -192,7 +205,7 @@ def request_key(specs: Sequence[str], fingerprint: Optional[bytes] = None, pairs
         for item in items:
             h.update(repr(item).encode("utf-8", "surrogateescape") + b"\0")
 
-    packs_seen = set()
+    packs_seen: Set[str] = set()
     try:
         for pack, path in pairs:
             part("module", path, os.path.realpath(path), pack.name if pack else None)
@@ -281,7 +294,7 @@ def _static_prefix(folder: str, pattern: str) -> str:
     return os.path.realpath(os.path.join(folder, *fixed))
 
 
-def _manifest_inputs(folder: str, roots: set, files: set, seen: set) -> None:
+def _manifest_inputs(folder: str, roots: Set[str], files: Set[str], seen: Set[str]) -> None:
     """What ``loader.read_pack`` reads for the pack in ``folder``: its manifest, the folders its module
     patterns search and, recursively, its included packs."""
     from .loader import MANIFEST_NAME
@@ -308,15 +321,15 @@ def _manifest_inputs(folder: str, roots: set, files: set, seen: set) -> None:
         _manifest_inputs(os.path.normpath(os.path.join(real, str(sub))), roots, files, seen)
 
 
-def _resolution_inputs(specs: Sequence[str], pairs) -> Tuple[List[str], Tuple[str, ...], List[str]]:
+def _resolution_inputs(specs: Sequence[str], pairs: Pairs) -> Tuple[List[str], Tuple[str, ...], List[str]]:
     """The searched trees, the files read and each spec's kind behind one clean resolution."""
     from .loader import MANIFEST_NAME, shipped_packs_root
     from .packs import is_shipped
 
-    roots: set = set()
-    files: set = set()
-    kinds = []
-    seen: set = set()
+    roots: Set[str] = set()
+    files: Set[str] = set()
+    kinds: List[str] = []
+    seen: Set[str] = set()
     names = {pack.name: pack for pack, _ in pairs if pack is not None}
     for spec in specs:
         kind = _spec_kind(spec)
@@ -356,7 +369,7 @@ def _record_key(specs: Sequence[str], fingerprint: bytes) -> bytes:
     return _base_key(fingerprint, "resolution", tuple(specs), os.path.realpath(os.getcwd())).digest()
 
 
-def _record_body(specs: Sequence[str], pairs, ir_key: bytes) -> Optional[dict]:
+def _record_body(specs: Sequence[str], pairs: Pairs, ir_key: bytes) -> Optional[_RecordBody]:
     try:
         roots, files, kinds = _resolution_inputs(specs, pairs)
         return {
@@ -369,7 +382,7 @@ def _record_body(specs: Sequence[str], pairs, ir_key: bytes) -> Optional[dict]:
         return None
 
 
-def _record_holds(specs: Sequence[str], body: dict) -> Optional[bytes]:
+def _record_holds(specs: Sequence[str], body: Mapping[str, Any]) -> Optional[bytes]:
     """The rule set key a record gives, if everything it depends on is as it was."""
     try:
         if body["kinds"] != [_spec_kind(s) for s in specs]:
@@ -436,7 +449,7 @@ def _write_atomically(folder: str, path: str, *chunks: bytes) -> bool:
 
 def read_entry(folder: str, key: bytes) -> "Optional[RuleSetIR]":
     """The rule set stored for ``key``, or None for a missing, truncated, garbled or foreign entry."""
-    from .compiler import RuleSetIR
+    from .ir.ruleset import RuleSetIR
 
     path = _entry_path(folder, key)
     data = _read_own_file(path)
@@ -479,7 +492,7 @@ def write_entry(folder: str, key: bytes, ir: "RuleSetIR") -> bool:
     return written
 
 
-def _read_record(folder: str, key: bytes) -> Optional[dict]:
+def _read_record(folder: str, key: bytes) -> Optional[Dict[str, Any]]:
     data = _read_own_file(_record_path(folder, key))
     if data is None:
         return None
@@ -495,8 +508,8 @@ def _read_record(folder: str, key: bytes) -> Optional[dict]:
     return value
 
 
-def _write_record(folder: str, key: bytes, body: dict) -> bool:
-    text = json.dumps(dict(body, key=key.hex()), ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogateescape")
+def _write_record(folder: str, key: bytes, body: _RecordBody) -> bool:
+    text = json.dumps({**body, "key": key.hex()}, ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogateescape")
     digest = hashlib.blake2b(text, digest_size=_DIGEST).hexdigest().encode()
     return _write_atomically(folder, _record_path(folder, key), digest, b"\n", text)
 
@@ -598,7 +611,7 @@ def load_ir_cached(specs: Sequence[str], enabled: bool = True) -> "RuleSetIR":
     compiled = ir is None
     if ir is None:
         ir = load_ir(specs)
-    if key is None:
+    if key is None or pairs is None:  # pairs is None only when key is
         return ir
     body = _record_body(specs, pairs, key)
     # Store nothing if a source changed while this ran: the entry (or the record, whose digests were

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, List, Optional
 from .common import EXIT_ERROR, EXIT_OK, default_packs, rules_specs
 
 if TYPE_CHECKING:
+    from ..ir.ruleset import RuleSetIR
     from ..model import Module
 
 
@@ -41,21 +42,24 @@ def _module_file(spec: str) -> Optional["Module"]:
 def cmd_diff(args: argparse.Namespace) -> int:
     from ..revision_diff import diff_modules, render_text
 
-    modules: List[Optional["Module"]] = [_module_file(args.old), _module_file(args.new)]
-    if any(m is None for m in modules):
-        from ..compiler import load_ir
-        from ..packs import expand_specs
+    files = [_module_file(args.old), _module_file(args.new)]
+    modules: List["Module"] = []
+    ir: Optional["RuleSetIR"] = None  # loaded once, and only when an id is to be looked up
+    for spec, module in zip((args.old, args.new), files):
+        if module is None:
+            if ir is None:
+                from ..compiler import load_ir
+                from ..packs import expand_specs
 
-        ir = load_ir(expand_specs(rules_specs(args)) or default_packs())
-        for i, spec in enumerate((args.old, args.new)):
-            if modules[i] is None:
-                found = ir.module_by_id.get(spec)
-                if found is None:
-                    from ..errors import did_you_mean
+                ir = load_ir(expand_specs(rules_specs(args)) or default_packs())
+            found = ir.module_by_id.get(spec)
+            if found is None:
+                from ..errors import did_you_mean
 
-                    print(f"safetyrules: no module file or module id {spec!r}{did_you_mean(spec, ir.module_by_id)}", file=sys.stderr)
-                    return EXIT_ERROR
-                modules[i] = found.module
+                print(f"safetyrules: no module file or module id {spec!r}{did_you_mean(spec, ir.module_by_id)}", file=sys.stderr)
+                return EXIT_ERROR
+            module = found.module
+        modules.append(module)
     d = diff_modules(modules[0], modules[1])
     if args.format == "json":
         data = d.to_json()

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from typing import Any, Dict
 
 from ..service.config import ConfigError, Limits, ServiceConfig, to_env
 from .common import EXIT_ERROR, EXIT_OK, load, rules_specs
@@ -35,7 +36,7 @@ def _port(text: str) -> int:
     return value
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
     """``safetyrules serve``: add it to the command's subparsers."""
     defaults = Limits()
     p = subparsers.add_parser(
@@ -70,7 +71,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def cmd_schema_form(args) -> int:
+def cmd_schema_form(args: argparse.Namespace) -> int:
     """``safetyrules schema form --rules PACK [--as-of DATE] [--industry ID]``: the form description."""
     from ..service.form import FormError, form_description
 
@@ -91,7 +92,7 @@ def cmd_schema_form(args) -> int:
     return EXIT_OK
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
@@ -115,7 +116,7 @@ def cmd_serve(args) -> int:
         written = build_page(rules, args.build_page, api=args.api)
         print(f"safetyrules: wrote the checklist page ({len(written)} files) to {args.build_page}", file=sys.stderr)
         return EXIT_OK
-    common = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log, log_config=_log_config(),
+    common: Dict[str, Any] = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log, log_config=_log_config(),
                   proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips, server_header=False,
                   timeout_worker_healthcheck=WORKER_STARTUP_SECONDS)
     print(f"safetyrules: serving {', '.join(f'{p.name} {p.version}' for p in rules.packs)} on http://{args.host}:{args.port}/ "
@@ -123,15 +124,15 @@ def cmd_serve(args) -> int:
     if args.workers == 1:
         app = create_app(rules, limits=config.limits, reload_endpoint=config.reload_endpoint,
                          cors_origins=config.cors_origins, env={})
-        uvicorn.run(app, **common)  # type: ignore[arg-type]
+        uvicorn.run(app, **common)
     else:
         # each worker process imports the factory and reads its settings from the environment
         os.environ.update(to_env(config))
-        uvicorn.run("safetyrules.service.app:create_app", factory=True, workers=args.workers, **common)  # type: ignore[arg-type]
+        uvicorn.run("safetyrules.service.app:create_app", factory=True, workers=args.workers, **common)
     return EXIT_OK
 
 
-def _log_config() -> dict:
+def _log_config() -> Dict[str, Any]:
     """uvicorn's logging, with the service's own messages (reloads, internal errors) beside its own
     in every worker."""
     import copy

@@ -19,7 +19,7 @@ import signal
 import threading
 from datetime import date
 from importlib import resources
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, AsyncContextManager, AsyncIterator, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import anyio
 from starlette.applications import Starlette
@@ -28,7 +28,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
@@ -121,9 +121,9 @@ def create_app(rules: Union[RuleSet, Sequence[str], None] = None, *, limits: Opt
     return app
 
 
-def _lifespan(service: Service):
+def _lifespan(service: Service) -> Callable[[Starlette], AsyncContextManager[None]]:
     @contextlib.asynccontextmanager
-    async def lifespan(app):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         """SIGHUP reloads the rules (in a worker thread; requests go on meanwhile). Only where the
         loop runs in the main thread (a test client's loop does not)."""
         loop = asyncio.get_running_loop()
@@ -231,7 +231,7 @@ def _region(params: Mapping[str, str]) -> Optional[str]:
 
 # ------------------------------------------------------------------------------------------ routes
 
-def _routes(service: Service) -> list:
+def _routes(service: Service) -> List[BaseRoute]:
     static = resources.files("safetyrules.service").joinpath("static")
     index_html = static.joinpath("index.html").read_bytes()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ..model import Module, Pack, Rule
 from ..packs import describe
 from ..ruleset import RuleSet
 from ..schemas import record_schema, result_schema
@@ -64,9 +65,9 @@ def new_snapshot(rules: RuleSet, specs: Tuple[str, ...], generation: int = 1) ->
 
 # ------------------------------------------------------------------------------------------ documents
 
-def packs_document(snap: Snapshot) -> dict:
+def packs_document(snap: Snapshot) -> Dict[str, Any]:
     rules = snap.rules
-    out = []
+    out: List[Dict[str, Any]] = []
     for p in rules.packs:
         entry = p.to_json()
         entry.update(describe(p))
@@ -77,19 +78,19 @@ def packs_document(snap: Snapshot) -> dict:
     return {"packs": out}
 
 
-def _module_summary(m) -> dict:
+def _module_summary(m: Module) -> Dict[str, Any]:
     entry = m.summary_json()
     entry["industries"] = list(m.industries)
     entry["rules"] = len(m.rules)
     return entry
 
 
-def modules_document(snap: Snapshot, pack: Optional[str], industry: Optional[str], as_of: Optional[date]) -> dict:
+def modules_document(snap: Snapshot, pack: Optional[str], industry: Optional[str], as_of: Optional[date]) -> Dict[str, Any]:
     """Modules with their rules and citations, filtered by pack, industry and date in force."""
     rules = snap.rules
     if pack is not None:
         _pack(snap, pack)
-    out = []
+    out: List[Dict[str, Any]] = []
     for m in rules.modules:
         if pack is not None and m.pack != pack:
             continue
@@ -103,7 +104,7 @@ def modules_document(snap: Snapshot, pack: Optional[str], industry: Optional[str
     return {"pack": pack, "industry": industry, "as_of": as_of.isoformat() if as_of else None, "modules": out}
 
 
-def _rule_summary(r) -> dict:
+def _rule_summary(r: Rule) -> Dict[str, Any]:
     return {
         "id": r.id,
         "title": r.title.to_json(),
@@ -113,7 +114,7 @@ def _rule_summary(r) -> dict:
     }
 
 
-def rule_document(snap: Snapshot, rule_id: str) -> dict:
+def rule_document(snap: Snapshot, rule_id: str) -> Dict[str, Any]:
     """One rule: its text, citation, module (with effective dates), condition, and the facts it reads
     with their labels, types, units and values, as its pack's form describes them."""
     rules = snap.rules
@@ -123,7 +124,7 @@ def rule_document(snap: Snapshot, rule_id: str) -> dict:
     module, rule = found
     form = form_for(snap, module.pack or "", None, None) if module.pack else None
     item: Dict[str, Any] = {}
-    facts: List[dict] = []
+    facts: List[Dict[str, Any]] = []
     if form is not None:
         item = next((i for m in form["modules"] if m["id"] == module.id for c in m["categories"] for i in c["items"]
                      if i["rule_id"] == rule_id), {})
@@ -152,14 +153,14 @@ def rule_document(snap: Snapshot, rule_id: str) -> dict:
     }
 
 
-def _without_readers(fact: dict) -> dict:
+def _without_readers(fact: Dict[str, Any]) -> Dict[str, Any]:
     out = {k: v for k, v in fact.items() if k not in ("read_by", "scope_of", "applicability_of")}
     if "fields" in out:
         out["fields"] = [{k: v for k, v in f.items() if k != "read_by"} for f in out["fields"]]
     return out
 
 
-def _pack(snap: Snapshot, name: str):
+def _pack(snap: Snapshot, name: str) -> Pack:
     for p in snap.rules.packs:
         if p.name == name:
             return p
@@ -167,7 +168,7 @@ def _pack(snap: Snapshot, name: str):
     raise Problem(NOT_FOUND, f"pack {name!r} is not loaded (loaded packs: {known})")
 
 
-def form_for(snap: Snapshot, pack: str, industry: Optional[str], as_of: Optional[date]) -> dict:
+def form_for(snap: Snapshot, pack: str, industry: Optional[str], as_of: Optional[date]) -> Dict[str, Any]:
     """The form description (kept with the snapshot: building the mining pack's takes 0.1 s)."""
     _pack(snap, pack)
     key = ("form", pack, industry, as_of)
@@ -181,7 +182,7 @@ def form_for(snap: Snapshot, pack: str, industry: Optional[str], as_of: Optional
     return found
 
 
-def record_schema_document(snap: Snapshot, pack: Optional[str], industry: Optional[str], as_of: Optional[date]) -> dict:
+def record_schema_document(snap: Snapshot, pack: Optional[str], industry: Optional[str], as_of: Optional[date]) -> Dict[str, Any]:
     """The record JSON Schema of the loaded rules, or of one pack (its industries only)."""
     ir = snap.rules.ir
     known = sorted(ir.vocabularies)
@@ -201,7 +202,7 @@ def record_schema_document(snap: Snapshot, pack: Optional[str], industry: Option
     return _only_industries(schema, mine)
 
 
-def _only_industries(schema: dict, industries: List[str]) -> dict:
+def _only_industries(schema: Dict[str, Any], industries: List[str]) -> Dict[str, Any]:
     """A record schema narrowed to some of its industries (those of one pack)."""
     site = schema["properties"]["site"]["properties"]
     site["industry"] = dict(site["industry"], enum=[i for i in site["industry"].get("enum", []) if i in industries])
@@ -211,5 +212,5 @@ def _only_industries(schema: dict, industries: List[str]) -> dict:
     return schema
 
 
-def result_schema_document() -> dict:
+def result_schema_document() -> Dict[str, Any]:
     return result_schema()

@@ -9,7 +9,7 @@ the environment variables below, which ``safetyrules serve`` also sets for its w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple, TypedDict
 
 ENV_RULES = "SAFETYRULES_SERVICE_RULES"
 ENV_MAX_BODY = "SAFETYRULES_SERVICE_MAX_BODY"
@@ -76,7 +76,7 @@ def from_env(env: Mapping[str, str]) -> ServiceConfig:
     return ServiceConfig(specs, limits, flag in ("1", "true", "yes"), origins)
 
 
-def to_env(config: ServiceConfig) -> dict:
+def to_env(config: ServiceConfig) -> Dict[str, str]:
     """The environment that gives a worker process ``config`` (the inverse of :func:`from_env`)."""
     return {
         ENV_RULES: ",".join(config.specs),
@@ -88,7 +88,15 @@ def to_env(config: ServiceConfig) -> dict:
     }
 
 
-def describe_limits(limits: Optional[Limits]) -> dict:
+class LimitsJson(TypedDict):
+    """The limits as /v1/health reports them, so that a client can size its requests."""
+
+    max_body_bytes: int
+    max_batch_bytes: int
+    max_batch_records: int
+
+
+def describe_limits(limits: Optional[Limits]) -> LimitsJson:
     limits = limits or Limits()
     return {"max_body_bytes": limits.max_body_bytes, "max_batch_bytes": limits.max_batch_bytes,
             "max_batch_records": limits.max_batch_records}

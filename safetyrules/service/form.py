@@ -142,7 +142,7 @@ def _item(rules: RuleSet, module: Module, iv: ItemView) -> Dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------ facts per industry
 
-def _industry(rules: RuleSet, industry: str, label: dict, attributes: List[str],
+def _industry(rules: RuleSet, industry: str, label: Dict[str, str], attributes: List[str],
               modules: Sequence[ModuleView]) -> Dict[str, Any]:
     """An industry's modules and facts: site attributes first (in the order the pack declares them),
     then every fact in the order the form first asks it, each with who reads it."""

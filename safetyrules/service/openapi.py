@@ -56,7 +56,8 @@ def _json(schema: Dict[str, Any], description: str) -> Dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _param(name: str, where: str, description: str, schema: Optional[dict] = None, required: bool = False) -> dict:
+def _param(name: str, where: str, description: str, schema: Optional[Dict[str, Any]] = None,
+           required: bool = False) -> Dict[str, Any]:
     return {"name": name, "in": where, "required": required or where == "path", "description": description,
             "schema": schema or {"type": "string"}}
 
