@@ -17,6 +17,7 @@ from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Set, Tupl
 
 from .errors import SEVERITIES, Diagnostic
 from .ir import CompiledModule, RuleSetIR
+from .model import FactSpec
 from .expr import ast
 
 
@@ -472,7 +473,7 @@ _RESTATING_EN = re.compile(
 _RESTATING_NAME = re.compile(r"(^|_)(compliant|adequate|effective|effectively|per_regulations?|per_standards?|per_rules)(_|$)")
 
 
-def restating_words(spec) -> Tuple[str, ...]:
+def restating_words(spec: FactSpec) -> Tuple[str, ...]:
     """The verdict words a boolean fact's name or labels carry (empty for an observation)."""
     found = [w for w in _RESTATING_ZH if w in spec.label.zh]
     found += [m.group(0) for m in _RESTATING_EN.finditer(spec.label.en)]
@@ -480,10 +481,10 @@ def restating_words(spec) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _read_by_conditions(ir: RuleSetIR) -> Tuple[set, set]:
+def _read_by_conditions(ir: RuleSetIR) -> Tuple[Set[str], Set[Tuple[str, str]]]:
     """Facts (through derived facts) and (list, field) pairs that some rule's ``when`` reads."""
-    names: set = set()
-    fields: set = set()
+    names: Set[str] = set()
+    fields: Set[Tuple[str, str]] = set()
     for cm in ir.modules:
         for cr in cm.rules:
             rule = cr.rule
