@@ -19,7 +19,9 @@ from .ir import CompiledModule, CompiledRule, RuleSetIR
 from .errors import EvaluationError
 from .interpreter import UNKNOWN, Interpreter, ItemBinding, RuleVerdict, _display
 from .ir.lowered import OUTCOMES
-from .records import Record, RecordParser
+from .expr.types import DATE, LIST, NUMBER
+from .model import FactSpec
+from .records import Record, RecordParser, check_value
 from .report import Determination, Evidence, Explanation, Notice, Report, RuleIds, UndeterminedRule
 
 
@@ -43,6 +45,10 @@ class ModuleVector:
     interpreted: Mapping[int, RuleVerdict]
     #: for a rule over a list: positions of its matched and of its undetermined items
     items: Mapping[int, Tuple[Sequence[int], Sequence[int]]] = field(default_factory=dict)
+    #: the module's outcome bytes (0 not matched, 1 matched, 2 undetermined, 3 not applicable), when
+    #: the backend decided it in one go: the (many) rules not matched and not applicable are then
+    #: listed from them when a report's lists are read, and ``not_applicable`` is left empty
+    codes: Optional[bytes] = None
 
 
 @dataclass
@@ -202,17 +208,21 @@ class _Lists:
             scope_needs = frozenset() if scope is not None else self.interp.scope(cm).needs
             module_json = cm.module_json
             vector = decisions.vectors.get(cm.id)
-            if vector is not None and not (vector.hits or vector.undetermined or vector.not_applicable or vector.interpreted):
+            if vector is not None and vector.codes is None and not (vector.hits or vector.undetermined or vector.not_applicable or vector.interpreted):
                 not_matched.add_all(cm.rule_ids)  # the common case: nothing in this module applies to the site
                 continue
             if vector is not None:
                 interpreted = vector.interpreted
                 interpreted_nm = {i for i, v in interpreted.items() if v.outcome == "not_matched"}
                 interpreted_na = {i for i, v in interpreted.items() if v.outcome == "not_applicable"}
-                special = {*vector.hits, *vector.undetermined, *vector.not_applicable, *interpreted}
-                # lists keep the modules' rule order, whichever way each rule was decided
-                not_matched.add_all_but(cm.rule_ids, special - interpreted_nm)
-                not_applicable.add_indices(cm.rule_ids, sorted({*vector.not_applicable, *interpreted_na}))
+                if vector.codes is not None and not interpreted:
+                    not_matched.add_where(cm.rule_ids, vector.codes.translate(_MASKS[0]))
+                    not_applicable.add_where(cm.rule_ids, vector.codes.translate(_MASKS[3]))
+                else:
+                    special = {*vector.hits, *vector.undetermined, *vector.not_applicable, *interpreted}
+                    # lists keep the modules' rule order, whichever way each rule was decided
+                    not_matched.add_all_but(cm.rule_ids, special - interpreted_nm)
+                    not_applicable.add_indices(cm.rule_ids, sorted({*vector.not_applicable, *interpreted_na}))
                 undetermined_set = set(vector.undetermined)
                 for index in sorted({*vector.hits, *undetermined_set, *interpreted} - interpreted_nm - interpreted_na):
                     compiled = cm.rules[index]
@@ -410,7 +420,10 @@ class OutcomeLayout:
     backend for them when a report is read, not while deciding.
     """
 
-    __slots__ = ("ir", "parse", "day", "today", "selection", "offsets", "n_modules", "rule_ids", "position", "item_positions", "backend")
+    __slots__ = (
+        "ir", "parse", "day", "today", "selection", "offsets", "n_modules", "rule_ids", "position", "item_positions", "backend",
+        "vocabulary", "checked",
+    )
 
     def __init__(
         self,
@@ -421,6 +434,7 @@ class OutcomeLayout:
         offsets: Tuple[int, ...],
         item_positions: Callable[..., Optional[Mapping[int, Tuple[Sequence[int], Sequence[int]]]]],
         backend: str,
+        industry: Optional[str] = None,
     ):
         self.ir, self.parse, self.day, self.selection, self.offsets = ir, parse, day, selection, offsets
         self.today = day.toordinal()  # the inspection date that rules read (as_of only chooses versions)
@@ -430,6 +444,10 @@ class OutcomeLayout:
         self.position = {rid: i for i, rid in enumerate(self.rule_ids) if rid is not None}
         self.item_positions = item_positions
         self.backend = backend
+        #: the vocabulary the decided records were checked against (by the backend) and the facts
+        #: whose values the general check would normalise; None: explanations parse the record
+        self.vocabulary: Optional[Mapping[str, FactSpec]] = ir.vocabularies.get(industry) if industry else None
+        self.checked = frozenset(n for n, spec in (self.vocabulary or {}).items() if changed_by_check(spec))
 
     def matched_ids(self, decided: PlainDecision) -> Tuple[str, ...]:
         return tuple(self.rule_ids[i] for i in _positions(decided[2], 1, self.n_modules))
@@ -456,7 +474,7 @@ class OutcomeLayout:
                 decisions.vectors[cm.id] = _NOTHING
                 continue
             vector = ModuleVector(
-                hits=_positions(part, 1), undetermined=_positions(part, 2), not_applicable=_positions(part, 3), interpreted={}, items={},
+                hits=_positions(part, 1), undetermined=_positions(part, 2), not_applicable=(), interpreted={}, items={}, codes=part,
             )
             decisions.vectors[cm.id] = vector
             first = offset - self.n_modules
@@ -470,12 +488,14 @@ class OutcomeLayout:
             for items, i, r in over_items:
                 if found and r in found:
                     items[i] = found[r]
-        record = _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot)
+        record = _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot, self.vocabulary, self.checked)
         return report_lists(self.ir, record, self.selection, decisions, self.backend)  # type: ignore[arg-type]
 
 
 #: module scope bytes of compact decisions (Kleene truth values), as the report reads them
 _SCOPES = (False, True, None)
+#: per outcome code, the bytes.translate table that turns outcome bytes into a mask of that code
+_MASKS = tuple(bytes(1 if b == code else 0 for b in range(256)) for code in range(4))
 _NOTHING = ModuleVector((), (), (), {})
 
 
@@ -490,22 +510,92 @@ def _positions(part: bytes, code: int, start: int = 0) -> Tuple[int, ...]:
 
 
 class _DeferredRecord:
-    """The record as the reference interpreter reads it, validated the general way when first read
-    (for explanations only: the decisions are made)."""
+    """The record as the reference interpreter reads it, for explanations only (the decisions are
+    made). The compiled evaluator accepted the record, so each value it holds is already one the
+    general check accepts: its values are read from the snapshot as that check would normalise them
+    (dates as dates, whole numbers of whole-number facts as ints), fact by fact when first read, and
+    the rest of the record (site, findings) is validated the general way when first asked for."""
 
-    def __init__(self, record_id: str, inspection_date: date, parse: RecordParser, raw: dict):
+    def __init__(
+        self, record_id: str, inspection_date: date, parse: RecordParser, raw: dict,
+        vocabulary: Optional[Mapping[str, FactSpec]] = None, checked: frozenset = frozenset(),
+    ):
         self.record_id = record_id
         self.inspection_date = inspection_date
         site = raw["site"]
         self.industry = site["industry"]
         self.region = site.get("region")
         self._parse, self._raw, self._record = parse, raw, None
+        if vocabulary is not None:
+            self.values = _PlainValues(raw, vocabulary, checked, self._parsed_values)
+
+    def _parsed_values(self) -> Mapping[str, Any]:
+        return self._parsed().values
+
+    def _parsed(self) -> Record:
+        if self._record is None:
+            self._record = self._parse(self._raw)
+        return self._record
 
     def __getattr__(self, name: str) -> Any:  # values, site, findings, fast: read through once, then kept
         if name.startswith("_"):
             raise AttributeError(name)
-        if self._record is None:
-            self._record = self._parse(self._raw)
-            record = self._record
-            self.values, self.site, self.findings, self.fast = record.values, record.site, record.findings, record.fast
-        return getattr(self._record, name)
+        record = self._parsed()
+        self.values, self.site, self.findings, self.fast = record.values, record.site, record.findings, record.fast
+        return getattr(record, name)
+
+
+class _PlainValues:
+    """A plain record's facts and site attributes as :func:`records.parse_record` gives them, each
+    worked out when first read: most are the recorded value itself; a date, a whole number of a
+    whole-number fact given as 3.0, and a list whose items hold either are checked (and normalised)
+    by the general checker. A value that checker refuses -- which the compiled evaluator has not
+    accepted -- sends every read to the general parser, which raises the error."""
+
+    __slots__ = ("_merged", "_raw", "_vocabulary", "_checked", "_done", "_fallback")
+
+    def __init__(self, raw: dict, vocabulary: Mapping[str, FactSpec], checked: frozenset, fallback: Callable[[], Mapping[str, Any]]):
+        self._raw, self._vocabulary, self._checked, self._fallback = raw, vocabulary, checked, fallback
+        self._merged: Optional[Dict[str, Any]] = None
+        self._done: Dict[str, Any] = {}
+
+    def _all(self) -> Dict[str, Any]:
+        merged = self._merged
+        if merged is None:
+            raw = self._raw
+            merged = dict(raw.get("facts") or ())
+            attributes = raw["site"].get("attributes")
+            if attributes:
+                merged.update(attributes)
+            self._merged = merged
+        return merged
+
+    def get(self, name: str, default: Any = None) -> Any:
+        done = self._done
+        if name in done:
+            return done[name]
+        value = self._all().get(name)
+        if value is not None and name in self._checked:
+            problems: List[Tuple[str, str]] = []
+            value = check_value(self._vocabulary[name], value, name, problems)
+            if problems:
+                value = self._fallback().get(name)
+        done[name] = value
+        return default if value is None else value
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._all():
+            raise KeyError(name)
+        return self.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._all()
+
+
+def changed_by_check(spec: FactSpec) -> bool:
+    """Whether the general check may change a valid value of this fact: dates become dates, a whole
+    number of a whole-number fact written 3.0 becomes 3, and lists whose items hold either."""
+    kind = spec.type.kind
+    if kind == LIST:
+        return any(changed_by_check(f) for f in spec.fields)
+    return kind == DATE or (kind == NUMBER and bool(spec.type.integer))

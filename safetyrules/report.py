@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from itertools import compress
 from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, TypedDict
 
 RESULT_SCHEMA_VERSION = 1
@@ -76,6 +77,10 @@ class RuleIds(Sequence):
     def add_indices(self, ids: Tuple[str, ...], indices) -> None:
         self._parts.append(("idx", ids, tuple(indices)))
 
+    def add_where(self, ids: Tuple[str, ...], mask: bytes) -> None:
+        """The ids at the non-zero bytes of ``mask`` (one byte per id): picked out in C when listed."""
+        self._parts.append(("mask", ids, mask))
+
     def _materialise(self) -> Tuple[str, ...]:
         if self._items is None:
             out: List[str] = []
@@ -92,6 +97,8 @@ class RuleIds(Sequence):
                         out.extend(ids[start:i])
                         start = i + 1
                     out.extend(ids[start:])
+                elif kind == "mask":
+                    out.extend(compress(part[1], part[2]))
                 else:
                     out.extend(part[1][i] for i in part[2])
             self._items = tuple(out)
