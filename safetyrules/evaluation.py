@@ -271,8 +271,10 @@ class _Lists:
     def needs(self, compiled: CompiledRule, outcome: str, scope, scope_needs) -> Tuple[str, ...]:
         return tuple(sorted(self.checked_verdict(compiled, outcome, scope).needs | scope_needs))
 
-    def item_evidence(self, compiled: CompiledRule, binding: ItemBinding):
+    def item_evidence(self, compiled: CompiledRule, position: int, key: str):
         rule = compiled.rule
+        entry = self.record.values[rule.for_each.list_name][position]
+        binding = ItemBinding(rule.for_each.list_name, key, entry)
         verdict = self.interp._decide(rule, {rule.for_each.var: binding})
         if verdict.outcome != "matched":
             raise EvaluationError(
@@ -286,21 +288,16 @@ class _Lists:
         matched item, each explained on first use, and the undetermined items' missing facts likewise."""
         rule = compiled.rule
         matched, unknown_items = positions
-        entries = self.record.values[rule.for_each.list_name]
-        key_field = self.interp.vocabulary[rule.for_each.list_name].key
-
-        def binding(j: int) -> ItemBinding:
-            return ItemBinding(rule.for_each.list_name, str(entries[j].get(key_field)), entries[j])
-
+        keys = _item_keys(self.record.values, rule.for_each.list_name, self.interp.vocabulary[rule.for_each.list_name])
         if outcome == "matched":
             for j in matched:
-                b = binding(j)
-                lazy = Explanation(compute=partial(self.item_evidence, compiled, b))
-                self.determinations.append(_determination(compiled, module_json, lazy, item=b.key))
+                key = keys(j)
+                lazy = Explanation(compute=partial(self.item_evidence, compiled, j, key))
+                self.determinations.append(_determination(compiled, module_json, lazy, item=key))
             if not unknown_items:
                 return
         lazy = Explanation(compute=partial(self.needs, compiled, outcome, scope, scope_needs))
-        self.undetermined.append(_undetermined(compiled, lazy, tuple(binding(j).key for j in unknown_items)))
+        self.undetermined.append(_undetermined(compiled, lazy, tuple(keys(j) for j in unknown_items)))
 
     def explain(self, compiled: CompiledRule, outcome: str, verdict: Optional[RuleVerdict], scope, scope_needs, module_json):
         rule = compiled.rule
@@ -321,6 +318,24 @@ class _Lists:
             # Matched on some items, undecided on others: the others still need facts.
         needs = Explanation(tuple(sorted(verdict.needs | scope_needs)))
         self.undetermined.append(_undetermined(compiled, needs, tuple(k for k, _ in verdict.undetermined_items)))
+
+
+def _item_keys(values: Mapping[str, Any], list_name: str, spec: FactSpec) -> Callable[[int], str]:
+    """The key naming the item at a position of a recorded list, as the interpreter names it
+    (``str`` of its normalised key). A plain record's list is not normalised for this: only a key
+    of a whole-number field written 3.0 reads otherwise (a date key's text is its ISO form)."""
+    key_field = spec.key
+    if isinstance(values, _PlainValues):
+        entries = values.raw(list_name)
+        whole = any(f.name == key_field and f.type.kind == NUMBER and f.type.integer for f in spec.fields)
+
+        def plain_key(j: int) -> str:
+            key = entries[j].get(key_field)
+            return str(int(key) if whole and type(key) is float else key)
+
+        return plain_key
+    parsed = values[list_name]
+    return lambda j: str(parsed[j].get(key_field))
 
 
 def _undetermined(compiled: CompiledRule, explanation: Explanation, items: Tuple[str, ...] = ()) -> UndeterminedRule:
@@ -376,10 +391,22 @@ def _determinations(compiled: CompiledRule, verdict: RuleVerdict, module_json) -
 
 
 def _evidence(atoms) -> Tuple[Evidence, ...]:
-    return tuple(
-        Evidence(a.expr, a.result, tuple((n, _display(v) if not isinstance(v, (str, bool, int, float)) else v) for n, v in a.reads), a.item)
-        for a in atoms
-    )
+    return tuple(_evidence_of(a.expr, a.result, tuple(_shown(r) for r in a.reads), a.item) for a in atoms)
+
+
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+
+
+def _shown(read: Tuple[str, Any]) -> Tuple[str, Any]:
+    """A read as evidence shows it: JSON values as they are, others (dates, exact numbers) displayed."""
+    return read if type(read[1]) in _PLAIN else (read[0], _display(read[1]))
+
+
+def _evidence_of(expr: str, result: Optional[bool], values: Tuple[Tuple[str, Any], ...], item: Optional[str]) -> Evidence:
+    """``Evidence(...)`` without the frozen dataclass's per-field checks (many per report)."""
+    evidence = _new(Evidence)
+    evidence.__dict__.update(expr=expr, result=result, values=values, item=item)
+    return evidence
 
 
 def interpret_module(cm: CompiledModule, interp: Interpreter, decisions: Decisions) -> None:
@@ -582,6 +609,10 @@ class _PlainValues:
                 value = self._fallback().get(name)
         done[name] = value
         return default if value is None else value
+
+    def raw(self, name: str) -> Any:
+        """The value as recorded (not normalised)."""
+        return self._all().get(name)
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._all():
