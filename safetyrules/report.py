@@ -148,7 +148,8 @@ class Evidence:
     item: Optional[str] = None
 
     def to_json(self) -> dict:
-        out = {"expr": self.expr, "result": _tri(self.result), "values": dict(self.values)}
+        result = self.result
+        out = {"expr": self.expr, "result": "unknown" if result is None else result, "values": dict(self.values)}
         if self.item is not None:
             out["item"] = self.item
         return out
@@ -214,15 +215,17 @@ class Determination:
         return self.explanation.get()[1]
 
     def to_json(self) -> dict:
+        evidence, facts = self.explanation.get()
+        category = self.category
         out = {
             "rule_id": self.rule_id,
             "title": dict(self.title),
             "citation": dict(self.citation),
             "module": dict(self.module),
-            "category": {"id": self.category["id"], "title": dict(self.category["title"])} if self.category else None,
+            "category": {"id": category["id"], "title": dict(category["title"])} if category else None,
             "severity": self.severity,
-            "facts": _facts_json(self.facts),
-            "evidence": [e.to_json() for e in self.evidence],
+            "facts": _facts_json(facts),
+            "evidence": [e.to_json() for e in evidence],
         }
         if self.item is not None:
             out["item"] = {"list": self.list_name, "key": self.item}
@@ -475,8 +478,13 @@ def _tri(value: Optional[bool]):
     return "unknown" if value is None else value
 
 
+#: values that are their own JSON form (the bulk of recorded facts)
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _facts_json(facts) -> dict:
-    return {k: _json_value(v) for k, v in facts}
+    scalars = _JSON_SCALARS
+    return {k: v if type(v) in scalars else _json_value(v) for k, v in facts}
 
 
 def _json_value(value):
