@@ -45,10 +45,6 @@ class ModuleVector:
     interpreted: Mapping[int, RuleVerdict]
     #: for a rule over a list: positions of its matched and of its undetermined items
     items: Mapping[int, Tuple[Sequence[int], Sequence[int]]] = field(default_factory=dict)
-    #: the module's outcome bytes (0 not matched, 1 matched, 2 undetermined, 3 not applicable), when
-    #: the backend decided it in one go: the (many) rules not matched and not applicable are then
-    #: listed from them when a report's lists are read, and ``not_applicable`` is left empty
-    codes: Optional[bytes] = None
 
 
 @dataclass
@@ -208,21 +204,17 @@ class _Lists:
             scope_needs = frozenset() if scope is not None else self.interp.scope(cm).needs
             module_json = cm.module_json
             vector = decisions.vectors.get(cm.id)
-            if vector is not None and vector.codes is None and not (vector.hits or vector.undetermined or vector.not_applicable or vector.interpreted):
+            if vector is not None and not (vector.hits or vector.undetermined or vector.not_applicable or vector.interpreted):
                 not_matched.add_all(cm.rule_ids)  # the common case: nothing in this module applies to the site
                 continue
             if vector is not None:
                 interpreted = vector.interpreted
                 interpreted_nm = {i for i, v in interpreted.items() if v.outcome == "not_matched"}
                 interpreted_na = {i for i, v in interpreted.items() if v.outcome == "not_applicable"}
-                if vector.codes is not None and not interpreted:
-                    not_matched.add_where(cm.rule_ids, vector.codes.translate(_MASKS[0]))
-                    not_applicable.add_where(cm.rule_ids, vector.codes.translate(_MASKS[3]))
-                else:
-                    special = {*vector.hits, *vector.undetermined, *vector.not_applicable, *interpreted}
-                    # lists keep the modules' rule order, whichever way each rule was decided
-                    not_matched.add_all_but(cm.rule_ids, special - interpreted_nm)
-                    not_applicable.add_indices(cm.rule_ids, sorted({*vector.not_applicable, *interpreted_na}))
+                special = {*vector.hits, *vector.undetermined, *vector.not_applicable, *interpreted}
+                # lists keep the modules' rule order, whichever way each rule was decided
+                not_matched.add_all_but(cm.rule_ids, special - interpreted_nm)
+                not_applicable.add_indices(cm.rule_ids, sorted({*vector.not_applicable, *interpreted_na}))
                 undetermined_set = set(vector.undetermined)
                 for index in sorted({*vector.hits, *undetermined_set, *interpreted} - interpreted_nm - interpreted_na):
                     compiled = cm.rules[index]
@@ -233,9 +225,8 @@ class _Lists:
                         outcome = "undetermined" if index in undetermined_set else "matched"
                     if scope is None and outcome == "matched":
                         outcome = "undetermined"
-                    positions = vector.items.get(index) if verdict is None else None
-                    if positions is not None and not (scope is None and positions[0]):
-                        self.explain_items(compiled, outcome, positions, scope, scope_needs, module_json)
+                    if verdict is None:
+                        self.decided(compiled, outcome, scope, scope_needs, module_json, vector.items.get(index))
                     else:
                         self.explain(compiled, outcome, verdict, scope, scope_needs, module_json)
                 continue
@@ -249,6 +240,54 @@ class _Lists:
                     not_applicable.add(compiled.id)
                 else:
                     self.explain(compiled, outcome, decisions.verdicts.get(compiled.id), scope, scope_needs, module_json)
+        return (tuple(self.determinations), tuple(self.undetermined), not_matched, not_applicable, tuple(applied), tuple(skipped))
+
+    def decided(self, compiled: CompiledRule, outcome: str, scope, scope_needs, module_json, positions=None) -> None:
+        """A rule the backend decided matched or undetermined, explained when read (a rule over a
+        list with its items' positions: each matched item on its own)."""
+        if positions is not None and not (scope is None and positions[0]):
+            self.explain_items(compiled, outcome, positions, scope, scope_needs, module_json)
+        else:
+            self.explain(compiled, outcome, None, scope, scope_needs, module_json)
+
+    def from_outcomes(self, out: bytes, offsets: Tuple[int, ...], item_positions: Callable[[Tuple[int, ...]], Any]) -> tuple:
+        """The report's lists from compact decisions: one byte per module scope, then one per rule
+        (see :class:`OutcomeLayout`); the rules not matched and not applicable are listed from the
+        bytes when read. ``item_positions(program rule indices)`` gives the matched and undetermined
+        items of rules over lists."""
+        not_matched, not_applicable = RuleIds(), RuleIds()
+        applied, skipped, decided, over_items = [], [], [], []
+        n_modules = len(offsets)
+        for m, (cm, offset) in enumerate(zip(self.selection.modules, offsets)):
+            scope = _SCOPES[out[m]]
+            if scope is False:
+                skipped.append({"id": cm.id, "reason": "out of scope", "scope": cm.module.scope_text})
+                not_applicable.add_all(cm.rule_ids)
+                continue
+            applied.append(cm.module._summary_json)
+            part = out[offset:offset + len(cm.rules)]
+            if not part.strip(b"\x00"):
+                not_matched.add_all(cm.rule_ids)  # the common case: nothing in this module applies to the site
+                continue
+            not_matched.add_where(cm.rule_ids, part.translate(_MASKS[0]))
+            not_applicable.add_where(cm.rule_ids, part.translate(_MASKS[3]))
+            hits, undetermined = _positions(part, 1), _positions(part, 2)
+            items: Dict[int, Any] = {}
+            decided.append((cm, scope, hits, undetermined, items))
+            first = offset - n_modules
+            over_items.extend((items, i, first + i) for i in hits + undetermined if cm.rules[i].rule.for_each is not None)
+        if over_items:
+            # which items matched and which are undetermined, so that each is explained on its own
+            found = item_positions(tuple(r for _, _, r in over_items))
+            for items, i, r in over_items:
+                if found and r in found:
+                    items[i] = found[r]
+        for cm, scope, hits, undetermined, items in decided:
+            scope_needs = frozenset() if scope is not None else self.interp.scope(cm).needs
+            module_json = cm.module_json
+            for index in sorted(hits + undetermined):
+                outcome = "matched" if index in hits else "undetermined"
+                self.decided(cm.rules[index], outcome, scope, scope_needs, module_json, items.get(index))
         return (tuple(self.determinations), tuple(self.undetermined), not_matched, not_applicable, tuple(applied), tuple(skipped))
 
     # ----------------------------------------------------------------- explanations (on first use)
@@ -487,43 +526,19 @@ class OutcomeLayout:
         return "not_evaluated" if i is None else OUTCOMES[decided[2][i]]
 
     def build(self, decided: PlainDecision) -> tuple:
-        """The report's lists: the outcome bytes as module vectors, explained as every backend's are."""
+        """The report's lists from the outcome bytes, explained as every backend's are."""
         _, _, out, snapshot = decided
-        decisions = Decisions()
-        over_items = []  # (module vector's items, rule's index in its module, rule's index in the program)
-        for m, (cm, offset) in enumerate(zip(self.selection.modules, self.offsets)):
-            scope = _SCOPES[out[m]]
-            decisions.scopes[cm.id] = scope
-            if scope is False:
-                continue
-            part = out[offset:offset + len(cm.rules)]
-            if not part.strip(b"\x00"):
-                decisions.vectors[cm.id] = _NOTHING
-                continue
-            vector = ModuleVector(
-                hits=_positions(part, 1), undetermined=_positions(part, 2), not_applicable=(), interpreted={}, items={}, codes=part,
-            )
-            decisions.vectors[cm.id] = vector
-            first = offset - self.n_modules
-            over_items.extend(
-                (vector.items, i, first + i) for i in vector.hits + vector.undetermined if cm.rules[i].rule.for_each is not None
-            )
-        if over_items:
-            # which items matched and which are undetermined, so that each is explained on its own
-            site = snapshot.get("site") or {}
-            found = self.item_positions(snapshot["facts"], site.get("attributes") or None, self.today, tuple(r for _, _, r in over_items))
-            for items, i, r in over_items:
-                if found and r in found:
-                    items[i] = found[r]
         record = _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot, self.vocabulary, self.checked)
-        return report_lists(self.ir, record, self.selection, decisions, self.backend)  # type: ignore[arg-type]
+        site = snapshot.get("site") or {}
+        facts, attributes, today = snapshot["facts"], site.get("attributes") or None, self.today
+        lists = _Lists(self.ir, record, self.selection, Decisions(), self.backend)  # type: ignore[arg-type]
+        return lists.from_outcomes(out, self.offsets, lambda rules: self.item_positions(facts, attributes, today, rules))
 
 
 #: module scope bytes of compact decisions (Kleene truth values), as the report reads them
 _SCOPES = (False, True, None)
 #: per outcome code, the bytes.translate table that turns outcome bytes into a mask of that code
 _MASKS = tuple(bytes(1 if b == code else 0 for b in range(256)) for code in range(4))
-_NOTHING = ModuleVector((), (), (), {})
 
 
 def _positions(part: bytes, code: int, start: int = 0) -> Tuple[int, ...]:
