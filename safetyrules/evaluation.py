@@ -19,7 +19,9 @@ from .ir import CompiledModule, CompiledRule, RuleSetIR
 from .errors import EvaluationError
 from .interpreter import UNKNOWN, Interpreter, ItemBinding, RuleVerdict, _display
 from .ir.lowered import OUTCOMES
-from .records import Record, RecordParser
+from .expr.types import DATE, LIST, NUMBER
+from .model import FactSpec
+from .records import Record, RecordParser, check_value
 from .report import Determination, Evidence, Explanation, Notice, Report, RuleIds, UndeterminedRule
 
 
@@ -223,9 +225,8 @@ class _Lists:
                         outcome = "undetermined" if index in undetermined_set else "matched"
                     if scope is None and outcome == "matched":
                         outcome = "undetermined"
-                    positions = vector.items.get(index) if verdict is None else None
-                    if positions is not None and not (scope is None and positions[0]):
-                        self.explain_items(compiled, outcome, positions, scope, scope_needs, module_json)
+                    if verdict is None:
+                        self.decided(compiled, outcome, scope, scope_needs, module_json, vector.items.get(index))
                     else:
                         self.explain(compiled, outcome, verdict, scope, scope_needs, module_json)
                 continue
@@ -239,6 +240,54 @@ class _Lists:
                     not_applicable.add(compiled.id)
                 else:
                     self.explain(compiled, outcome, decisions.verdicts.get(compiled.id), scope, scope_needs, module_json)
+        return (tuple(self.determinations), tuple(self.undetermined), not_matched, not_applicable, tuple(applied), tuple(skipped))
+
+    def decided(self, compiled: CompiledRule, outcome: str, scope, scope_needs, module_json, positions=None) -> None:
+        """A rule the backend decided matched or undetermined, explained when read (a rule over a
+        list with its items' positions: each matched item on its own)."""
+        if positions is not None and not (scope is None and positions[0]):
+            self.explain_items(compiled, outcome, positions, scope, scope_needs, module_json)
+        else:
+            self.explain(compiled, outcome, None, scope, scope_needs, module_json)
+
+    def from_outcomes(self, out: bytes, offsets: Tuple[int, ...], item_positions: Callable[[Tuple[int, ...]], Any]) -> tuple:
+        """The report's lists from compact decisions: one byte per module scope, then one per rule
+        (see :class:`OutcomeLayout`); the rules not matched and not applicable are listed from the
+        bytes when read. ``item_positions(program rule indices)`` gives the matched and undetermined
+        items of rules over lists."""
+        not_matched, not_applicable = RuleIds(), RuleIds()
+        applied, skipped, decided, over_items = [], [], [], []
+        n_modules = len(offsets)
+        for m, (cm, offset) in enumerate(zip(self.selection.modules, offsets)):
+            scope = _SCOPES[out[m]]
+            if scope is False:
+                skipped.append({"id": cm.id, "reason": "out of scope", "scope": cm.module.scope_text})
+                not_applicable.add_all(cm.rule_ids)
+                continue
+            applied.append(cm.module._summary_json)
+            part = out[offset:offset + len(cm.rules)]
+            if not part.strip(b"\x00"):
+                not_matched.add_all(cm.rule_ids)  # the common case: nothing in this module applies to the site
+                continue
+            not_matched.add_where(cm.rule_ids, part.translate(_MASKS[0]))
+            not_applicable.add_where(cm.rule_ids, part.translate(_MASKS[3]))
+            hits, undetermined = _positions(part, 1), _positions(part, 2)
+            items: Dict[int, Any] = {}
+            decided.append((cm, scope, hits, undetermined, items))
+            first = offset - n_modules
+            over_items.extend((items, i, first + i) for i in hits + undetermined if cm.rules[i].rule.for_each is not None)
+        if over_items:
+            # which items matched and which are undetermined, so that each is explained on its own
+            found = item_positions(tuple(r for _, _, r in over_items))
+            for items, i, r in over_items:
+                if found and r in found:
+                    items[i] = found[r]
+        for cm, scope, hits, undetermined, items in decided:
+            scope_needs = frozenset() if scope is not None else self.interp.scope(cm).needs
+            module_json = cm.module_json
+            for index in sorted(hits + undetermined):
+                outcome = "matched" if index in hits else "undetermined"
+                self.decided(cm.rules[index], outcome, scope, scope_needs, module_json, items.get(index))
         return (tuple(self.determinations), tuple(self.undetermined), not_matched, not_applicable, tuple(applied), tuple(skipped))
 
     # ----------------------------------------------------------------- explanations (on first use)
@@ -261,8 +310,10 @@ class _Lists:
     def needs(self, compiled: CompiledRule, outcome: str, scope, scope_needs) -> Tuple[str, ...]:
         return tuple(sorted(self.checked_verdict(compiled, outcome, scope).needs | scope_needs))
 
-    def item_evidence(self, compiled: CompiledRule, binding: ItemBinding):
+    def item_evidence(self, compiled: CompiledRule, position: int, key: str):
         rule = compiled.rule
+        entry = self.record.values[rule.for_each.list_name][position]
+        binding = ItemBinding(rule.for_each.list_name, key, entry)
         verdict = self.interp._decide(rule, {rule.for_each.var: binding})
         if verdict.outcome != "matched":
             raise EvaluationError(
@@ -276,21 +327,16 @@ class _Lists:
         matched item, each explained on first use, and the undetermined items' missing facts likewise."""
         rule = compiled.rule
         matched, unknown_items = positions
-        entries = self.record.values[rule.for_each.list_name]
-        key_field = self.interp.vocabulary[rule.for_each.list_name].key
-
-        def binding(j: int) -> ItemBinding:
-            return ItemBinding(rule.for_each.list_name, str(entries[j].get(key_field)), entries[j])
-
+        keys = _item_keys(self.record.values, rule.for_each.list_name, self.interp.vocabulary[rule.for_each.list_name])
         if outcome == "matched":
             for j in matched:
-                b = binding(j)
-                lazy = Explanation(compute=partial(self.item_evidence, compiled, b))
-                self.determinations.append(_determination(compiled, module_json, lazy, item=b.key))
+                key = keys(j)
+                lazy = Explanation(compute=partial(self.item_evidence, compiled, j, key))
+                self.determinations.append(_determination(compiled, module_json, lazy, item=key))
             if not unknown_items:
                 return
         lazy = Explanation(compute=partial(self.needs, compiled, outcome, scope, scope_needs))
-        self.undetermined.append(_undetermined(compiled, lazy, tuple(binding(j).key for j in unknown_items)))
+        self.undetermined.append(_undetermined(compiled, lazy, tuple(keys(j) for j in unknown_items)))
 
     def explain(self, compiled: CompiledRule, outcome: str, verdict: Optional[RuleVerdict], scope, scope_needs, module_json):
         rule = compiled.rule
@@ -311,6 +357,24 @@ class _Lists:
             # Matched on some items, undecided on others: the others still need facts.
         needs = Explanation(tuple(sorted(verdict.needs | scope_needs)))
         self.undetermined.append(_undetermined(compiled, needs, tuple(k for k, _ in verdict.undetermined_items)))
+
+
+def _item_keys(values: Mapping[str, Any], list_name: str, spec: FactSpec) -> Callable[[int], str]:
+    """The key naming the item at a position of a recorded list, as the interpreter names it
+    (``str`` of its normalised key). A plain record's list is not normalised for this: only a key
+    of a whole-number field written 3.0 reads otherwise (a date key's text is its ISO form)."""
+    key_field = spec.key
+    if isinstance(values, _PlainValues):
+        entries = values.raw(list_name)
+        whole = any(f.name == key_field and f.type.kind == NUMBER and f.type.integer for f in spec.fields)
+
+        def plain_key(j: int) -> str:
+            key = entries[j].get(key_field)
+            return str(int(key) if whole and type(key) is float else key)
+
+        return plain_key
+    parsed = values[list_name]
+    return lambda j: str(parsed[j].get(key_field))
 
 
 def _undetermined(compiled: CompiledRule, explanation: Explanation, items: Tuple[str, ...] = ()) -> UndeterminedRule:
@@ -366,10 +430,22 @@ def _determinations(compiled: CompiledRule, verdict: RuleVerdict, module_json) -
 
 
 def _evidence(atoms) -> Tuple[Evidence, ...]:
-    return tuple(
-        Evidence(a.expr, a.result, tuple((n, _display(v) if not isinstance(v, (str, bool, int, float)) else v) for n, v in a.reads), a.item)
-        for a in atoms
-    )
+    return tuple(_evidence_of(a.expr, a.result, tuple(_shown(r) for r in a.reads), a.item) for a in atoms)
+
+
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+
+
+def _shown(read: Tuple[str, Any]) -> Tuple[str, Any]:
+    """A read as evidence shows it: JSON values as they are, others (dates, exact numbers) displayed."""
+    return read if type(read[1]) in _PLAIN else (read[0], _display(read[1]))
+
+
+def _evidence_of(expr: str, result: Optional[bool], values: Tuple[Tuple[str, Any], ...], item: Optional[str]) -> Evidence:
+    """``Evidence(...)`` without the frozen dataclass's per-field checks (many per report)."""
+    evidence = _new(Evidence)
+    evidence.__dict__.update(expr=expr, result=result, values=values, item=item)
+    return evidence
 
 
 def interpret_module(cm: CompiledModule, interp: Interpreter, decisions: Decisions) -> None:
@@ -410,7 +486,10 @@ class OutcomeLayout:
     backend for them when a report is read, not while deciding.
     """
 
-    __slots__ = ("ir", "parse", "day", "today", "selection", "offsets", "n_modules", "rule_ids", "position", "item_positions", "backend")
+    __slots__ = (
+        "ir", "parse", "day", "today", "selection", "offsets", "n_modules", "rule_ids", "position", "item_positions", "backend",
+        "vocabulary", "checked",
+    )
 
     def __init__(
         self,
@@ -421,6 +500,7 @@ class OutcomeLayout:
         offsets: Tuple[int, ...],
         item_positions: Callable[..., Optional[Mapping[int, Tuple[Sequence[int], Sequence[int]]]]],
         backend: str,
+        industry: Optional[str] = None,
     ):
         self.ir, self.parse, self.day, self.selection, self.offsets = ir, parse, day, selection, offsets
         self.today = day.toordinal()  # the inspection date that rules read (as_of only chooses versions)
@@ -430,6 +510,10 @@ class OutcomeLayout:
         self.position = {rid: i for i, rid in enumerate(self.rule_ids) if rid is not None}
         self.item_positions = item_positions
         self.backend = backend
+        #: the vocabulary the decided records were checked against (by the backend) and the facts
+        #: whose values the general check would normalise; None: explanations parse the record
+        self.vocabulary: Optional[Mapping[str, FactSpec]] = ir.vocabularies.get(industry) if industry else None
+        self.checked = frozenset(n for n, spec in (self.vocabulary or {}).items() if changed_by_check(spec))
 
     def matched_ids(self, decided: PlainDecision) -> Tuple[str, ...]:
         return tuple(self.rule_ids[i] for i in _positions(decided[2], 1, self.n_modules))
@@ -442,41 +526,19 @@ class OutcomeLayout:
         return "not_evaluated" if i is None else OUTCOMES[decided[2][i]]
 
     def build(self, decided: PlainDecision) -> tuple:
-        """The report's lists: the outcome bytes as module vectors, explained as every backend's are."""
+        """The report's lists from the outcome bytes, explained as every backend's are."""
         _, _, out, snapshot = decided
-        decisions = Decisions()
-        over_items = []  # (module vector's items, rule's index in its module, rule's index in the program)
-        for m, (cm, offset) in enumerate(zip(self.selection.modules, self.offsets)):
-            scope = _SCOPES[out[m]]
-            decisions.scopes[cm.id] = scope
-            if scope is False:
-                continue
-            part = out[offset:offset + len(cm.rules)]
-            if not part.strip(b"\x00"):
-                decisions.vectors[cm.id] = _NOTHING
-                continue
-            vector = ModuleVector(
-                hits=_positions(part, 1), undetermined=_positions(part, 2), not_applicable=_positions(part, 3), interpreted={}, items={},
-            )
-            decisions.vectors[cm.id] = vector
-            first = offset - self.n_modules
-            over_items.extend(
-                (vector.items, i, first + i) for i in vector.hits + vector.undetermined if cm.rules[i].rule.for_each is not None
-            )
-        if over_items:
-            # which items matched and which are undetermined, so that each is explained on its own
-            site = snapshot.get("site") or {}
-            found = self.item_positions(snapshot["facts"], site.get("attributes") or None, self.today, tuple(r for _, _, r in over_items))
-            for items, i, r in over_items:
-                if found and r in found:
-                    items[i] = found[r]
-        record = _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot)
-        return report_lists(self.ir, record, self.selection, decisions, self.backend)  # type: ignore[arg-type]
+        record = _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot, self.vocabulary, self.checked)
+        site = snapshot.get("site") or {}
+        facts, attributes, today = snapshot["facts"], site.get("attributes") or None, self.today
+        lists = _Lists(self.ir, record, self.selection, Decisions(), self.backend)  # type: ignore[arg-type]
+        return lists.from_outcomes(out, self.offsets, lambda rules: self.item_positions(facts, attributes, today, rules))
 
 
 #: module scope bytes of compact decisions (Kleene truth values), as the report reads them
 _SCOPES = (False, True, None)
-_NOTHING = ModuleVector((), (), (), {})
+#: per outcome code, the bytes.translate table that turns outcome bytes into a mask of that code
+_MASKS = tuple(bytes(1 if b == code else 0 for b in range(256)) for code in range(4))
 
 
 def _positions(part: bytes, code: int, start: int = 0) -> Tuple[int, ...]:
@@ -490,22 +552,96 @@ def _positions(part: bytes, code: int, start: int = 0) -> Tuple[int, ...]:
 
 
 class _DeferredRecord:
-    """The record as the reference interpreter reads it, validated the general way when first read
-    (for explanations only: the decisions are made)."""
+    """The record as the reference interpreter reads it, for explanations only (the decisions are
+    made). The compiled evaluator accepted the record, so each value it holds is already one the
+    general check accepts: its values are read from the snapshot as that check would normalise them
+    (dates as dates, whole numbers of whole-number facts as ints), fact by fact when first read, and
+    the rest of the record (site, findings) is validated the general way when first asked for."""
 
-    def __init__(self, record_id: str, inspection_date: date, parse: RecordParser, raw: dict):
+    def __init__(
+        self, record_id: str, inspection_date: date, parse: RecordParser, raw: dict,
+        vocabulary: Optional[Mapping[str, FactSpec]] = None, checked: frozenset = frozenset(),
+    ):
         self.record_id = record_id
         self.inspection_date = inspection_date
         site = raw["site"]
         self.industry = site["industry"]
         self.region = site.get("region")
         self._parse, self._raw, self._record = parse, raw, None
+        if vocabulary is not None:
+            self.values = _PlainValues(raw, vocabulary, checked, self._parsed_values)
+
+    def _parsed_values(self) -> Mapping[str, Any]:
+        return self._parsed().values
+
+    def _parsed(self) -> Record:
+        if self._record is None:
+            self._record = self._parse(self._raw)
+        return self._record
 
     def __getattr__(self, name: str) -> Any:  # values, site, findings, fast: read through once, then kept
         if name.startswith("_"):
             raise AttributeError(name)
-        if self._record is None:
-            self._record = self._parse(self._raw)
-            record = self._record
-            self.values, self.site, self.findings, self.fast = record.values, record.site, record.findings, record.fast
-        return getattr(self._record, name)
+        record = self._parsed()
+        self.values, self.site, self.findings, self.fast = record.values, record.site, record.findings, record.fast
+        return getattr(record, name)
+
+
+class _PlainValues:
+    """A plain record's facts and site attributes as :func:`records.parse_record` gives them, each
+    worked out when first read: most are the recorded value itself; a date, a whole number of a
+    whole-number fact given as 3.0, and a list whose items hold either are checked (and normalised)
+    by the general checker. A value that checker refuses -- which the compiled evaluator has not
+    accepted -- sends every read to the general parser, which raises the error."""
+
+    __slots__ = ("_merged", "_raw", "_vocabulary", "_checked", "_done", "_fallback")
+
+    def __init__(self, raw: dict, vocabulary: Mapping[str, FactSpec], checked: frozenset, fallback: Callable[[], Mapping[str, Any]]):
+        self._raw, self._vocabulary, self._checked, self._fallback = raw, vocabulary, checked, fallback
+        self._merged: Optional[Dict[str, Any]] = None
+        self._done: Dict[str, Any] = {}
+
+    def _all(self) -> Dict[str, Any]:
+        merged = self._merged
+        if merged is None:
+            raw = self._raw
+            merged = dict(raw.get("facts") or ())
+            attributes = raw["site"].get("attributes")
+            if attributes:
+                merged.update(attributes)
+            self._merged = merged
+        return merged
+
+    def get(self, name: str, default: Any = None) -> Any:
+        done = self._done
+        if name in done:
+            return done[name]
+        value = self._all().get(name)
+        if value is not None and name in self._checked:
+            problems: List[Tuple[str, str]] = []
+            value = check_value(self._vocabulary[name], value, name, problems)
+            if problems:
+                value = self._fallback().get(name)
+        done[name] = value
+        return default if value is None else value
+
+    def raw(self, name: str) -> Any:
+        """The value as recorded (not normalised)."""
+        return self._all().get(name)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._all():
+            raise KeyError(name)
+        return self.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._all()
+
+
+def changed_by_check(spec: FactSpec) -> bool:
+    """Whether the general check may change a valid value of this fact: dates become dates, a whole
+    number of a whole-number fact written 3.0 becomes 3, and lists whose items hold either."""
+    kind = spec.type.kind
+    if kind == LIST:
+        return any(changed_by_check(f) for f in spec.fields)
+    return kind == DATE or (kind == NUMBER and bool(spec.type.integer))

@@ -82,11 +82,32 @@ class RuleVerdict:
 
 
 def _merge_reads(*groups) -> Tuple[Tuple[str, Any], ...]:
+    """The reads of several values in order, each name once with its first value. (Every value's
+    reads already hold each name once, so one group, or two with one empty, is its own merge.)"""
+    if len(groups) == 2:
+        first, second = groups
+        if not second:
+            return first
+        if not first:
+            return second
+    elif len(groups) == 1:
+        return groups[0]
     seen: Dict[str, Any] = {}
     for group in groups:
         for name, value in group:
             seen.setdefault(name, value)
     return tuple(seen.items())
+
+
+_new = object.__new__
+
+
+def _atom_of(expr: str, result: Optional[bool], reads: Tuple[Tuple[str, Any], ...], item: Optional[str] = None) -> Atom:
+    """``Atom(expr, result, reads, item)`` without the frozen dataclass's per-field checks (the
+    interpreter makes one per elementary test it evaluates)."""
+    atom = _new(Atom)
+    atom.__dict__.update(expr=expr, result=result, reads=reads, item=item)
+    return atom
 
 
 def _truth(v: Any) -> Optional[bool]:
@@ -101,18 +122,24 @@ class Interpreter:
         self.record = record
         self.day = day or record.inspection_date
         self._derived: Dict[str, Value] = {}
+        self._facts: Dict[str, Value] = {}  # recorded facts as read (values are immutable)
         self.vocabulary = ir.vocabularies.get(record.industry, ir.facts)
 
     # ------------------------------------------------------------------ facts
     def fact(self, name: str) -> Value:
         if name in self.ir.derived:
             return self.derived(name)
+        known = self._facts.get(name)
+        if known is not None:
+            return known
         raw = self.record.values.get(name)
         if raw is None:
-            return Value(UNKNOWN, frozenset({name}), (), ((name, None),))
-        spec = self.vocabulary[name]
-        value = exact(raw) if spec.type.kind == NUMBER else raw
-        return Value(value, frozenset(), (), ((name, raw),))
+            read = Value(UNKNOWN, frozenset({name}), (), ((name, None),))
+        else:
+            spec = self.vocabulary[name]
+            read = Value(exact(raw) if spec.type.kind == NUMBER else raw, _NOTHING, (), ((name, raw),))
+        self._facts[name] = read
+        return read
 
     def derived(self, name: str) -> Value:
         cached = self._derived.get(name)
@@ -126,8 +153,7 @@ class Interpreter:
 
     # ------------------------------------------------------------------ expressions
     def eval(self, node: ast.Node, items: Mapping[str, ItemBinding]) -> Value:
-        method = getattr(self, "_" + type(node).__name__)
-        return method(node, items)
+        return _METHODS[type(node)](self, node, items)
 
     def _Number(self, node, items):
         return Value(node.value)
@@ -148,7 +174,7 @@ class Interpreter:
     def _Name(self, node, items):
         v = self.fact(node.name)
         if node.ty.kind == "boolean":
-            atom = Atom(node.name, _truth(v.value), v.reads)
+            atom = _atom_of(node.name, _truth(v.value), v.reads)
             return Value(v.value, v.needs, (atom,), v.reads)
         return v
 
@@ -161,7 +187,7 @@ class Interpreter:
         value = exact(raw) if node.ty.kind == NUMBER else raw
         v = Value(value, frozenset(), (), ((label, raw),))
         if node.ty.kind == "boolean":
-            return Value(value, frozenset(), (Atom(label, value, v.reads, binding.key),), v.reads)
+            return Value(value, _NOTHING, (_atom_of(label, value, v.reads, binding.key),), v.reads)
         return v
 
     def _Negate(self, node, items):
@@ -187,8 +213,8 @@ class Interpreter:
         item = None
         if items:
             item = next(iter(items.values())).key if len(items) == 1 else ",".join(b.key for b in items.values())
-        atom = Atom(ast.source_of(node), _truth(result), reads, item)
-        return Value(result, needs if result is UNKNOWN else frozenset(), (atom,), reads)
+        atom = _atom_of(ast.source_of(node), _truth(result), reads, item)
+        return Value(result, needs if result is UNKNOWN else _NOTHING, (atom,), reads)
 
     def _Compare(self, node, items):
         left, right = self.eval(node.left, items), self.eval(node.right, items)
@@ -258,7 +284,7 @@ class Interpreter:
         if lst.value is UNKNOWN:
             if node.kind == "count" and node.condition is None:
                 return Value(UNKNOWN, lst.needs, (), lst.reads)
-            atom = Atom(ast.source_of(node), None, lst.reads)
+            atom = _atom_of(ast.source_of(node), None, lst.reads)
             return Value(UNKNOWN, lst.needs, (atom,), lst.reads)
         entries = lst.value
         if node.condition is None:
@@ -283,8 +309,8 @@ class Interpreter:
         unknown = [r for r in results if r.value is UNKNOWN]
         if unknown:
             return Value(UNKNOWN, frozenset().union(*(r.needs for r in unknown)), tuple(a for r in unknown for a in r.atoms), reads)
-        atom = Atom(ast.source_of(node), not decisive, ((node.list_name, f"{len(entries)} items"),))
-        return Value(not decisive, frozenset(), (atom,), reads)
+        atom = _atom_of(ast.source_of(node), not decisive, ((node.list_name, f"{len(entries)} items"),))
+        return Value(not decisive, _NOTHING, (atom,), reads)
 
     # ------------------------------------------------------------------ modules and rules
     def scope(self, module: CompiledModule) -> Value:
@@ -350,6 +376,15 @@ class Interpreter:
         if when.value is False:
             return RuleVerdict("not_matched", when.atoms, reads)
         return RuleVerdict("undetermined", when.atoms, reads, when.needs)
+
+
+#: each expression node class's evaluation method (one table lookup per node, not a name lookup)
+_METHODS = {
+    cls: getattr(Interpreter, "_" + cls.__name__)
+    for cls in vars(ast).values()
+    if isinstance(cls, type) and issubclass(cls, ast.Node) and hasattr(Interpreter, "_" + cls.__name__)
+}
+_NOTHING: FrozenSet[str] = frozenset()
 
 
 def _reads_var(node: ast.Node, var: str) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from itertools import compress
 from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Literal, Optional, Sequence, Tuple, Type, TypedDict, Union, overload
 
 RESULT_SCHEMA_VERSION = 1
@@ -86,6 +87,10 @@ class RuleIds(Sequence[str]):
     def add_indices(self, ids: Tuple[str, ...], indices: Iterable[int]) -> None:
         self._parts.append(("idx", ids, tuple(indices)))
 
+    def add_where(self, ids: Tuple[str, ...], mask: bytes) -> None:
+        """The ids at the non-zero bytes of ``mask`` (one byte per id): picked out in C when listed."""
+        self._parts.append(("mask", ids, mask))
+
     def _materialise(self) -> Tuple[str, ...]:
         if self._items is None:
             out: List[str] = []
@@ -101,6 +106,8 @@ class RuleIds(Sequence[str]):
                         out.extend(ids[start:i])
                         start = i + 1
                     out.extend(ids[start:])
+                elif part[0] == "mask":
+                    out.extend(compress(part[1], part[2]))
                 else:
                     out.extend(part[1][i] for i in part[2])
             self._items = tuple(out)
@@ -156,7 +163,9 @@ class Evidence:
     item: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"expr": self.expr, "result": _tri(self.result), "values": {k: _json_value(v) for k, v in self.values}}
+        result = self.result
+        values = {k: v if type(v) in _JSON_SCALARS else _json_value(v) for k, v in self.values}
+        out: Dict[str, Any] = {"expr": self.expr, "result": "unknown" if result is None else result, "values": values}
         if self.item is not None:
             out["item"] = self.item
         return out
@@ -227,15 +236,17 @@ class Determination:
         return facts
 
     def to_json(self) -> Dict[str, Any]:
+        evidence, facts = self.explanation.get()
+        category = self.category
         out: Dict[str, Any] = {
             "rule_id": self.rule_id,
             "title": dict(self.title),
             "citation": dict(self.citation),
             "module": dict(self.module),
-            "category": {"id": self.category["id"], "title": dict(self.category["title"])} if self.category else None,
+            "category": {"id": category["id"], "title": dict(category["title"])} if category else None,
             "severity": self.severity,
-            "facts": _facts_json(self.facts),
-            "evidence": [e.to_json() for e in self.evidence],
+            "facts": _facts_json(facts),
+            "evidence": [e.to_json() for e in evidence],
         }
         if self.item is not None:
             out["item"] = {"list": self.list_name, "key": self.item}
@@ -508,8 +519,13 @@ def _tri(value: Optional[bool]) -> Union[bool, str]:
     return "unknown" if value is None else value
 
 
+#: values that are their own JSON form (the bulk of recorded facts)
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _facts_json(facts: Iterable[Tuple[str, Any]]) -> Dict[str, object]:
-    return {k: _json_value(v) for k, v in facts}
+    scalars = _JSON_SCALARS
+    return {k: v if type(v) in scalars else _json_value(v) for k, v in facts}
 
 
 def _json_value(value: object) -> object:

@@ -483,7 +483,9 @@ class CompiledLane:
         program = self.program_for(industry, selection.modules)
         if program is None:
             return None
-        layout = OutcomeLayout(self._ir, self._parse, day, selection, program.offsets, program.program.items, self._backend)
+        layout = OutcomeLayout(
+            self._ir, self._parse, day, selection, program.offsets, program.program.items, self._backend, industry=industry,
+        )
         return (program.program, layout.today, day, selection.day, selection.notices, self._engine, layout)
 
     def add_plan(self, raw: dict, as_of: Optional[date], jurisdiction: Optional[str]) -> None:
