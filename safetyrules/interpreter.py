@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Dict, FrozenSet, Mapping, NamedTuple, Optional, Tuple
+from typing import Callable, Any, Dict, FrozenSet, Mapping, NamedTuple, Optional, Tuple
 
 from .ir import CompiledModule, CompiledRule, RuleSetIR
 from .expr import ast
@@ -31,11 +31,11 @@ class _Unknown:
     def __repr__(self) -> str:
         return "UNKNOWN"
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Callable[[], "_Unknown"], Tuple[()]]:
         return (_unknown, ())
 
 
-def _unknown():
+def _unknown() -> "_Unknown":
     return UNKNOWN
 
 
@@ -155,16 +155,16 @@ class Interpreter:
     def eval(self, node: ast.Node, items: Mapping[str, ItemBinding]) -> Value:
         return _METHODS[type(node)](self, node, items)
 
-    def _Number(self, node, items):
+    def _Number(self, node: ast.Number, items: Mapping[str, ItemBinding]) -> Value:
         return Value(node.value)
 
-    def _String(self, node, items):
+    def _String(self, node: ast.String, items: Mapping[str, ItemBinding]) -> Value:
         return Value(node.value)
 
-    def _Boolean(self, node, items):
+    def _Boolean(self, node: ast.Boolean, items: Mapping[str, ItemBinding]) -> Value:
         return Value(node.value)
 
-    def _DateLiteral(self, node, items):
+    def _DateLiteral(self, node: ast.DateLiteral, items: Mapping[str, ItemBinding]) -> Value:
         return Value(node.value)
 
     def _InspectionDate(self, node, items):

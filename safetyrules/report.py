@@ -56,6 +56,7 @@ _Part = Union[
     Tuple[Literal["all"], Tuple[str, ...]],
     Tuple[Literal["but"], Tuple[str, ...], FrozenSet[int]],
     Tuple[Literal["idx"], Tuple[str, ...], Tuple[int, ...]],
+    Tuple[Literal["mask"], Tuple[str, ...], bytes],
 ]
 
 
