@@ -53,16 +53,23 @@ def demo_record(i: int, rng: random.Random) -> dict:
         facts["max_quarter_output_t"] = round(capacity * rng.choice((0.2, 0.25, 0.28, 0.31)), 2)
     # Working faces are recorded for every mine (an empty list when no face was inspected); about 3 % of
     # records miss a capacity figure and so leave a criterion undetermined.
-    facts["working_faces"] = [
-        {"id": f"F-{k}", "ch4_pct": rng.choice((0.3, 0.8, 1.0, 1.4)), "electric_work_continued": rng.random() < 0.3}
-        for k in range(rng.randint(1, 3))
-    ] if rng.random() < 0.15 else []
+    facts["working_faces"] = (
+        [
+            {"id": f"F-{k}", "ch4_pct": rng.choice((0.3, 0.8, 1.0, 1.4)), "electric_work_continued": rng.random() < 0.3}
+            for k in range(rng.randint(1, 3))
+        ]
+        if rng.random() < 0.15
+        else []
+    )
     record = {
         "record_id": f"DEMO-{i:08d}",
         "inspection_date": day.isoformat(),
-        "site": {"id": f"MINE-{rng.randrange(5000):04d}", "industry": "demo",
-                 "region": rng.choice(("CN-NM", "CN-SX", "CN-SN", "CN-GZ", "CN-HA")),
-                 "attributes": {"mine_type": "underground" if underground else "open_pit"}},
+        "site": {
+            "id": f"MINE-{rng.randrange(5000):04d}",
+            "industry": "demo",
+            "region": rng.choice(("CN-NM", "CN-SX", "CN-SN", "CN-GZ", "CN-HA")),
+            "attributes": {"mine_type": "underground" if underground else "open_pit"},
+        },
         "facts": facts,
     }
     findings = []
@@ -79,7 +86,12 @@ def demo_record(i: int, rng: random.Random) -> dict:
 
 def _finding(rule: str, day: date, rng: random.Random) -> dict:
     status = rng.choice(STATUSES)
-    f = {"rule": rule, "status": status, "listed_on": day.isoformat(), "deadline": (day + timedelta(days=rng.choice((15, 30, 60)))).isoformat()}
+    f = {
+        "rule": rule,
+        "status": status,
+        "listed_on": day.isoformat(),
+        "deadline": (day + timedelta(days=rng.choice((15, 30, 60)))).isoformat(),
+    }
     if STATUSES.index(status) >= 1:
         f["assigned_on"] = (day + timedelta(days=2)).isoformat()
     if STATUSES.index(status) >= 3:
@@ -112,17 +124,34 @@ def campaign_records(n: int, rng: random.Random):
             facts = {"approved_capacity_t": capacity, "max_quarter_output_t": round(capacity * 0.25, 2), "working_faces": []}
             if state != "unknown":
                 facts["annual_output_t"] = round(capacity * (1.2 if state == "over" else 0.9), 2)
-            rec = {"record_id": f"CAMP-{i:08d}", "inspection_date": day.isoformat(), "inspector": inspector,
-                   "site": {"id": sid, "industry": "demo", "region": region, "attributes": {"mine_type": "underground"}},
-                   "facts": facts}
+            rec = {
+                "record_id": f"CAMP-{i:08d}",
+                "inspection_date": day.isoformat(),
+                "inspector": inspector,
+                "site": {"id": sid, "industry": "demo", "region": region, "attributes": {"mine_type": "underground"}},
+                "facts": facts,
+            }
             if state == "over" and rng.random() < 0.9:
                 version = "2026" if day >= date(2026, 7, 1) else "2020"
                 done = day + timedelta(days=rng.randrange(10, 40))
-                history = [{"status": "listed", "on": day.isoformat()}, {"status": "assigned", "on": (day + timedelta(days=2)).isoformat()}]
+                history = [
+                    {"status": "listed", "on": day.isoformat()},
+                    {"status": "assigned", "on": (day + timedelta(days=2)).isoformat()},
+                ]
                 if rng.random() < 0.8:
-                    history += [{"status": "rectified", "on": done.isoformat()}, {"status": "closed", "on": (done + timedelta(days=3)).isoformat()}]
-                rec["findings"] = [{"id": f"{sid}-F{v}", "rule": f"demo-capacity-{version}.a4.i1", "listed_on": day.isoformat(),
-                                    "deadline": (day + timedelta(days=30)).isoformat(), "history": history}]
+                    history += [
+                        {"status": "rectified", "on": done.isoformat()},
+                        {"status": "closed", "on": (done + timedelta(days=3)).isoformat()},
+                    ]
+                rec["findings"] = [
+                    {
+                        "id": f"{sid}-F{v}",
+                        "rule": f"demo-capacity-{version}.a4.i1",
+                        "listed_on": day.isoformat(),
+                        "deadline": (day + timedelta(days=30)).isoformat(),
+                        "history": history,
+                    }
+                ]
             records.append(rec)
             day += timedelta(days=rng.randrange(45, 75))
     rng.shuffle(records)
@@ -259,7 +288,12 @@ def to_parquet(path_jsonl: str, path_parquet: str, pack: str, row_group: int = 5
             for k, v in rec["facts"].items():
                 flat[f"facts.{k}"] = json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
             if pack in ("demo", "campaign"):
-                for k in ("facts.annual_output_t", "facts.approved_capacity_t", "facts.max_quarter_output_t", "facts.working_faces"):
+                for k in (
+                    "facts.annual_output_t",
+                    "facts.approved_capacity_t",
+                    "facts.max_quarter_output_t",
+                    "facts.working_faces",
+                ):
                     flat.setdefault(k, None)
                     if flat[k] is not None and k != "facts.working_faces":
                         flat[k] = float(flat[k])
@@ -297,8 +331,23 @@ def run_audit_child(path: str, out: str, pack: str, jobs: int, backend: str, eng
         from safetyrules.packs import shipped_pack_names
 
         pack = ",".join(shipped_pack_names())
-    cmd = [sys.executable, "-m", "safetyrules.audit", path, "-o", out, "--rules", "demo" if pack == "campaign" else pack, "--no-progress",
-           "--jobs", str(jobs), "--backend", backend, "--engine", engine]
+    cmd = [
+        sys.executable,
+        "-m",
+        "safetyrules.audit",
+        path,
+        "-o",
+        out,
+        "--rules",
+        "demo" if pack == "campaign" else pack,
+        "--no-progress",
+        "--jobs",
+        str(jobs),
+        "--backend",
+        backend,
+        "--engine",
+        engine,
+    ]
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -326,8 +375,13 @@ def run_audit_child(path: str, out: str, pack: str, jobs: int, backend: str, eng
         raise SystemExit(f"audit failed ({proc.returncode}): {stderr}")
     with open(os.path.join(out, "summary.json"), encoding="utf-8") as fh:
         summary = json.load(fh)
-    return {"wall_s": wall, "peak_total_mib": peak_total / 2**20, "peak_process_mib": peak_single / 2**20,
-            "summary": summary, "stderr": stderr.strip()}
+    return {
+        "wall_s": wall,
+        "peak_total_mib": peak_total / 2**20,
+        "peak_process_mib": peak_single / 2**20,
+        "summary": summary,
+        "stderr": stderr.strip(),
+    }
 
 
 def profile(path: str, pack: str, limit: int) -> None:
@@ -364,9 +418,10 @@ def profile(path: str, pack: str, limit: int) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument("--pack", default="demo",
-                    help="demo, hazchem or campaign; with --realistic any shipped pack, or all")
-    ap.add_argument("--realistic", action="store_true", help="records generated from the pack's vocabularies (benchmarks/realistic.py)")
+    ap.add_argument("--pack", default="demo", help="demo, hazchem or campaign; with --realistic any shipped pack, or all")
+    ap.add_argument(
+        "--realistic", action="store_true", help="records generated from the pack's vocabularies (benchmarks/realistic.py)"
+    )
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "safetyrules-audit-bench"))
     ap.add_argument("--formats", default="jsonl,parquet")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -383,7 +438,9 @@ def main(argv=None) -> int:
     if not os.path.exists(jsonl):
         t = time.perf_counter()
         generate(jsonl, args.records, args.pack, realistic=args.realistic)
-        print(f"generated {jsonl} ({os.path.getsize(jsonl) / 2**20:,.0f} MiB) in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+        print(
+            f"generated {jsonl} ({os.path.getsize(jsonl) / 2**20:,.0f} MiB) in {time.perf_counter() - t:.0f} s", file=sys.stderr
+        )
     if args.profile:
         profile(jsonl, "demo" if args.pack == "campaign" else args.pack, min(args.records, 200_000))
         return 0
@@ -395,22 +452,44 @@ def main(argv=None) -> int:
             if not os.path.exists(path):
                 t = time.perf_counter()
                 n = to_parquet(jsonl, path, args.pack)
-                print(f"wrote {path} ({n:,} rows, {os.path.getsize(path) / 2**20:,.0f} MiB) in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+                print(
+                    f"wrote {path} ({n:,} rows, {os.path.getsize(path) / 2**20:,.0f} MiB) in {time.perf_counter() - t:.0f} s",
+                    file=sys.stderr,
+                )
         out = os.path.join(args.out, f"out-{tag}-{fmt}")
         r = run_audit_child(path, out, args.pack, args.jobs, args.backend, args.engine)
         rec = r["summary"]["reconciliation"]
-        figures.append({
-            "format": fmt, "pack": tag, "records": rec["records_in"], "results": rec["results"], "errors": rec["errors"],
-            "reconciles": rec["reconciles"], "wall_s": round(r["wall_s"], 2), "records_per_s": round(rec["records_in"] / r["wall_s"]),
-            "peak_total_mib": round(r["peak_total_mib"], 1), "peak_process_mib": round(r["peak_process_mib"], 1), "jobs": args.jobs, "backend": args.backend, "engine": args.engine,
-            "input_mib": round(os.path.getsize(path) / 2**20, 1),
-            "rectification": {k: v for k, v in r["summary"].get("rectification", {}).items()
-                              if k not in ("by_industry", "definitions", "examples", "not_evidenced_reasons")},
-        })
-    print(f"{'format':8} {'pack':8} {'records':>10} {'errors':>7} {'wall s':>7} {'rec/s':>9} {'peak MiB (all / largest process)':>33} jobs")
+        figures.append(
+            {
+                "format": fmt,
+                "pack": tag,
+                "records": rec["records_in"],
+                "results": rec["results"],
+                "errors": rec["errors"],
+                "reconciles": rec["reconciles"],
+                "wall_s": round(r["wall_s"], 2),
+                "records_per_s": round(rec["records_in"] / r["wall_s"]),
+                "peak_total_mib": round(r["peak_total_mib"], 1),
+                "peak_process_mib": round(r["peak_process_mib"], 1),
+                "jobs": args.jobs,
+                "backend": args.backend,
+                "engine": args.engine,
+                "input_mib": round(os.path.getsize(path) / 2**20, 1),
+                "rectification": {
+                    k: v
+                    for k, v in r["summary"].get("rectification", {}).items()
+                    if k not in ("by_industry", "definitions", "examples", "not_evidenced_reasons")
+                },
+            }
+        )
+    print(
+        f"{'format':8} {'pack':8} {'records':>10} {'errors':>7} {'wall s':>7} {'rec/s':>9} {'peak MiB (all / largest process)':>33} jobs"
+    )
     for f in figures:
         mem = f"{f['peak_total_mib']:.0f} / {f['peak_process_mib']:.0f}"
-        print(f"{f['format']:8} {f['pack']:8} {f['records']:>10,} {f['errors']:>7,} {f['wall_s']:>7.1f} {f['records_per_s']:>9,} {mem:>33} {f['jobs']}")
+        print(
+            f"{f['format']:8} {f['pack']:8} {f['records']:>10,} {f['errors']:>7,} {f['wall_s']:>7.1f} {f['records_per_s']:>9,} {mem:>33} {f['jobs']}"
+        )
         if f["rectification"].get("findings"):
             print("  整改销号: " + ", ".join(f"{k} {v}" for k, v in f["rectification"].items()))
     if args.json:

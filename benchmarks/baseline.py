@@ -172,8 +172,7 @@ def generate(ir) -> Tuple[str, int, int]:
                     cond = f"{em.cond(rule.applies_if, {})} and {cond}"
                 if rule.for_each is not None:
                     em.facts[rule.for_each.list_name] = None
-                    cond = (f"any({cond} for i_{_ident(rule.for_each.var)} in "
-                            f"(f_{_ident(rule.for_each.list_name)} or ()))")
+                    cond = f"any({cond} for i_{_ident(rule.for_each.var)} in (f_{_ident(rule.for_each.list_name)} or ()))"
             except Unsupported:
                 skipped += 1
                 continue
@@ -194,18 +193,22 @@ def generate(ir) -> Tuple[str, int, int]:
                 continue
         loads = [f"        f_{_ident(name)} = V.get({name!r})" for name in em.facts]
         body += [f"    if {' and '.join(guard)}:"] + loads + [f"        if {scope}:"] + (rules or ["            pass"])
-    source = "\n".join([
-        "def matched(rec):",
-        "    site = rec['site']",
-        "    V = rec['facts']",
-        "    A = site.get('attributes')",
-        "    if A:",
-        "        V = {**V, **A}",
-        "    ind = site['industry']",
-        "    day = rec['inspection_date']",
-        "    region = site.get('region')",
-        "    out = []",
-    ] + body + ["    return out", ""])
+    source = "\n".join(
+        [
+            "def matched(rec):",
+            "    site = rec['site']",
+            "    V = rec['facts']",
+            "    A = site.get('attributes')",
+            "    if A:",
+            "        V = {**V, **A}",
+            "    ind = site['industry']",
+            "    day = rec['inspection_date']",
+            "    region = site.get('region')",
+            "    out = []",
+        ]
+        + body
+        + ["    return out", ""]
+    )
     return source, emitted, skipped
 
 
@@ -250,8 +253,10 @@ def compare(rules, recs) -> dict:
     sample = recs[:500]
     same = sum(sorted(fn(r)) == sorted(evaluate(r).matched_rule_ids) for r in sample)
     return {
-        "baseline_rules": emitted, "baseline_rules_left_out": skipped,
-        "full_matched_ids_per_s": round(full_rate), "baseline_per_s": round(plain_rate),
+        "baseline_rules": emitted,
+        "baseline_rules_left_out": skipped,
+        "full_matched_ids_per_s": round(full_rate),
+        "baseline_per_s": round(plain_rate),
         "full_over_baseline": round(full_rate / plain_rate, 2),
         "same_matched_ids_pct": round(100 * same / len(sample), 1),
     }
@@ -296,5 +301,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-

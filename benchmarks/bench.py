@@ -171,8 +171,9 @@ def bench_shipped(pack: str, n_records: int, backend: str, settings: Settings = 
     return out
 
 
-def bench_realistic(pack: str, n_records: int, backend: str, missing: float = 0.10, baseline: bool = False,
-                    settings: Settings = Settings()) -> dict:
+def bench_realistic(
+    pack: str, n_records: int, backend: str, missing: float = 0.10, baseline: bool = False, settings: Settings = Settings()
+) -> dict:
     from benchmarks.realistic import records_for, self_check
 
     start = time.perf_counter()
@@ -182,7 +183,9 @@ def bench_realistic(pack: str, n_records: int, backend: str, missing: float = 0.
     counts = self_check(rules, recs[:500])
     sample = [rules.evaluate(r) for r in recs[:500]]
     out = {
-        "pack": f"{pack} (realistic)", "rules": len(rules.ir.rules), "load_ms": round(load_ms, 1),
+        "pack": f"{pack} (realistic)",
+        "rules": len(rules.ir.rules),
+        "load_ms": round(load_ms, 1),
         "missing_pct": round(missing * 100),
         "matched_per_record": round(sum(len(r.determinations) for r in sample) / len(sample), 1),
         "undetermined_per_record": round(sum(len(r.undetermined) for r in sample) / len(sample), 1),
@@ -194,7 +197,9 @@ def bench_realistic(pack: str, n_records: int, backend: str, missing: float = 0.
     for label, path in paths(rules, backend, settings):
         for mode in settings.modes:
             fast_mode = label == "native" and mode in ("evaluate", "status")
-            out[f"{label}_{mode}"] = round(time_evaluate(path, recs if fast_mode else few, repeat=2, mode=mode, clock=settings.clock))
+            out[f"{label}_{mode}"] = round(
+                time_evaluate(path, recs if fast_mode else few, repeat=2, mode=mode, clock=settings.clock)
+            )
     if baseline:
         from benchmarks.baseline import compare
 
@@ -217,7 +222,9 @@ def main() -> None:
     parser.add_argument("--baseline", action="store_true", help="also the plain generated function (benchmarks/baseline.py)")
     args = parser.parse_args()
     settings = Settings(tuple(args.modes), args.python_path, CLOCKS[args.clock])
-    print(f"python {sys.version.split()[0]}, backend {args.backend}, {args.records} records per measurement, 1 process, {args.clock} clock")
+    print(
+        f"python {sys.version.split()[0]}, backend {args.backend}, {args.records} records per measurement, 1 process, {args.clock} clock"
+    )
     for n in (150, 20) if args.synthetic and not args.only_realistic else ():
         print(bench_synthetic(n, args.records, args.backend, settings))
         if args.baseline:

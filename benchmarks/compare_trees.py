@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 
-_CHILD = r'''
+_CHILD = r"""
 import glob, json, os, sys, tempfile, time
 tree = sys.argv[1]
 sys.path[:0] = [tree, os.path.join(tree, "benchmarks")]
@@ -66,7 +66,7 @@ recs = [dict(e, record_id=f"{e['record_id']}-{i}") for i in range(300) for e in 
 for mode in ("evaluate", "status", "read", "json"):
     out[f"mining examples: {mode}"] = run(rules, recs if mode in ("evaluate", "status") else recs[:300], mode)
 print(json.dumps(out))
-'''
+"""
 
 
 def measure(tree: str) -> dict:

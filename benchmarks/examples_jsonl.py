@@ -61,7 +61,10 @@ def _vary_values(values: Mapping[str, Any], vocabulary: Mapping[str, Any], rnd: 
         elif spec.type.kind == LIST and isinstance(value, list):
             fields = {f.name: f for f in spec.fields}
             out[name] = [
-                {k: v if k == spec.key or k not in fields else _vary_values({k: v}, fields, rnd, spread)[k] for k, v in item.items()}
+                {
+                    k: v if k == spec.key or k not in fields else _vary_values({k: v}, fields, rnd, spread)[k]
+                    for k, v in item.items()
+                }
                 for item in value
             ]
         else:

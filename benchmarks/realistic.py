@@ -146,19 +146,22 @@ class RecordGenerator:
         self.hints = rule_hints(self.ir)
         self.industries = sorted(i for i in self.ir.vocabularies if self._windows(i))
         if not self.industries:
-            raise ValueError("no industry of this rule set has a module in force between "
-                             f"{FIRST_DAY} and {LAST_DAY}")
-        self.regions = tuple(sorted({m.module.jurisdiction.code for m in self.ir.modules if m.module.jurisdiction.code}
-                                    | set(REGIONS)))
+            raise ValueError(f"no industry of this rule set has a module in force between {FIRST_DAY} and {LAST_DAY}")
+        self.regions = tuple(
+            sorted({m.module.jurisdiction.code for m in self.ir.modules if m.module.jurisdiction.code} | set(REGIONS))
+        )
 
     def _days(self, industry: str) -> List[date]:
         days = self._day_pool.get(industry)
         if days is None:
             pick = random.Random(f"{industry}:{self.seed}")
-            days = self._day_pool[industry] = sorted({
-                start + timedelta(days=pick.randint(0, (end - start).days))
-                for start, end in self._windows(industry) for _ in range(DAYS_PER_SPAN)
-            })
+            days = self._day_pool[industry] = sorted(
+                {
+                    start + timedelta(days=pick.randint(0, (end - start).days))
+                    for start, end in self._windows(industry)
+                    for _ in range(DAYS_PER_SPAN)
+                }
+            )
         return days
 
     def _windows(self, industry: str) -> List[Tuple[date, date]]:
@@ -196,8 +199,11 @@ class RecordGenerator:
 
     def number(self, spec, key) -> object:
         rnd = self.rnd
-        marks = [(t, op) for t, op in self.hints.thresholds.get(key, ())
-                 if (spec.minimum is None or t >= spec.minimum) and (spec.maximum is None or t <= spec.maximum)]
+        marks = [
+            (t, op)
+            for t, op in self.hints.thresholds.get(key, ())
+            if (spec.minimum is None or t >= spec.minimum) and (spec.maximum is None or t <= spec.maximum)
+        ]
         lo, hi = self._bounds(spec, marks)
         if marks and rnd.random() < self.near:
             t = rnd.choice(marks)[0]  # at a threshold, or just either side of it
@@ -310,8 +316,12 @@ class RecordGenerator:
         return {
             "record_id": f"R-{industry}-{index:07d}",
             "inspection_date": day.isoformat(),
-            "site": {"id": f"SITE-{rnd.randint(1, 5000):05d}", "industry": industry,
-                     "region": rnd.choice(self.regions), "attributes": attributes},
+            "site": {
+                "id": f"SITE-{rnd.randint(1, 5000):05d}",
+                "industry": industry,
+                "region": rnd.choice(self.regions),
+                "attributes": attributes,
+            },
             "facts": facts,
         }
 

@@ -58,9 +58,25 @@ def free_port() -> int:
 
 def start_server(pack: str, workers: int):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "safetyrules.service", "serve", "--rules", pack, "--port", str(port),
-                             "--workers", str(workers), "--log-level", "warning"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "safetyrules.service",
+            "serve",
+            "--rules",
+            pack,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -118,8 +134,9 @@ async def _worker(port, request, deadline, latencies, failures):
 
 
 def drive(port: int, path: str, body: bytes, concurrency: int, seconds: float) -> dict:
-    request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
     async def run():
         latencies, failures = [], []
@@ -156,27 +173,38 @@ def main(argv=None) -> int:
     batch = json.dumps([dict(record, record_id=f"R-{i}") for i in range(args.batch)], ensure_ascii=False).encode("utf-8")
 
     lib = library_time(args.pack, record, args.library_runs)
-    print(f"library, in process (evaluate + to_json + JSON encoding, {os.path.basename(EXAMPLE)}): "
-          f"p50 {lib['p50_ms']:.3f} ms, p99 {lib['p99_ms']:.3f} ms")
-    print(f"{'workers':>7} {'kind':>9} {'conc':>4} {'requests':>8} {'req/s':>9} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'fail':>4}")
+    print(
+        f"library, in process (evaluate + to_json + JSON encoding, {os.path.basename(EXAMPLE)}): "
+        f"p50 {lib['p50_ms']:.3f} ms, p99 {lib['p99_ms']:.3f} ms"
+    )
+    print(
+        f"{'workers':>7} {'kind':>9} {'conc':>4} {'requests':>8} {'req/s':>9} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'fail':>4}"
+    )
     rows = []
     for workers in args.workers:
         proc, port = start_server(args.pack, workers)
         try:
-            for kind, path, body, per in (("single", "/v1/judge", single, 1),
-                                          (f"batch{args.batch}", "/v1/judge/batch", batch, args.batch)):
+            for kind, path, body, per in (
+                ("single", "/v1/judge", single, 1),
+                (f"batch{args.batch}", "/v1/judge/batch", batch, args.batch),
+            ):
                 for conc in args.concurrency:
                     r = drive(port, path, body, conc, args.duration)
                     rows.append((workers, kind, conc, r))
-                    print(f"{workers:>7} {kind:>9} {conc:>4} {r['requests']:>8} {r['rps']:>9.1f} {r['rps'] * per:>10.0f} "
-                          f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['failures']:>4}", flush=True)
+                    print(
+                        f"{workers:>7} {kind:>9} {conc:>4} {r['requests']:>8} {r['rps']:>9.1f} {r['rps'] * per:>10.0f} "
+                        f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['failures']:>4}",
+                        flush=True,
+                    )
         finally:
             stop_server(proc)
     one = [r for w, k, c, r in rows if w == 1 and k == "single" and c == 1]
     if one:
         overhead = one[0]["p50_ms"] - lib["p50_ms"]
-        print(f"overhead of one single-record request on 1 worker at p50: {overhead:.2f} ms above the library "
-              f"({'within' if overhead < 2 else 'ABOVE'} the 2 ms target)")
+        print(
+            f"overhead of one single-record request on 1 worker at p50: {overhead:.2f} ms above the library "
+            f"({'within' if overhead < 2 else 'ABOVE'} the 2 ms target)"
+        )
     return 1 if any(r["failures"] for *_, r in rows) else 0
 
 

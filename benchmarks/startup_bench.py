@@ -62,8 +62,12 @@ def time_compile(pack: str, runs: int) -> dict:
         read.append(t2 - t1)
         comp.append(t3 - t2)
         total.append(t4 - t3)
-    return {"load_ir_ms": median_ms(total), "resolve_ms": median_ms(resolve), "read_ms": median_ms(read),
-            "compile_ms": median_ms(comp)}
+    return {
+        "load_ir_ms": median_ms(total),
+        "resolve_ms": median_ms(resolve),
+        "read_ms": median_ms(read),
+        "compile_ms": median_ms(comp),
+    }
 
 
 def time_cache_hit(pack: str, runs: int) -> dict:
@@ -118,9 +122,11 @@ def main() -> None:
             row = time_compile(pack, args.runs)
             row.update(time_cache_hit(pack, args.runs))
             figures["packs"][pack] = row
-            print(f"{pack:<18} {row['load_ir_ms']:>7} ms {row['resolve_ms']:>6} ms {row['read_ms']:>6} ms "
-                  f"{row['compile_ms']:>6} ms {row['cache_hit_ms']:>7} ms {row.get('first_record_ms', ''):>8}"
-                  + (" ms" if "first_record_ms" in row else ""))
+            print(
+                f"{pack:<18} {row['load_ir_ms']:>7} ms {row['resolve_ms']:>6} ms {row['read_ms']:>6} ms "
+                f"{row['compile_ms']:>6} ms {row['cache_hit_ms']:>7} ms {row.get('first_record_ms', ''):>8}"
+                + (" ms" if "first_record_ms" in row else "")
+            )
 
         py = sys.executable
         check = [py, "-m", "safetyrules", "check", RECORD, "--rules", "mining"]

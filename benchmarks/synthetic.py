@@ -43,7 +43,9 @@ def pack_text(n_rules: int = 150, n_facts: int = 60, seed: int = 7) -> str:
     for name, unit in nums:
         lines.append(f"  {name}: {{type: number, unit: '{unit}', label: {{zh: {name}, en: {name}}}}}")
     for name in enums:
-        lines.append(f"  {name}: {{type: enum, values: {{a: {{zh: 甲, en: a}}, b: {{zh: 乙, en: b}}, c: {{zh: 丙, en: c}}}}, label: {{zh: {name}, en: {name}}}}}")
+        lines.append(
+            f"  {name}: {{type: enum, values: {{a: {{zh: 甲, en: a}}, b: {{zh: 乙, en: b}}, c: {{zh: 丙, en: c}}}}, label: {{zh: {name}, en: {name}}}}}"
+        )
     for name in bools:
         lines.append(f"  {name}: {{type: boolean, label: {{zh: {name}, en: {name}}}}}")
     lines.append("derived:")
@@ -78,7 +80,7 @@ def pack_text(n_rules: int = 150, n_facts: int = 60, seed: int = 7) -> str:
             cond = f"{x} - {y} > {100 + c % 40} and {bl}"
         lines.append(
             f"  - {{id: syn.r{i}, citation: {{article: {4 + i // 10}, item: {1 + i % 10}}}, "
-            f"title: {{zh: 规则{i}, en: rule {i}}}, severity: major, when: \"{cond}\"}}"
+            f'title: {{zh: 规则{i}, en: rule {i}}}, severity: major, when: "{cond}"}}'
         )
     return "\n".join(lines) + "\n"
 

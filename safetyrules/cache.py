@@ -55,6 +55,7 @@ class _RecordBody(TypedDict):
     files: List[List[str]]
     ir_key: str
 
+
 #: environment variables: the folder, and the switch that turns the cache off
 ENV_DIR = "SAFETYRULES_CACHE_DIR"
 ENV_DISABLE = "SAFETYRULES_NO_CACHE"
@@ -548,8 +549,7 @@ def trim(folder: str, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES
     try:
         with os.scandir(folder) as it:
             doomed.extend(
-                e.path for e in it
-                if e.name.startswith(".tmp-") and e.stat(follow_symlinks=False).st_mtime < time.time() - 3600
+                e.path for e in it if e.name.startswith(".tmp-") and e.stat(follow_symlinks=False).st_mtime < time.time() - 3600
             )
     except OSError:
         pass

@@ -131,9 +131,7 @@ def compile_modules(sources: Sequence[ModuleSource], packs: Tuple[Pack, ...] = (
     # 3. type checking, per module against the vocabulary it can see
     visible, module_facts = _visible_vocabularies(c)
     derived = _check_derived(c, order, visible, module_facts)
-    compiled_modules = [
-        _compile_module(c, src, visible[mid], module_facts[mid], derived) for mid, src in c.modules.items()
-    ]
+    compiled_modules = [_compile_module(c, src, visible[mid], module_facts[mid], derived) for mid, src in c.modules.items()]
     variants = _overlay_variants(c, compiled_modules, visible, module_facts, derived.types, derived.closure_of)
     c.raise_if_errors()
     return _assemble_ir(c, compiled_modules, packs, derived, variants, industries)
@@ -191,7 +189,9 @@ def _register_derived(c: _Compilation, sources: Sequence[ModuleSource]) -> None:
             if prior is None:
                 c.derived_raw[d.name] = d
             elif prior.source_text != d.source_text:
-                c.error("E-FACT-CONFLICT", f"derived fact {d.name!r} is defined differently in module {prior.module_id!r}", d.location)
+                c.error(
+                    "E-FACT-CONFLICT", f"derived fact {d.name!r} is defined differently in module {prior.module_id!r}", d.location
+                )
 
 
 def _check_module_refs(c: _Compilation, sources: Sequence[ModuleSource]) -> None:
@@ -333,7 +333,9 @@ def _compile_rule(
         refs |= when_refs
     except ExprTypeError as exc:
         ok = False
-        c.type_error(exc, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", rule.source_index, "when"), exc.pos))
+        c.type_error(
+            exc, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", rule.source_index, "when"), exc.pos)
+        )
     if rule.applies_if is not None:
         try:
             typed_applies, applies_refs = check_condition(rule.applies_if, vocab, bound)
@@ -341,7 +343,9 @@ def _compile_rule(
         except ExprTypeError as exc:
             ok = False
             c.type_error(
-                exc, f"in rule {rule.id!r}: {exc.message}", _expr_location(src, ("rules", rule.source_index, "applies_if"), exc.pos)
+                exc,
+                f"in rule {rule.id!r}: {exc.message}",
+                _expr_location(src, ("rules", rule.source_index, "applies_if"), exc.pos),
             )
     _check_thresholds(c, src.module, rule, vocab, facts)
     if not ok or typed_when is None:
@@ -404,9 +408,7 @@ def _assemble_ir(
     """The IR: modules in a stable order (series, date, id), each pack naming its compiled modules,
     and the indexes backends look rules and modules up in."""
     compiled_modules.sort(key=lambda cm: (cm.module.series, cm.module.effective_from, cm.module.id))
-    packs = tuple(
-        replace(p, module_ids=tuple(cm.id for cm in compiled_modules if cm.module.pack == p.name)) for p in packs
-    )
+    packs = tuple(replace(p, module_ids=tuple(cm.id for cm in compiled_modules if cm.module.pack == p.name)) for p in packs)
     return RuleSetIR(
         facts=dict(c.facts),
         vocabularies={k: dict(v) for k, v in c.vocabularies.items()},
@@ -506,7 +508,7 @@ def _derived_order(c: _Compilation, deps: Mapping[str, AbstractSet[str]]) -> Lis
             if state.get(dep) == 2:
                 continue
             if state.get(dep) == 1:
-                cycle = path[path.index(dep):] + [dep]
+                cycle = path[path.index(dep) :] + [dep]
                 c.error("E-CYCLE", f"derived facts form a cycle: {' -> '.join(cycle)}", c.derived_raw[dep].location)
                 continue
             state[dep] = 1
@@ -559,14 +561,20 @@ def _overlay_variants(
             try:
                 typed, refs = check_condition(change.when, vocab, bound)
             except ExprTypeError as exc:
-                c.type_error(exc, f"in overlay of {rule.id!r}: {exc.message}", _expr_location(src, ("overlay", index, "when"), exc.pos))
+                c.type_error(
+                    exc, f"in overlay of {rule.id!r}: {exc.message}", _expr_location(src, ("overlay", index, "when"), exc.pos)
+                )
                 continue
             refs = set(refs) | (set(_syntactic_refs(rule.applies_if)) if rule.applies_if is not None else set())
             if rule.for_each:
                 refs.add(rule.for_each.list_name)
             new_rule = replace(
-                rule, when=ast.as_expr(typed), when_text=change.when_text, overlay=change,
-                thresholds=change.thresholds or rule.thresholds, reads=frozenset(refs),
+                rule,
+                when=ast.as_expr(typed),
+                when_text=change.when_text,
+                overlay=change,
+                thresholds=change.thresholds or rule.thresholds,
+                reads=frozenset(refs),
             )
             base_facts, ders = closure_of(refs | set(base.scope_base_facts))
             changed[rule.id] = CompiledRule(new_rule, base_facts | target.base_facts, ders)

@@ -43,7 +43,8 @@ def check_gates(pack: str, gates: Gates, rule_percent: float, detail: Optional[D
         if kind not in measured:
             failures.append(f"{pack}: {kind} coverage is not measured with --rules-only, but a minimum of {minimum:g}% is set")
         elif measured[kind] < minimum:
-            failures.append(f"{pack}: {kind} coverage {measured[kind]:.1f}% is below the minimum {minimum:g}%"
-                            + ("" if kind == "rule" else " (--show-uncovered lists what is missing)"))
+            failures.append(
+                f"{pack}: {kind} coverage {measured[kind]:.1f}% is below the minimum {minimum:g}%"
+                + ("" if kind == "rule" else " (--show-uncovered lists what is missing)")
+            )
     return failures
-

@@ -102,7 +102,8 @@ def select_modules(ir: RuleSetIR, record: Record, as_of: Optional[date] = None, 
     day = as_of or record.inspection_date
     region = jurisdiction or record.region
     candidates = [
-        m for m in ir.modules
+        m
+        for m in ir.modules
         if record.industry in m.module.industries
         and (m.module.jurisdiction.level == "national" or m.module.jurisdiction.code == region)
     ]
@@ -115,14 +116,25 @@ def select_modules(ir: RuleSetIR, record: Record, as_of: Optional[date] = None, 
         for v in ir.variants:
             if v.region == region and v.overlay_module_id in in_force_ids and v.base_module_id in in_force_ids:
                 if v.base_module_id in swap:
-                    notices.append(Notice("OVERLAY-CONFLICT", f"two supplements change {v.base_module_id}; only {swap[v.base_module_id].overlay_module_id} is applied"))
+                    notices.append(
+                        Notice(
+                            "OVERLAY-CONFLICT",
+                            f"two supplements change {v.base_module_id}; only {swap[v.base_module_id].overlay_module_id} is applied",
+                        )
+                    )
                     continue
                 swap[v.base_module_id] = v
         if swap:
             chosen = tuple(swap[m.id].module if m.id in swap else m for m in chosen)
             for v in swap.values():
                 summary = "; ".join(f"{c.rule_id} {c.action}" for c in v.changes)
-                notices.append(Notice("OVERLAY", f"{v.base_module_id} is applied as changed by {v.overlay_module_id} for {region}: {summary}", v.overlay_module_id))
+                notices.append(
+                    Notice(
+                        "OVERLAY",
+                        f"{v.base_module_id} is applied as changed by {v.overlay_module_id} for {region}: {summary}",
+                        v.overlay_module_id,
+                    )
+                )
     by_series: Dict[str, List[CompiledModule]] = {}
     for m in candidates:
         by_series.setdefault(m.module.series, []).append(m)
@@ -135,7 +147,9 @@ def select_modules(ir: RuleSetIR, record: Record, as_of: Optional[date] = None, 
                 f"{v.id} {v.module.effective_from.isoformat()}–{v.module.effective_until.isoformat() if v.module.effective_until else ''}"
                 for v in sorted(versions, key=lambda v: v.module.effective_from)
             )
-            notices.append(Notice("NO-VERSION-IN-FORCE", f"no version of {series!r} is in force on {day.isoformat()} (versions: {spans})"))
+            notices.append(
+                Notice("NO-VERSION-IN-FORCE", f"no version of {series!r} is in force on {day.isoformat()} (versions: {spans})")
+            )
     for m in chosen:
         if m.module.completeness == "partial":
             notices.append(
@@ -165,8 +179,13 @@ def build_report(
     engine_info: Mapping[str, object],
 ) -> Report:
     return Report(
-        record.record_id, record.inspection_date, selection.day, backend,
-        *report_lists(ir, record, selection, decisions, backend), selection.notices, engine_info,
+        record.record_id,
+        record.inspection_date,
+        selection.day,
+        backend,
+        *report_lists(ir, record, selection, decisions, backend),
+        selection.notices,
+        engine_info,
     )
 
 
@@ -265,7 +284,7 @@ class _Lists:
                 not_applicable.add_all(cm.rule_ids)
                 continue
             applied.append(cm.module._summary_json)
-            part = out[offset:offset + len(cm.rules)]
+            part = out[offset : offset + len(cm.rules)]
             if not part.strip(b"\x00"):
                 not_matched.add_all(cm.rule_ids)  # the common case: nothing in this module applies to the site
                 continue
@@ -381,8 +400,12 @@ def _undetermined(compiled: CompiledRule, explanation: Explanation, items: Tuple
     rule = compiled.rule
     entry = _new(UndeterminedRule)
     entry.__dict__.update(
-        rule_id=rule.id, title=rule.title._json, citation=rule.citation._json, module_id=rule.module_id,
-        explanation=explanation, items=items,
+        rule_id=rule.id,
+        title=rule.title._json,
+        citation=rule.citation._json,
+        module_id=rule.module_id,
+        explanation=explanation,
+        items=items,
     )
     return entry
 
@@ -407,8 +430,14 @@ def _determination_fields(compiled: CompiledRule, module_json) -> dict:
         rule = compiled.rule
         category = {"id": rule.category.id, "title": rule.category.title._json} if rule.category else None
         fields = {
-            "rule_id": rule.id, "title": rule.title._json, "citation": rule.citation._json, "module": module_json,
-            "category": category, "severity": rule.severity, "item": None, "list_name": None,
+            "rule_id": rule.id,
+            "title": rule.title._json,
+            "citation": rule.citation._json,
+            "module": module_json,
+            "category": category,
+            "severity": rule.severity,
+            "item": None,
+            "list_name": None,
             "overlay": rule.overlay.to_json() if rule.overlay is not None else None,
         }
         cache = (module_json, fields)
@@ -475,6 +504,7 @@ def interpret_all(ir: RuleSetIR, record: Record, selection: Selection) -> Decisi
 
 # --------------------------------------------------------------------------- compact decisions
 
+
 class OutcomeLayout:
     """How compact decisions map to rules, for the records of one industry, region and date.
 
@@ -487,8 +517,19 @@ class OutcomeLayout:
     """
 
     __slots__ = (
-        "ir", "parse", "day", "today", "selection", "offsets", "n_modules", "rule_ids", "position", "item_positions", "backend",
-        "vocabulary", "checked",
+        "ir",
+        "parse",
+        "day",
+        "today",
+        "selection",
+        "offsets",
+        "n_modules",
+        "rule_ids",
+        "position",
+        "item_positions",
+        "backend",
+        "vocabulary",
+        "checked",
     )
 
     def __init__(
@@ -559,8 +600,13 @@ class _DeferredRecord:
     the rest of the record (site, findings) is validated the general way when first asked for."""
 
     def __init__(
-        self, record_id: str, inspection_date: date, parse: RecordParser, raw: dict,
-        vocabulary: Optional[Mapping[str, FactSpec]] = None, checked: frozenset = frozenset(),
+        self,
+        record_id: str,
+        inspection_date: date,
+        parse: RecordParser,
+        raw: dict,
+        vocabulary: Optional[Mapping[str, FactSpec]] = None,
+        checked: frozenset = frozenset(),
     ):
         self.record_id = record_id
         self.inspection_date = inspection_date
@@ -596,7 +642,9 @@ class _PlainValues:
 
     __slots__ = ("_merged", "_raw", "_vocabulary", "_checked", "_done", "_fallback")
 
-    def __init__(self, raw: dict, vocabulary: Mapping[str, FactSpec], checked: frozenset, fallback: Callable[[], Mapping[str, Any]]):
+    def __init__(
+        self, raw: dict, vocabulary: Mapping[str, FactSpec], checked: frozenset, fallback: Callable[[], Mapping[str, Any]]
+    ):
         self._raw, self._vocabulary, self._checked, self._fallback = raw, vocabulary, checked, fallback
         self._merged: Optional[Dict[str, Any]] = None
         self._done: Dict[str, Any] = {}

@@ -29,14 +29,45 @@ from .yamlsafe import Path, Positions, YamlError, decode_text, load_yaml_text
 WIDTH = 120
 
 TOP_ORDER = ("schema_version", "module", "facts", "derived", "categories", "rules", "overlay")
-MODULE_ORDER = ("id", "series", "version", "title", "document", "effective_from", "effective_until", "supersedes",
-                "superseded_by", "jurisdiction", "industry", "scope", "imports", "extends", "threshold_reading",
-                "confidence", "completeness", "completeness_notes", "judgement", "sources", "illustration")
+MODULE_ORDER = (
+    "id",
+    "series",
+    "version",
+    "title",
+    "document",
+    "effective_from",
+    "effective_until",
+    "supersedes",
+    "superseded_by",
+    "jurisdiction",
+    "industry",
+    "scope",
+    "imports",
+    "extends",
+    "threshold_reading",
+    "confidence",
+    "completeness",
+    "completeness_notes",
+    "judgement",
+    "sources",
+    "illustration",
+)
 DOCUMENT_ORDER = ("title", "number", "issuer", "issued", "url", "part")
 FACT_ORDER = ("type", "site", "unit", "minimum", "maximum", "key", "label", "description", "judgement", "values", "fields")
 DERIVED_ORDER = ("expr", "unit", "label", "description", "source")
-RULE_ORDER = ("id", "citation", "category", "title", "description", "applies_if", "for_each", "when", "thresholds",
-              "severity", "notes")
+RULE_ORDER = (
+    "id",
+    "citation",
+    "category",
+    "title",
+    "description",
+    "applies_if",
+    "for_each",
+    "when",
+    "thresholds",
+    "severity",
+    "notes",
+)
 OVERLAY_ORDER = ("rule", "action", "when", "thresholds", "reason", "citation")
 CITATION_ORDER = ("section", "article", "paragraph", "item", "sub_item", "clause", "table")
 TEXT_ORDER = ("zh", "en")
@@ -115,6 +146,7 @@ def _fold(text: str, width: int) -> Optional[List[str]]:
 
 # ------------------------------------------------------------------------------------------ emitter
 
+
 @dataclass
 class Line:
     text: str
@@ -160,10 +192,23 @@ def _order_for(path: Path) -> Sequence[str]:
 #: mappings that are always written in block style (one key a line), whatever their size
 def _always_block(path: Path) -> bool:
     p = tuple("#" if isinstance(x, int) else x for x in path)
-    return p in ((), ("module",), ("module", "document"), ("module", "confidence"), ("module", "threshold_reading"),
-                 ("facts",), ("derived",), ("categories",), ("rules",), ("overlay",)) or (
-        len(p) == 2 and p[0] in ("facts", "derived", "rules", "overlay", "categories")) or (
-        len(p) == 3 and p[0] == "facts" and p[2] in ("values", "fields"))
+    return (
+        p
+        in (
+            (),
+            ("module",),
+            ("module", "document"),
+            ("module", "confidence"),
+            ("module", "threshold_reading"),
+            ("facts",),
+            ("derived",),
+            ("categories",),
+            ("rules",),
+            ("overlay",),
+        )
+        or (len(p) == 2 and p[0] in ("facts", "derived", "rules", "overlay", "categories"))
+        or (len(p) == 3 and p[0] == "facts" and p[2] in ("values", "fields"))
+    )
 
 
 def _list_of_mappings(value: Any) -> bool:
@@ -269,6 +314,7 @@ def _literal(value: str, indent: int) -> Optional[List[str]]:
 
 # ------------------------------------------------------------------------------------------ comments
 
+
 @dataclass(frozen=True)
 class Comments:
     #: (source line, text): whole-line comments, with the path of the node that follows them
@@ -300,7 +346,7 @@ def _block_scalar_lines(value: Any, positions: Positions, lines: Sequence[str], 
     elif isinstance(value, str) and path in positions.values:
         line, col = positions.values[path]
         raw = lines[line - 1] if line <= len(lines) else ""
-        if raw[col - 1:col] in (">", "|"):
+        if raw[col - 1 : col] in (">", "|"):
             key_indent = len(raw) - len(raw.lstrip(" "))
             n = line + 1
             while n <= len(lines):
@@ -323,7 +369,7 @@ def _trailing_comment(raw: str) -> Optional[int]:
                 i += 2
                 continue
             if c == quote:
-                if quote == "'" and raw[i + 1:i + 2] == "'":
+                if quote == "'" and raw[i + 1 : i + 2] == "'":
                     i += 2
                     continue
                 quote = None
@@ -383,6 +429,7 @@ def collect_comments(value: Any, positions: Positions, lines: Sequence[str]) -> 
 
 
 # ------------------------------------------------------------------------------------------ format
+
 
 def format_text(text: str, path: str = "<module>", width: int = WIDTH) -> str:
     """The canonical text of a module; raises :class:`FormatError` when that cannot be done safely."""
@@ -481,6 +528,7 @@ def format_file(path: str, width: int = WIDTH) -> Tuple[str, str]:
 
 # ------------------------------------------------------------------------------------------ files
 
+
 def module_files(paths: Sequence[str]) -> List[str]:
     """The rule modules among ``paths``: files as given, and under folders every ``*.yaml`` except pack
     manifests and test cases, which have layouts of their own."""
@@ -489,11 +537,15 @@ def module_files(paths: Sequence[str]) -> List[str]:
     files: List[str] = []
     for p in paths:
         if os.path.isdir(p):
-            files.extend(sorted(
-                f for f in glob.glob(os.path.join(p, "**", "*.yaml"), recursive=True)
-                if os.path.basename(f) != "pack.yaml" and not f.endswith(".test.yaml")
-                and "/tests/" not in f.replace(os.sep, "/")
-            ))
+            files.extend(
+                sorted(
+                    f
+                    for f in glob.glob(os.path.join(p, "**", "*.yaml"), recursive=True)
+                    if os.path.basename(f) != "pack.yaml"
+                    and not f.endswith(".test.yaml")
+                    and "/tests/" not in f.replace(os.sep, "/")
+                )
+            )
         else:
             files.append(p)
     return files

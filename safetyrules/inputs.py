@@ -11,7 +11,6 @@ from .errors import SafetyRulesError, printable
 from .yamlsafe import MAX_BYTES, YamlError, decode_text, load_yaml_text
 
 
-
 class InputError(SafetyRulesError):
     """A record file cannot be read; the message names the file and position."""
 
@@ -60,6 +59,7 @@ def _marking_pairs(duplicates: Dict[int, List[str]]) -> Callable[[List[Tuple[str
             seen: Set[str] = set()
             duplicates[id(obj)] = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
         return obj
+
     return hook
 
 
@@ -83,7 +83,12 @@ def decode_json(text: str) -> Any:
     except _DuplicateKey:
         duplicates: Dict[int, List[str]] = {}
         value = json.JSONDecoder(object_pairs_hook=_marking_pairs(duplicates)).decode(text)
-        raise JsonProblem("; ".join(f"{path}: the key {key!r} appears more than once in one object" for path, key in _duplicate_paths(value, duplicates))) from None
+        raise JsonProblem(
+            "; ".join(
+                f"{path}: the key {key!r} appears more than once in one object"
+                for path, key in _duplicate_paths(value, duplicates)
+            )
+        ) from None
     except ValueError as exc:  # Python refuses integers of more than 4,300 digits
         raise JsonProblem(f"a number is too long to be a measured value ({str(exc).split(':')[0]})") from None
     # No depth walk here (it cost a fifth of an audit): the record check refuses a record nested

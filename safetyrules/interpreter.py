@@ -308,7 +308,9 @@ class Interpreter:
             return Value(decisive, frozenset(), tuple(a for r in settling for a in r.atoms), reads)
         unknown = [r for r in results if r.value is UNKNOWN]
         if unknown:
-            return Value(UNKNOWN, frozenset().union(*(r.needs for r in unknown)), tuple(a for r in unknown for a in r.atoms), reads)
+            return Value(
+                UNKNOWN, frozenset().union(*(r.needs for r in unknown)), tuple(a for r in unknown for a in r.atoms), reads
+            )
         atom = _atom_of(ast.source_of(node), not decisive, ((node.list_name, f"{len(entries)} items"),))
         return Value(not decisive, _NOTHING, (atom,), reads)
 
@@ -330,7 +332,9 @@ class Interpreter:
                 if applies.value is False:
                     return RuleVerdict("not_applicable", applies.atoms, applies.reads)
                 if applies.value is UNKNOWN:
-                    return RuleVerdict("undetermined", applies.atoms, _merge_reads(applies.reads, lst.reads), applies.needs | lst.needs)
+                    return RuleVerdict(
+                        "undetermined", applies.atoms, _merge_reads(applies.reads, lst.reads), applies.needs | lst.needs
+                    )
             return RuleVerdict("undetermined", (), lst.reads, lst.needs)
         spec = self.vocabulary[rule.for_each.list_name]
         matched, undetermined, applicable = [], [], 0
@@ -363,7 +367,9 @@ class Interpreter:
                     # Whether or not it applies, the hazard is absent.
                     return RuleVerdict("not_matched", when.atoms, _merge_reads(applies.reads, when.reads))
                 return RuleVerdict(
-                    "undetermined", applies.atoms + when.atoms, _merge_reads(applies.reads, when.reads),
+                    "undetermined",
+                    applies.atoms + when.atoms,
+                    _merge_reads(applies.reads, when.reads),
                     applies.needs | when.needs,
                 )
             pre_atoms, pre_reads = applies.atoms, applies.reads

@@ -65,18 +65,27 @@ def _threshold_readings(ir: RuleSetIR) -> List[Diagnostic]:
                 compares = [n for c in conditions for n in ast.walk(c) if isinstance(n, ast.Compare) and n.op not in ("==", "!=")]
                 relevant = [n for n in compares if _mentions(n, t.fact, rule.for_each.list_name if rule.for_each else None)]
                 if not relevant:
-                    out.append(Diagnostic("L-THRESHOLD-UNUSED", severity="warning",
-                                          message=f"rule {rule.id}: threshold on {t.fact!r} ({t.term}) but no comparison reads it", location=rule.location))
+                    out.append(
+                        Diagnostic(
+                            "L-THRESHOLD-UNUSED",
+                            severity="warning",
+                            message=f"rule {rule.id}: threshold on {t.fact!r} ({t.term}) but no comparison reads it",
+                            location=rule.location,
+                        )
+                    )
                     continue
                 for n in relevant:
                     inclusive = n.op in (">=", "<=")
                     if mode == "inclusive" and not inclusive or mode == "exclusive" and inclusive:
-                        out.append(Diagnostic(
-                            "L-THRESHOLD-READING", severity="error",
-                            message=f"rule {rule.id}: {t.term} is read as {mode} in this document, but "
-                            f"'{ast.to_source(n)}' uses {n.op!r}",
-                            location=rule.location,
-                        ))
+                        out.append(
+                            Diagnostic(
+                                "L-THRESHOLD-READING",
+                                severity="error",
+                                message=f"rule {rule.id}: {t.term} is read as {mode} in this document, but "
+                                f"'{ast.to_source(n)}' uses {n.op!r}",
+                                location=rule.location,
+                            )
+                        )
     return out
 
 
@@ -87,7 +96,16 @@ _LOWER_WORDS = ("超过", "大于", "高于", "多于", "超出", "以上", "及
 #: ... and below it (不足3米: less than three metres)
 _UPPER_WORDS = ("以下", "及以下", "以内", "小于", "低于", "少于", "不足", "不满", "不超过", "不大于")
 #: explicit comparisons that no reading changes
-_EXPLICIT = {"大于等于": ">=", "大于或等于": ">=", "小于等于": "<=", "小于或等于": "<=", "≥": ">=", "≤": "<=", ">=": ">=", "<=": "<="}
+_EXPLICIT = {
+    "大于等于": ">=",
+    "大于或等于": ">=",
+    "小于等于": "<=",
+    "小于或等于": "<=",
+    "≥": ">=",
+    "≤": "<=",
+    ">=": ">=",
+    "<=": "<=",
+}
 _PREFIX_WORDS = sorted(set(_LOWER_WORDS + _UPPER_WORDS) - {"以上", "及以上", "以下", "及以下", "以内"}, key=len, reverse=True)
 _SUFFIX_WORDS = ("及以上", "及以下", "以上", "以下", "以内")
 _ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -126,8 +144,8 @@ class ThresholdPhrase:
     word: str
     number: Fraction
     percent: bool
-    op: str          # the comparison the words call for, the value on the right: fact <op> number
-    text: str        # the phrase as written
+    op: str  # the comparison the words call for, the value on the right: fact <op> number
+    text: str  # the phrase as written
 
 
 def threshold_phrases(text: str, reading: Mapping[str, str]) -> Iterator[ThresholdPhrase]:
@@ -147,12 +165,17 @@ def threshold_phrases(text: str, reading: Mapping[str, str]) -> Iterator[Thresho
         if gap.strip() and (len(w.group(0)) < 2 or _WORD_RE.search(gap)):
             continue  # a nearer word governs the number; a one-character word (达) only right before it
         rank = 0 if not gap.strip() else 2
-        by_number[m.start(2)] = min(by_number.get(m.start(2), none_yet), (rank, w.start(), w.group(0), m.group(2), bool(m.group(3)), text[w.start():m.end()]))
+        by_number[m.start(2)] = min(
+            by_number.get(m.start(2), none_yet),
+            (rank, w.start(), w.group(0), m.group(2), bool(m.group(3)), text[w.start() : m.end()]),
+        )
     for m in _SUFFIX_RE.finditer(text):
         if m.group(3)[:1] in _RANKS:
             by_number[m.start(1)] = (1, m.start(), None, m.group(1), False, m.group(0))  # 三等及以上: a rank, not judged
             continue
-        by_number[m.start(1)] = min(by_number.get(m.start(1), none_yet), (1, m.start(), m.group(4), m.group(1), bool(m.group(2)), m.group(0)))
+        by_number[m.start(1)] = min(
+            by_number.get(m.start(1), none_yet), (1, m.start(), m.group(4), m.group(1), bool(m.group(2)), m.group(0))
+        )
     found = sorted((v[1], v[2], v[3], v[4], v[5]) for v in by_number.values() if v[2] is not None)
     for start, word, number_text, percent, phrase in found:
         number = _zh_number(number_text)
@@ -226,14 +249,17 @@ def _threshold_words(ir: RuleSetIR) -> List[Diagnostic]:
                     continue  # no comparison with this number, or one reads it as written
                 n, op = ops[0]
                 shown = f"not ({ast.to_source(n)})" if any(m is n and neg for m, neg in compares) else ast.to_source(n)
-                out.append(Diagnostic(
-                    "L-THRESHOLD-WORD", severity="error",
-                    message=f"rule {rule.id}: the text says '{phrase.text}', which reads as '{phrase.op} {phrase.text and _fmt(phrase)}' "
-                    f"in this module ({phrase.word}: {reading.get(phrase.word, 'explicit')}), but '{shown}' "
-                    f"reads as {op!r}; write it as the words read, or set module.threshold_reading if this document "
-                    f"defines {phrase.word} otherwise",
-                    location=rule.location,
-                ))
+                out.append(
+                    Diagnostic(
+                        "L-THRESHOLD-WORD",
+                        severity="error",
+                        message=f"rule {rule.id}: the text says '{phrase.text}', which reads as '{phrase.op} {phrase.text and _fmt(phrase)}' "
+                        f"in this module ({phrase.word}: {reading.get(phrase.word, 'explicit')}), but '{shown}' "
+                        f"reads as {op!r}; write it as the words read, or set module.threshold_reading if this document "
+                        f"defines {phrase.word} otherwise",
+                        location=rule.location,
+                    )
+                )
     return out
 
 
@@ -257,9 +283,12 @@ def _undeclared_industries(ir: RuleSetIR) -> List[Diagnostic]:
         if src:
             installed.update(i.id for i in src.pack.industries)
     return [
-        Diagnostic("L-INDUSTRY-UNDECLARED", severity="warning",
-                   message=f"module {cm.id} names industry {industry!r}, which no pack declares (pack.yaml, industries:)",
-                   location=cm.module.location)
+        Diagnostic(
+            "L-INDUSTRY-UNDECLARED",
+            severity="warning",
+            message=f"module {cm.id} names industry {industry!r}, which no pack declares (pack.yaml, industries:)",
+            location=cm.module.location,
+        )
         for cm, industry in undeclared
         if industry not in installed
     ]
@@ -276,22 +305,54 @@ def _versions(ir: RuleSetIR) -> List[Diagnostic]:
             for a, b in zip(group, group[1:]):
                 ma, mb = a.module, b.module
                 if ma.effective_until is None or ma.effective_until >= mb.effective_from:
-                    out.append(Diagnostic("L-VERSION-OVERLAP", severity="error",
-                                          message=f"series {series!r}: {ma.id} and {mb.id} are both in force on {mb.effective_from.isoformat()}",
-                                          location=mb.location))
+                    out.append(
+                        Diagnostic(
+                            "L-VERSION-OVERLAP",
+                            severity="error",
+                            message=f"series {series!r}: {ma.id} and {mb.id} are both in force on {mb.effective_from.isoformat()}",
+                            location=mb.location,
+                        )
+                    )
                 elif ma.effective_until + timedelta(days=1) != mb.effective_from:
-                    out.append(Diagnostic("L-VERSION-GAP", severity="warning",
-                                          message=f"series {series!r}: no version in force from {(ma.effective_until + timedelta(days=1)).isoformat()} "
-                                          f"to {(mb.effective_from - timedelta(days=1)).isoformat()}", location=mb.location))
+                    out.append(
+                        Diagnostic(
+                            "L-VERSION-GAP",
+                            severity="warning",
+                            message=f"series {series!r}: no version in force from {(ma.effective_until + timedelta(days=1)).isoformat()} "
+                            f"to {(mb.effective_from - timedelta(days=1)).isoformat()}",
+                            location=mb.location,
+                        )
+                    )
                 if mb.supersedes not in (None, ma.id):
-                    out.append(Diagnostic("L-SUPERSESSION", severity="error", message=f"{mb.id} supersedes {mb.supersedes!r}, but its predecessor in {series!r} is {ma.id}", location=mb.location))
+                    out.append(
+                        Diagnostic(
+                            "L-SUPERSESSION",
+                            severity="error",
+                            message=f"{mb.id} supersedes {mb.supersedes!r}, but its predecessor in {series!r} is {ma.id}",
+                            location=mb.location,
+                        )
+                    )
                 if ma.superseded_by not in (None, mb.id):
-                    out.append(Diagnostic("L-SUPERSESSION", severity="error", message=f"{ma.id} is superseded_by {ma.superseded_by!r}, but its successor in {series!r} is {mb.id}", location=ma.location))
+                    out.append(
+                        Diagnostic(
+                            "L-SUPERSESSION",
+                            severity="error",
+                            message=f"{ma.id} is superseded_by {ma.superseded_by!r}, but its successor in {series!r} is {mb.id}",
+                            location=ma.location,
+                        )
+                    )
             for v in group:
                 m = v.module
                 for ref, word in ((m.supersedes, "supersedes"), (m.superseded_by, "superseded_by")):
                     if ref and ref not in ir.module_by_id:
-                        out.append(Diagnostic("L-SUPERSESSION", severity="warning", message=f"{m.id} {word} {ref!r}, which is not loaded", location=m.location))
+                        out.append(
+                            Diagnostic(
+                                "L-SUPERSESSION",
+                                severity="warning",
+                                message=f"{m.id} {word} {ref!r}, which is not loaded",
+                                location=m.location,
+                            )
+                        )
     return out
 
 
@@ -306,7 +367,14 @@ def _unused_facts(ir: RuleSetIR) -> List[Diagnostic]:
     out = []
     for name, spec in ir.facts.items():
         if name not in used:
-            out.append(Diagnostic("L-UNUSED-FACT", severity="warning", message=f"fact {name!r} is declared but no rule, scope or derived fact reads it", location=spec.location))
+            out.append(
+                Diagnostic(
+                    "L-UNUSED-FACT",
+                    severity="warning",
+                    message=f"fact {name!r} is declared but no rule, scope or derived fact reads it",
+                    location=spec.location,
+                )
+            )
     return out
 
 
@@ -331,7 +399,9 @@ def _interval_empty(constraints: List[Tuple[str, Fraction]]) -> bool:
         if op in ("<", "<=") and (hi is None or v < hi or (v == hi and op == "<")):
             hi, hi_strict = v, op == "<"
         if op == "==":
-            if (lo is not None and (v < lo or (v == lo and lo_strict))) or (hi is not None and (v > hi or (v == hi and hi_strict))):
+            if (lo is not None and (v < lo or (v == lo and lo_strict))) or (
+                hi is not None and (v > hi or (v == hi and hi_strict))
+            ):
                 return True
             lo = hi = v
             lo_strict = hi_strict = False
@@ -353,9 +423,14 @@ def _constant_conditions(ir: RuleSetIR) -> List[Diagnostic]:
                             per_fact.setdefault(b[0], []).append((b[1], b[2]))
                     for fact, cons in per_fact.items():
                         if _interval_empty(cons):
-                            out.append(Diagnostic("L-NEVER-TRUE", severity="error",
-                                                  message=f"rule {cr.id}: the conditions on {fact} can never all be true ({ast.to_source(node)})",
-                                                  location=cr.rule.location))
+                            out.append(
+                                Diagnostic(
+                                    "L-NEVER-TRUE",
+                                    severity="error",
+                                    message=f"rule {cr.id}: the conditions on {fact} can never all be true ({ast.to_source(node)})",
+                                    location=cr.rule.location,
+                                )
+                            )
                 if isinstance(node, ast.Or):
                     per_fact = {}
                     for o in node.operands:
@@ -366,11 +441,23 @@ def _constant_conditions(ir: RuleSetIR) -> List[Diagnostic]:
                     for fact, cons in per_fact.items():
                         usable = [(negate[op], v) for op, v in cons if op != "=="]
                         if len(usable) == len(cons) and _interval_empty(usable):
-                            out.append(Diagnostic("L-ALWAYS-TRUE", severity="error",
-                                                  message=f"rule {cr.id}: one of the conditions on {fact} is always true when it is recorded ({ast.to_source(node)})",
-                                                  location=cr.rule.location))
+                            out.append(
+                                Diagnostic(
+                                    "L-ALWAYS-TRUE",
+                                    severity="error",
+                                    message=f"rule {cr.id}: one of the conditions on {fact} is always true when it is recorded ({ast.to_source(node)})",
+                                    location=cr.rule.location,
+                                )
+                            )
                 if isinstance(node, ast.Boolean) and node is cr.rule.when:
-                    out.append(Diagnostic("L-CONSTANT", severity="error", message=f"rule {cr.id}: the condition is the constant {node.value}", location=cr.rule.location))
+                    out.append(
+                        Diagnostic(
+                            "L-CONSTANT",
+                            severity="error",
+                            message=f"rule {cr.id}: the condition is the constant {node.value}",
+                            location=cr.rule.location,
+                        )
+                    )
     return out
 
 
@@ -380,11 +467,20 @@ def _duplicate_conditions(ir: RuleSetIR) -> List[Diagnostic]:
         seen: Dict[Tuple[str, Optional[str], Optional[str]], str] = {}
         for cr in cm.rules:
             r = cr.rule
-            key = (ast.to_source(r.when), ast.to_source(r.applies_if) if r.applies_if else None,
-                   r.for_each.list_name if r.for_each else None)
+            key = (
+                ast.to_source(r.when),
+                ast.to_source(r.applies_if) if r.applies_if else None,
+                r.for_each.list_name if r.for_each else None,
+            )
             if key in seen:
-                out.append(Diagnostic("L-DUPLICATE-RULE", severity="warning",
-                                      message=f"rule {r.id} has the same condition as {seen[key]}", location=r.location))
+                out.append(
+                    Diagnostic(
+                        "L-DUPLICATE-RULE",
+                        severity="warning",
+                        message=f"rule {r.id} has the same condition as {seen[key]}",
+                        location=r.location,
+                    )
+                )
             else:
                 seen[key] = r.id
     return out
@@ -397,19 +493,58 @@ def _metadata_notes(ir: RuleSetIR) -> List[Diagnostic]:
         if m.confidence:
             for rid in m.confidence.unverified:
                 if rid not in ir.rules:
-                    out.append(Diagnostic("L-UNVERIFIED-UNKNOWN", severity="warning", message=f"confidence.unverified names {rid!r}, which is not a rule", location=m.location))
+                    out.append(
+                        Diagnostic(
+                            "L-UNVERIFIED-UNKNOWN",
+                            severity="warning",
+                            message=f"confidence.unverified names {rid!r}, which is not a rule",
+                            location=m.location,
+                        )
+                    )
                 else:
-                    out.append(Diagnostic("L-UNVERIFIED", severity="note", message=f"rule {rid} is marked unverified: {m.confidence.notes[:160]}", location=ir.rules[rid].rule.location))
+                    out.append(
+                        Diagnostic(
+                            "L-UNVERIFIED",
+                            severity="note",
+                            message=f"rule {rid} is marked unverified: {m.confidence.notes[:160]}",
+                            location=ir.rules[rid].rule.location,
+                        )
+                    )
             if m.confidence.level in ("low", "medium"):
-                out.append(Diagnostic("L-CONFIDENCE", severity="note", message=f"module {m.id} confidence is {m.confidence.level}: {m.confidence.notes[:160]}", location=m.location))
+                out.append(
+                    Diagnostic(
+                        "L-CONFIDENCE",
+                        severity="note",
+                        message=f"module {m.id} confidence is {m.confidence.level}: {m.confidence.notes[:160]}",
+                        location=m.location,
+                    )
+                )
         if m.completeness == "partial":
-            out.append(Diagnostic("L-PARTIAL", severity="note", message=f"module {m.id} is only partly encoded: {m.completeness_notes[:200]}", location=m.location))
+            out.append(
+                Diagnostic(
+                    "L-PARTIAL",
+                    severity="note",
+                    message=f"module {m.id} is only partly encoded: {m.completeness_notes[:200]}",
+                    location=m.location,
+                )
+            )
         if m.illustration:
-            out.append(Diagnostic("L-ILLUSTRATION", severity="note", message=f"module {m.id} is an illustration, not a real document", location=m.location))
+            out.append(
+                Diagnostic(
+                    "L-ILLUSTRATION",
+                    severity="note",
+                    message=f"module {m.id} is an illustration, not a real document",
+                    location=m.location,
+                )
+            )
         if not cm.rules and m.completeness != "partial":
             has_facts = bool(m.facts or m.derived)
             if not has_facts:
-                out.append(Diagnostic("L-EMPTY", severity="warning", message=f"module {m.id} has no rules and no facts", location=m.location))
+                out.append(
+                    Diagnostic(
+                        "L-EMPTY", severity="warning", message=f"module {m.id} has no rules and no facts", location=m.location
+                    )
+                )
     return out
 
 
@@ -421,15 +556,43 @@ def _ids_and_citations(ir: RuleSetIR) -> List[Diagnostic]:
         for cr in cm.rules:
             r = cr.rule
             if not r.id.startswith(cm.id + "."):
-                out.append(Diagnostic("L-ID-PREFIX", severity="warning", message=f"rule id {r.id!r} does not start with its module id {cm.id!r}: ids must stay stable across versions of a pack", location=r.location))
+                out.append(
+                    Diagnostic(
+                        "L-ID-PREFIX",
+                        severity="warning",
+                        message=f"rule id {r.id!r} does not start with its module id {cm.id!r}: ids must stay stable across versions of a pack",
+                        location=r.location,
+                    )
+                )
             c = r.citation
             if c.sub_item is not None and c.item is None:
-                out.append(Diagnostic("L-CITATION", severity="error", message=f"rule {r.id}: a sub-item (目) is cited without its item (项)", location=r.location))
+                out.append(
+                    Diagnostic(
+                        "L-CITATION",
+                        severity="error",
+                        message=f"rule {r.id}: a sub-item (目) is cited without its item (项)",
+                        location=r.location,
+                    )
+                )
             if c.article is None and c.item is None and c.section is None and c.clause is None:
-                out.append(Diagnostic("L-CITATION", severity="error", message=f"rule {r.id}: the citation names no article, item, section or clause", location=r.location))
+                out.append(
+                    Diagnostic(
+                        "L-CITATION",
+                        severity="error",
+                        message=f"rule {r.id}: the citation names no article, item, section or clause",
+                        location=r.location,
+                    )
+                )
             styles.add("article" if c.article is not None else "section" if c.section else "clause" if c.clause else "item")
         if len(styles) > 1:
-            out.append(Diagnostic("L-CITATION-STYLE", severity="warning", message=f"module {cm.id} mixes citation styles ({', '.join(sorted(styles))}); a document numbers its items one way", location=cm.module.location))
+            out.append(
+                Diagnostic(
+                    "L-CITATION-STYLE",
+                    severity="warning",
+                    message=f"module {cm.id} mixes citation styles ({', '.join(sorted(styles))}); a document numbers its items one way",
+                    location=cm.module.location,
+                )
+            )
     return out
 
 
@@ -453,11 +616,14 @@ def _subsumed(ir: RuleSetIR) -> List[Diagnostic]:
                 if a is b or ctx_a != ctx_b:
                     continue
                 if conj_b < conj_a:
-                    out.append(Diagnostic(
-                        "L-SUBSUMED", severity="warning",
-                        message=f"rule {a.id} is subsumed by {b.id}: its condition is {b.id}'s plus more, so every record it matches {b.id} matches too",
-                        location=a.rule.location,
-                    ))
+                    out.append(
+                        Diagnostic(
+                            "L-SUBSUMED",
+                            severity="warning",
+                            message=f"rule {a.id} is subsumed by {b.id}: its condition is {b.id}'s plus more, so every record it matches {b.id} matches too",
+                            location=a.rule.location,
+                        )
+                    )
     return out
 
 
@@ -529,10 +695,13 @@ def _restating_facts(ir: RuleSetIR) -> List[Diagnostic]:
             words = restating_words(spec)
             if not words:
                 continue
-            out.append(Diagnostic(
-                "L-RESTATING-FACT", severity="note" if m.judgement else "warning",
-                message=f"fact {shown!r} ({spec.label.zh}) restates the criterion ({', '.join(words)}): record the "
-                "measurement or date the judgement rests on, or say why it stays the inspector's observation (judgement:)",
-                location=spec.location,
-            ))
+            out.append(
+                Diagnostic(
+                    "L-RESTATING-FACT",
+                    severity="note" if m.judgement else "warning",
+                    message=f"fact {shown!r} ({spec.label.zh}) restates the criterion ({', '.join(words)}): record the "
+                    "measurement or date the judgement rests on, or say why it stays the inspector's observation (judgement:)",
+                    location=spec.location,
+                )
+            )
     return out

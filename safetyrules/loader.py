@@ -393,7 +393,9 @@ def _read_categories(f: _ModuleFile, document: Document) -> Dict[str, Category]:
     categories: Dict[str, Category] = {}
     for i, raw in enumerate(f.doc.get("categories") or []):
         if raw["id"] in categories:
-            f.collector.add("E-DUPLICATE-ID", f"category {raw['id']!r} is declared twice", f.positions.at(("categories", i, "id")))
+            f.collector.add(
+                "E-DUPLICATE-ID", f"category {raw['id']!r} is declared twice", f.positions.at(("categories", i, "id"))
+            )
         categories[raw["id"]] = Category(
             raw["id"], _text(raw["title"]), _citation(document, raw["citation"]) if raw.get("citation") else None
         )
@@ -421,7 +423,9 @@ def _read_rules(f: _ModuleFile, document: Document, categories: Dict[str, Catego
     return rules
 
 
-def _read_rule(f: _ModuleFile, i: int, raw: Dict[str, Any], document: Document, categories: Dict[str, Category]) -> Optional[Rule]:
+def _read_rule(
+    f: _ModuleFile, i: int, raw: Dict[str, Any], document: Document, categories: Dict[str, Category]
+) -> Optional[Rule]:
     """One rule; None when its condition or applicability does not parse (reported already)."""
     category = None
     if raw.get("category") is not None:
@@ -578,8 +582,12 @@ _MANIFEST_SCHEMA = {
     "properties": {
         "name": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
         "version": {"type": "string", "pattern": r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$"},
-        "title": {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
-                  "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}},
+        "title": {
+            "type": "object",
+            "required": ["zh", "en"],
+            "additionalProperties": False,
+            "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
+        },
         "description": {"type": "string"},
         "modules": {"type": "array", "items": {"type": "string"}},
         "include": {"type": "array", "items": {"type": ["string", "integer"]}},
@@ -592,8 +600,12 @@ _MANIFEST_SCHEMA = {
                 "required": ["id", "name"],
                 "properties": {
                     "id": {"type": "string", "pattern": INDUSTRY_ID_PATTERN},
-                    "name": {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
-                             "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}},
+                    "name": {
+                        "type": "object",
+                        "required": ["zh", "en"],
+                        "additionalProperties": False,
+                        "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
+                    },
                     "attributes": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                 },
             },
@@ -651,7 +663,8 @@ def read_pack(directory: str, _seen: Optional[Set[str]] = None) -> Tuple[Optiona
             industries.extend(included.pack.industries)
     for i, pattern in enumerate(doc.get("modules") or ()):
         matched = sorted(
-            p for p in glob.glob(os.path.join(directory, pattern), recursive=True)
+            p
+            for p in glob.glob(os.path.join(directory, pattern), recursive=True)
             if os.path.basename(p) != MANIFEST_NAME and os.path.isfile(p)
         )
         if not matched and not any(ch in pattern for ch in "*?["):
@@ -749,7 +762,9 @@ def entry_point_problems() -> Dict[str, str]:
             continue
         path = getattr(target, "PACK_PATH", None) or os.path.dirname(getattr(target, "__file__", "") or "")
         if not path:
-            problems[ep.name] = f"{origin} resolves to {target!r}, which has neither a PACK_PATH nor a file: point it at the package holding pack.yaml"
+            problems[ep.name] = (
+                f"{origin} resolves to {target!r}, which has neither a PACK_PATH nor a file: point it at the package holding pack.yaml"
+            )
         elif not os.path.isfile(os.path.join(path, MANIFEST_NAME)):
             yaml_files = glob.glob(os.path.join(path, "**", "*.yaml"), recursive=True)
             problems[ep.name] = (
@@ -792,8 +807,10 @@ def resolve_sources(specs: Iterable[str]) -> Tuple[List[Tuple[Optional[Pack], st
                         out.extend((src.pack, f) for f in src.module_files)
             else:
                 files = sorted(
-                    p for p in glob.glob(os.path.join(spec, "**", "*.yaml"), recursive=True)
-                    if os.path.basename(p) != MANIFEST_NAME and "/tests/" not in p.replace(os.sep, "/")
+                    p
+                    for p in glob.glob(os.path.join(spec, "**", "*.yaml"), recursive=True)
+                    if os.path.basename(p) != MANIFEST_NAME
+                    and "/tests/" not in p.replace(os.sep, "/")
                     and not p.endswith(".test.yaml")
                 )
                 if not files:

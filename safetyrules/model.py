@@ -381,7 +381,21 @@ class Industry:
 
 
 #: Default reading of threshold words (民法典第1259条; 刑法第99条): these include the number ...
-INCLUSIVE_TERMS = ("以上", "以下", "以内", "届满", "达到", "达", "不少于", "不超过", "不低于", "不大于", "不小于", "及以上", "及以下")
+INCLUSIVE_TERMS = (
+    "以上",
+    "以下",
+    "以内",
+    "届满",
+    "达到",
+    "达",
+    "不少于",
+    "不超过",
+    "不低于",
+    "不大于",
+    "不小于",
+    "及以上",
+    "及以下",
+)
 #: ... and these exclude it.
 EXCLUSIVE_TERMS = ("超过", "大于", "小于", "不满", "低于", "不足", "以外", "高于", "多于", "少于", "超出")
 

@@ -35,20 +35,27 @@ def overlay_report(ir: RuleSetIR) -> Dict[str, Any]:
             if change.action == "tighten":
                 entry["provincial_condition"] = change.when_text
             changes.append(entry)
-        supplements.append({
-            "module_id": m.id,
-            "document": f"《{m.document.title}》{m.document.number}",
-            "jurisdiction": m.jurisdiction.to_json(),
-            "effective_from": m.effective_from.isoformat(),
-            "effective_until": m.effective_until.isoformat() if m.effective_until else None,
-            "extends": m.extends,
-            "illustration": m.illustration,
-            "changed_rules": changes,
-            "added_rules": [
-                {"rule_id": r.id, "citation": r.rule.citation.rendered, "title": r.rule.title.to_json(), "condition": r.rule.when_text}
-                for r in cm.rules
-            ],
-        })
+        supplements.append(
+            {
+                "module_id": m.id,
+                "document": f"《{m.document.title}》{m.document.number}",
+                "jurisdiction": m.jurisdiction.to_json(),
+                "effective_from": m.effective_from.isoformat(),
+                "effective_until": m.effective_until.isoformat() if m.effective_until else None,
+                "extends": m.extends,
+                "illustration": m.illustration,
+                "changed_rules": changes,
+                "added_rules": [
+                    {
+                        "rule_id": r.id,
+                        "citation": r.rule.citation.rendered,
+                        "title": r.rule.title.to_json(),
+                        "condition": r.rule.when_text,
+                    }
+                    for r in cm.rules
+                ],
+            }
+        )
     return {"supplements": supplements}
 
 
@@ -59,8 +66,10 @@ def render_text(report: Mapping[str, Any]) -> str:
     for s in report["supplements"]:
         flag = "  [ILLUSTRATION, not a real document]" if s["illustration"] else ""
         until = s["effective_until"] or "…"
-        lines.append(f"{s['module_id']}: {s['document']}  {s['jurisdiction']['province']} ({s['jurisdiction']['code']})  "
-                     f"{s['effective_from']} – {until}  extends {s['extends']}{flag}")
+        lines.append(
+            f"{s['module_id']}: {s['document']}  {s['jurisdiction']['province']} ({s['jurisdiction']['code']})  "
+            f"{s['effective_from']} – {until}  extends {s['extends']}{flag}"
+        )
         for c in s["changed_rules"]:
             lines.append(f"  {c['action'].upper():15} {c['rule_id']}  {c['national_citation']}")
             if c["action"] == "tighten":

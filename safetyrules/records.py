@@ -226,8 +226,9 @@ def check_value(spec: FactSpec, value: Any, path: str, problems: List[Tuple[str,
             return None
         # ints and floats compare exactly with the (int or float) bounds; other numbers as fractions
         plain = type(value) in (int, float)
-        if spec.type.integer and not (type(value) is int or (type(value) is float and value.is_integer())
-                                      or (not plain and exact(value).denominator == 1)):
+        if spec.type.integer and not (
+            type(value) is int or (type(value) is float and value.is_integer()) or (not plain and exact(value).denominator == 1)
+        ):
             problems.append((path, f"expected a whole number, got {value}"))
             return None
         if spec.minimum is not None and (value < spec.minimum if plain else exact(value) < exact(spec.minimum)):
@@ -450,11 +451,13 @@ def parse_record(
             problems.append(("$.site.industry", "required: the site's industry, e.g. coal_mine"))
             industry = None
         elif industry not in vocabularies:
-            problems.append((
-                "$.site.industry",
-                f"no loaded rule module covers industry {industry!r}{did_you_mean(industry, vocabularies)}; "
-                f"loaded: {', '.join(sorted(vocabularies))}",
-            ))
+            problems.append(
+                (
+                    "$.site.industry",
+                    f"no loaded rule module covers industry {industry!r}{did_you_mean(industry, vocabularies)}; "
+                    f"loaded: {', '.join(sorted(vocabularies))}",
+                )
+            )
         region = site.get("region")
         if region is not None and not isinstance(region, str):
             problems.append(("$.site.region", "expected a region code such as CN-NM"))

@@ -13,7 +13,23 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Literal, Optional, Sequence, Tuple, Type, TypedDict, Union, overload
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Iterator,
+    List,
+    Literal,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypedDict,
+    Union,
+    overload,
+)
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -302,13 +318,27 @@ class Notice:
 #: a report's lists: determinations, undetermined, not_matched, not_applicable, modules_applied,
 #: modules_not_applicable
 _Body = Tuple[
-    Tuple[Determination, ...], Tuple[UndeterminedRule, ...], Sequence[str], Sequence[str],
-    Tuple[Dict[str, Any], ...], Tuple[Dict[str, Any], ...],
+    Tuple[Determination, ...],
+    Tuple[UndeterminedRule, ...],
+    Sequence[str],
+    Sequence[str],
+    Tuple[Dict[str, Any], ...],
+    Tuple[Dict[str, Any], ...],
 ]
 
 _FIELDS = (
-    "record_id", "inspection_date", "as_of", "backend", "determinations", "undetermined", "not_matched",
-    "not_applicable", "modules_applied", "modules_not_applicable", "notices", "engine",
+    "record_id",
+    "inspection_date",
+    "as_of",
+    "backend",
+    "determinations",
+    "undetermined",
+    "not_matched",
+    "not_applicable",
+    "modules_applied",
+    "modules_not_applicable",
+    "notices",
+    "engine",
 )
 
 

@@ -108,7 +108,11 @@ def condition_effects(a: Optional[ast.Node], b: Optional[ast.Node], polarity: in
         return condition_effects(a.operand, b.operand, -polarity)
     if isinstance(a, ast.Compare) and isinstance(b, ast.Compare):
         return _compare_effects(a, b, polarity)
-    if isinstance(a, (ast.And, ast.Or)) and type(a) is type(b) or isinstance(a, (ast.And, ast.Or)) != isinstance(b, (ast.And, ast.Or)):
+    if (
+        isinstance(a, (ast.And, ast.Or))
+        and type(a) is type(b)
+        or isinstance(a, (ast.And, ast.Or)) != isinstance(b, (ast.And, ast.Or))
+    ):
         return _junction_effects(a, b, polarity)
     if isinstance(a, ast.Member) and isinstance(b, ast.Member) and a.operand == b.operand and a.negated == b.negated:
         old, new = {_src(o) for o in a.options}, {_src(o) for o in b.options}
@@ -116,9 +120,17 @@ def condition_effects(a: Optional[ast.Node], b: Optional[ast.Node], polarity: in
         if old < new:
             return [Effect(BROADER * polarity * sign, f"'{_src(a)}' became '{_src(b)}' (added {', '.join(sorted(new - old))})")]
         if new < old:
-            return [Effect(NARROWER * polarity * sign, f"'{_src(a)}' became '{_src(b)}' (removed {', '.join(sorted(old - new))})")]
-    if (isinstance(a, ast.Quantifier) and isinstance(b, ast.Quantifier) and a.kind == b.kind and a.kind in ("any", "all")
-            and a.list_name == b.list_name and a.var == b.var):
+            return [
+                Effect(NARROWER * polarity * sign, f"'{_src(a)}' became '{_src(b)}' (removed {', '.join(sorted(old - new))})")
+            ]
+    if (
+        isinstance(a, ast.Quantifier)
+        and isinstance(b, ast.Quantifier)
+        and a.kind == b.kind
+        and a.kind in ("any", "all")
+        and a.list_name == b.list_name
+        and a.var == b.var
+    ):
         return condition_effects(a.condition, b.condition, polarity)
     raise _Unordered(f"'{_src(a)}' became '{_src(b)}'")
 
@@ -144,11 +156,11 @@ def _junction_effects(a: ast.Node, b: ast.Node, polarity: int) -> List[Effect]:
     widens = (kind is ast.Or) == added  # an extra alternative, or one condition fewer to meet
     listed = ", ".join(f"'{_src(o)}'" for o in (rest_b or rest_a))
     word = "or" if kind is ast.Or else "and"
-    return [Effect((BROADER if widens else NARROWER) * polarity,
-                   f"{'added' if added else 'removed'} {word} {listed}")]
+    return [Effect((BROADER if widens else NARROWER) * polarity, f"{'added' if added else 'removed'} {word} {listed}")]
 
 
 # ------------------------------------------------------------------------------------------ pairing
+
 
 @dataclass(frozen=True)
 class RuleChange:
@@ -160,8 +172,14 @@ class RuleChange:
     details: Tuple[str, ...] = ()
 
     def to_json(self) -> Dict[str, Any]:
-        return {"change": self.kind, "old": self.old, "new": self.new, "citation": self.citation,
-                "title": self.title, "details": list(self.details)}
+        return {
+            "change": self.kind,
+            "old": self.old,
+            "new": self.new,
+            "citation": self.citation,
+            "title": self.title,
+            "details": list(self.details),
+        }
 
 
 @dataclass
@@ -175,13 +193,20 @@ class RevisionDiff:
         return [r for r in self.rules if r.kind == kind]
 
     def to_json(self) -> Dict[str, Any]:
-        counts = {k: len(self.of_kind(k)) for k in ("added", "removed", "tightened", "loosened", "changed", "reworded", "unchanged")}
-        return {"old": self.old_module, "new": self.new_module, "counts": counts,
-                "module_changes": self.module_changes, "rules": [r.to_json() for r in self.rules if r.kind != "unchanged"]}
+        counts = {
+            k: len(self.of_kind(k)) for k in ("added", "removed", "tightened", "loosened", "changed", "reworded", "unchanged")
+        }
+        return {
+            "old": self.old_module,
+            "new": self.new_module,
+            "counts": counts,
+            "module_changes": self.module_changes,
+            "rules": [r.to_json() for r in self.rules if r.kind != "unchanged"],
+        }
 
 
 def _suffix(rule: Rule, module_id: str) -> str:
-    return rule.id[len(module_id) + 1:] if rule.id.startswith(module_id + ".") else rule.id
+    return rule.id[len(module_id) + 1 :] if rule.id.startswith(module_id + ".") else rule.id
 
 
 def _citation_key(rule: Rule) -> Tuple[object, ...]:
@@ -248,7 +273,11 @@ def diff_modules(old: Module, new: Module) -> RevisionDiff:
     out = RevisionDiff(old.id, new.id)
     for label, a, b in (
         ("document", f"《{old.document.title}》{old.document.number}", f"《{new.document.title}》{new.document.number}"),
-        ("effective", f"{old.effective_from} – {old.effective_until or '…'}", f"{new.effective_from} – {new.effective_until or '…'}"),
+        (
+            "effective",
+            f"{old.effective_from} – {old.effective_until or '…'}",
+            f"{new.effective_from} – {new.effective_until or '…'}",
+        ),
         ("scope", old.scope_text or "(all sites)", new.scope_text or "(all sites)"),
         ("industry", ", ".join(old.industries), ", ".join(new.industries)),
     ):
@@ -259,9 +288,11 @@ def diff_modules(old: Module, new: Module) -> RevisionDiff:
         out.module_changes.append(f"facts added: {', '.join(sorted(new_facts - old_facts))}")
     if old_facts - new_facts:
         out.module_changes.append(f"facts removed: {', '.join(sorted(old_facts - new_facts))}")
-    changed_words = {t: (old.threshold_reading.get(t), new.threshold_reading.get(t))
-                     for t in set(old.threshold_reading) | set(new.threshold_reading)
-                     if old.threshold_reading.get(t) != new.threshold_reading.get(t)}
+    changed_words = {
+        t: (old.threshold_reading.get(t), new.threshold_reading.get(t))
+        for t in set(old.threshold_reading) | set(new.threshold_reading)
+        if old.threshold_reading.get(t) != new.threshold_reading.get(t)
+    }
     for term, (was, now) in sorted(changed_words.items()):
         out.module_changes.append(f"threshold reading of {term}: {was or 'default'} -> {now or 'default'}")
 
@@ -284,16 +315,26 @@ def _rule_change(a: Rule, b: Rule) -> RuleChange:
     if _citation_key(a) != _citation_key(b):
         notes.append(f"citation: {_rendered(a)} -> {_rendered(b)}")
     if (a.for_each and (a.for_each.list_name, a.for_each.var)) != (b.for_each and (b.for_each.list_name, b.for_each.var)):
-        return RuleChange("changed", a.id, b.id, _rendered(b), b.title.zh, tuple(notes + ["for_each changed: read both conditions"]))
+        return RuleChange(
+            "changed", a.id, b.id, _rendered(b), b.title.zh, tuple(notes + ["for_each changed: read both conditions"])
+        )
     effects: List[Effect] = []
     try:
         # a major hazard is `applies_if and when`: an item moved from one to the other is no change
         effects += condition_effects(_hazard(a), _hazard(b))
     except _Unordered as exc:
-        return RuleChange("changed", a.id, b.id, _rendered(b), b.title.zh,
-                          tuple(notes + [exc.what, f"old: when {a.when_text}", f"new: when {b.when_text}"]))
+        return RuleChange(
+            "changed",
+            a.id,
+            b.id,
+            _rendered(b),
+            b.title.zh,
+            tuple(notes + [exc.what, f"old: when {a.when_text}", f"new: when {b.when_text}"]),
+        )
     directions = {e.direction for e in effects}
-    details = tuple(notes + [e.what + (" (more records match)" if e.direction == BROADER else " (fewer records match)") for e in effects])
+    details = tuple(
+        notes + [e.what + (" (more records match)" if e.direction == BROADER else " (fewer records match)") for e in effects]
+    )
     if not effects:
         return RuleChange("reworded" if notes else "unchanged", a.id, b.id, _rendered(b), b.title.zh, tuple(notes))
     if directions == {BROADER}:
@@ -319,9 +360,14 @@ def render_text(d: RevisionDiff) -> str:
     for c in d.module_changes:
         lines.append(f"  module {c}")
     marks = {"added": "+", "removed": "-", "tightened": "↑", "loosened": "↓", "changed": "~", "reworded": "="}
-    words = {"tightened": "tightened (more situations are major hazards)", "loosened": "loosened (fewer situations are major hazards)",
-             "changed": "changed (no single direction: read both)", "reworded": "reworded or renumbered (same condition)",
-             "added": "added", "removed": "removed"}
+    words = {
+        "tightened": "tightened (more situations are major hazards)",
+        "loosened": "loosened (fewer situations are major hazards)",
+        "changed": "changed (no single direction: read both)",
+        "reworded": "reworded or renumbered (same condition)",
+        "added": "added",
+        "removed": "removed",
+    }
     for kind in ("removed", "added", "tightened", "loosened", "changed", "reworded"):
         group = d.of_kind(kind)
         if not group:
@@ -337,4 +383,3 @@ def render_text(d: RevisionDiff) -> str:
 
 def _suffix_same(r: RuleChange) -> bool:
     return bool(r.old and r.new and r.old.split(".", 1)[-1] == r.new.split(".", 1)[-1])
-

@@ -123,9 +123,7 @@ class RuleSet:
         self.close()
 
 
-def load_rules(
-    *specs: Union[str, Sequence[str]], backend: str = "native", compiled: bool = True, cache: bool = True
-) -> RuleSet:
+def load_rules(*specs: Union[str, Sequence[str]], backend: str = "native", compiled: bool = True, cache: bool = True) -> RuleSet:
     """Load pack names, pack folders or module files, compile them and bind a backend.
 
     >>> rules = load_rules("mining")                      # a shipped pack, by name

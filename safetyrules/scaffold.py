@@ -57,6 +57,7 @@ def package_name(pack: str) -> str:
 
 # ------------------------------------------------------------------------------------------ templates
 
+
 def _q(text: str) -> str:
     """A YAML flow scalar that needs no thought: always double-quoted (JSON strings are valid YAML)."""
     return json.dumps(text, ensure_ascii=False)
@@ -64,7 +65,9 @@ def _q(text: str) -> str:
 
 def module_yaml(module_id: str, series: str, industry: str, today: date, schema_ref: Optional[str] = None) -> str:
     head = f"# yaml-language-server: $schema={schema_ref}\n" if schema_ref else ""
-    return head + f"""\
+    return (
+        head
+        + f"""\
 # A rule module: one criteria document (or one topic of it). Replace the placeholders in （） and ()
 # with the document's own text; docs/authoring.md of safetyrules explains every key.
 schema_version: 1
@@ -113,6 +116,7 @@ rules:
       - {{fact: workers_on_shift, term: 超过, value: 9}}
     severity: major
 """
+    )
 
 
 def tests_yaml(module_id: str, industry: str, today: date) -> str:
@@ -159,7 +163,7 @@ tests:
   - tests/*.test.yaml
 industries:
   - id: {industry}
-    name: {{zh: "（行业名称）", en: "({industry.replace('_', ' ')})"}}
+    name: {{zh: "（行业名称）", en: "({industry.replace("_", " ")})"}}
     attributes: []
 """
 
@@ -233,6 +237,7 @@ def record_json(module_id: str, industry: str, today: date) -> str:
 
 # ------------------------------------------------------------------------------------------ writing
 
+
 def _canonical(text: str) -> str:
     """The module in ``safetyrules fmt``'s layout, so that a new pack passes ``fmt --check`` too."""
     from .fmt import format_text
@@ -251,8 +256,14 @@ def _write_all(files: Dict[str, str], force: bool) -> List[str]:
     return list(files)
 
 
-def new_pack(name: str, parent: str = ".", industry: Optional[str] = None, module_id: Optional[str] = None,
-             today: Optional[date] = None, force: bool = False) -> Created:
+def new_pack(
+    name: str,
+    parent: str = ".",
+    industry: Optional[str] = None,
+    module_id: Optional[str] = None,
+    today: Optional[date] = None,
+    force: bool = False,
+) -> Created:
     """Write a new pack project ``parent/name`` (see the module docstring)."""
     if not PACK_NAME_RE.match(name):
         raise ScaffoldError(f"pack name {name!r}: use lower-case letters, digits and '-', starting with a letter")
@@ -277,15 +288,23 @@ def new_pack(name: str, parent: str = ".", industry: Optional[str] = None, modul
     return Created(root, tuple(_write_all(files, force)), pack_dir)
 
 
-def new_module(module_id: str, pack_dir: str, series: Optional[str] = None, industry: Optional[str] = None,
-               today: Optional[date] = None, force: bool = False) -> Created:
+def new_module(
+    module_id: str,
+    pack_dir: str,
+    series: Optional[str] = None,
+    industry: Optional[str] = None,
+    today: Optional[date] = None,
+    force: bool = False,
+) -> Created:
     """Write a module and its test cases into an existing pack folder (the one holding pack.yaml)."""
     from .loader import MANIFEST_NAME, read_pack
 
     if not MODULE_ID_RE.match(module_id):
         raise ScaffoldError(f"module id {module_id!r}: use lower-case letters, digits, '.', '-' and '_'")
     if not os.path.isfile(os.path.join(pack_dir, MANIFEST_NAME)):
-        raise ScaffoldError(f"{pack_dir}: no {MANIFEST_NAME} here; give the pack folder with --pack (or start one with 'new pack')")
+        raise ScaffoldError(
+            f"{pack_dir}: no {MANIFEST_NAME} here; give the pack folder with --pack (or start one with 'new pack')"
+        )
     src, diags = read_pack(pack_dir)
     if src is None:
         raise ScaffoldError("; ".join(str(d) for d in diags))
@@ -295,7 +314,9 @@ def new_module(module_id: str, pack_dir: str, series: Optional[str] = None, indu
             raise ScaffoldError(f"{pack_dir}/{MANIFEST_NAME} declares no industry: add one under industries: or pass --industry")
         industry = declared[0]
     elif industry not in declared:
-        raise ScaffoldError(f"industry {industry!r} is not declared in {pack_dir}/{MANIFEST_NAME} (declared: {', '.join(declared) or 'none'})")
+        raise ScaffoldError(
+            f"industry {industry!r} is not declared in {pack_dir}/{MANIFEST_NAME} (declared: {', '.join(declared) or 'none'})"
+        )
     today = today or date.today()
     module_path = os.path.join(pack_dir, f"{module_id}.yaml")
     files = {
@@ -305,6 +326,7 @@ def new_module(module_id: str, pack_dir: str, series: Optional[str] = None, indu
     written = _write_all(files, force)
     after, _ = read_pack(pack_dir)
     if after is None or os.path.abspath(module_path) not in {os.path.abspath(f) for f in after.module_files}:
-        raise ScaffoldError(f"wrote {module_path}, but the manifest's modules: patterns do not include it: add it to {MANIFEST_NAME}")
+        raise ScaffoldError(
+            f"wrote {module_path}, but the manifest's modules: patterns do not include it: add it to {MANIFEST_NAME}"
+        )
     return Created(pack_dir, tuple(written), pack_dir)
-

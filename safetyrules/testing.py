@@ -127,7 +127,9 @@ def read_cases(path: str) -> Tuple[List[Case], List[Diagnostic]]:
     doc, positions, _ = read_document(path, collector)
     if positions is None:
         return [], collector.diagnostics
-    errors = list(Draft202012Validator(_CASES_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER).iter_errors(jsonable(doc)))
+    errors = list(
+        Draft202012Validator(_CASES_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER).iter_errors(jsonable(doc))
+    )
     for err in errors:
         where = "/".join(map(str, err.absolute_path))
         collector.add("E-TEST-FILE", f"{where}: {err.message}", positions.at(tuple(err.absolute_path)))
@@ -262,7 +264,8 @@ class DetailedCoverage:
             "threshold_coverage_percent": round(self.threshold_percent(), 2),
             "conditions_not_seen_both_ways": sorted(
                 f"{rid}: {text} (seen {sorted(str(v).lower() for v in seen) or 'never'})"
-                for (rid, text), seen in self.conditions.items() if not {True, False} <= seen
+                for (rid, text), seen in self.conditions.items()
+                if not {True, False} <= seen
             ),
             "thresholds_without_a_case_at_the_boundary": sorted(
                 f"{rid}: {text}" for (rid, text), at in self.thresholds.items() if not at
@@ -307,7 +310,8 @@ def detailed_coverage(rules: RuleSet, run: "TestRun") -> DetailedCoverage:
                         continue
                     spec = interp.vocabulary[cr.rule.for_each.list_name]
                     bindings = [
-                        {cr.rule.for_each.var: ItemBinding(cr.rule.for_each.list_name, str(e.get(spec.key)), e)} for e in lst.value
+                        {cr.rule.for_each.var: ItemBinding(cr.rule.for_each.list_name, str(e.get(spec.key)), e)}
+                        for e in lst.value
                     ]
                 for items in bindings:
                     for node in atoms_of[(cm.key, cr.id)]:

@@ -28,8 +28,10 @@ QUOTE = 'quote the value: en: "…" (or zh: "…")'
 def unknown_key_hint(key: Any, value: Any, allowed: Sequence[str]) -> str:
     """For an unknown key: the shape an unquoted comma leaves (a key with no value beside zh/en)."""
     if value is None and ("zh" in allowed or "en" in allowed) and isinstance(key, str):
-        return (f" (an unquoted ',' ends a value inside {{zh: …, en: …}}: the text after it became the key "
-                f"{key!r}; {QUOTE}, or use the full-width '，' in Chinese text)")
+        return (
+            f" (an unquoted ',' ends a value inside {{zh: …, en: …}}: the text after it became the key "
+            f"{key!r}; {QUOTE}, or use the full-width '，' in Chinese text)"
+        )
     if value is None and isinstance(key, str) and " " in key.strip():
         return " (a comma inside an unquoted flow value splits it: quote the value)"
     return ""
@@ -41,10 +43,9 @@ def type_hint(instance: Any, expected: Any) -> str:
     if not wants_string:
         return ""
     if isinstance(instance, bool):
-        return (" (unquoted yes/no/on/off/true/false are booleans in YAML: "
-                f"{QUOTE.replace('…', 'no')})")
+        return f" (unquoted yes/no/on/off/true/false are booleans in YAML: {QUOTE.replace('…', 'no')})"
     if isinstance(instance, (int, float)):
-        return f" (an unquoted number is a number in YAML: quote it, e.g. \"{instance}\"; 1.10 unquoted would also lose its 0)"
+        return f' (an unquoted number is a number in YAML: quote it, e.g. "{instance}"; 1.10 unquoted would also lose its 0)'
     if instance is None:
         return " (the value is empty: nothing was written, or a ' #' started a comment, or a leading '*' or '&' was read as an alias or anchor; quote the text)"
     return ""
@@ -70,7 +71,7 @@ def yaml_error_hint(diagnostic: Diagnostic, lines: Optional[Sequence[str]]) -> D
             hint = "' #' starts a comment even inside {…}: the rest of the line (and its '}') was dropped; quote the value (en: \"No. 3 #A\")"
         else:
             for code in codes:
-                inside = code[code.find("{"):] if "{" in code else ""
+                inside = code[code.find("{") :] if "{" in code else ""
                 if _TWO_COLONS.search(inside):
                     hint = "': ' inside a plain value starts a mapping: quote the value (en: \"note: …\")"
                     break

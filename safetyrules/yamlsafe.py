@@ -123,7 +123,9 @@ def decode_text(data: bytes, path: str) -> str:
 def load_yaml_text(text: str, path: str) -> Tuple[Any, Positions]:
     """Parse one YAML document into plain Python values plus their positions."""
     if len(text) > MAX_BYTES:
-        raise YamlError(Diagnostic("E-TOO-LARGE", f"document is {len(text)} characters; the limit is {MAX_BYTES}", Location(path)))
+        raise YamlError(
+            Diagnostic("E-TOO-LARGE", f"document is {len(text)} characters; the limit is {MAX_BYTES}", Location(path))
+        )
     positions = Positions(path)
     too_deep = _nesting_beyond_limits(text)
     if too_deep:

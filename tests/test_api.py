@@ -51,7 +51,10 @@ def test_record_schema_rejects_unknown_facts(demo_rules):
 
 
 def test_threads_share_one_ruleset(demo_rules):
-    records = [demo_record({"annual_output_t": 6500 + i, "approved_capacity_t": 6500, "max_quarter_output_t": i * 10}) for i in range(300)]
+    records = [
+        demo_record({"annual_output_t": 6500 + i, "approved_capacity_t": 6500, "max_quarter_output_t": i * 10})
+        for i in range(300)
+    ]
     expected = [json.dumps(demo_rules.evaluate(r).to_json(), sort_keys=True) for r in records]
     results = in_threads(lambda: [json.dumps(demo_rules.evaluate(r).to_json(), sort_keys=True) for r in records])
     assert all(r == expected for r in results)
@@ -88,7 +91,9 @@ def test_third_party_pack_via_entry_point(monkeypatch, tmp_path):
 
     import importlib.metadata
 
-    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group=None: [EntryPoint()] if group == "safetyrules.packs" else [])
+    monkeypatch.setattr(
+        importlib.metadata, "entry_points", lambda group=None: [EntryPoint()] if group == "safetyrules.packs" else []
+    )
     assert discover_packs()["thirdparty-demo"] == str(pack_dir)
     assert {m.id for m in load_rules("thirdparty-demo").modules} >= {"demo-capacity-2026"}
 

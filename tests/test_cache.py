@@ -102,8 +102,9 @@ def test_a_changed_module_is_compiled_again(folder, pack, compilations):
     module = pack / "demo-capacity-2020.yaml"
     text = module.read_text(encoding="utf-8")
     assert "capacity_ratio > 110%" in text
-    module.write_text(text.replace("capacity_ratio > 110%", "capacity_ratio > 120%").replace("value: 110%", "value: 120%"),
-                      encoding="utf-8")
+    module.write_text(
+        text.replace("capacity_ratio > 110%", "capacity_ratio > 120%").replace("value: 110%", "value: 120%"), encoding="utf-8"
+    )
     after = load_ir_cached([str(pack)])
     assert len(compilations) == 2
     assert after != before

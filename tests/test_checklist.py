@@ -45,6 +45,7 @@ def demo_html(demo_ir):
 
 # ------------------------------------------------------------------------------------------ content
 
+
 def test_markdown_item_has_citation_facts_threshold_and_condition(demo_md):
     md = demo_md
     # module header: document, number, issuer, dates, confidence, illustration warning
@@ -80,7 +81,7 @@ def test_html_item_has_citation_facts_threshold_and_condition(demo_html):
     h = demo_html
     assert "《示例矿井重大隐患判定标准》第四条第（一）项" in h
     assert 'id="r-demo-capacity-2020.a4.i1"' in h
-    assert "全年原煤产量 <span class=\"en\">annual raw-coal output</span>" in h
+    assert '全年原煤产量 <span class="en">annual raw-coal output</span>' in h
     assert "<strong>超过</strong> 110% — 不含本数" in h
     assert "<code>capacity_ratio &gt; 110%</code>" in h
     assert "<code>face.ch4_pct &gt;= 1.0</code>" in h
@@ -153,9 +154,13 @@ def tricky_ir(tmp_path):
         tmp_path,
         facts={"x": {"type": "number", "unit": "m", "description": "measured <b>here</b> & there"}},
         rules=[
-            {"id": "t-mod.a", "when": "x > 3", "title": {"zh": "标题<script>alert(1)</script>", "en": "a & b <i>"},
-             "thresholds": [{"fact": "x", "term": "超过"}]},
-            {"id": "t-mod.b", "when": "x <= 1", "notes": "x \"quoted\" <note>"},
+            {
+                "id": "t-mod.a",
+                "when": "x > 3",
+                "title": {"zh": "标题<script>alert(1)</script>", "en": "a & b <i>"},
+                "thresholds": [{"fact": "x", "term": "超过"}],
+            },
+            {"id": "t-mod.b", "when": "x <= 1", "notes": 'x "quoted" <note>'},
         ],
         extra=EXTRA,
     )
@@ -176,11 +181,11 @@ def test_unverified_partial_and_confidence_are_flagged(tricky_ir):
     h = render_html(tricky_ir)
     md = render_markdown(tricky_ir)
     # the unverified rule is flagged at the item, the other is not
-    item_a = h[h.index('id="r-t-mod.a"'):h.index('id="r-t-mod.b"')]
-    item_b = h[h.index('id="r-t-mod.b"'):]
+    item_a = h[h.index('id="r-t-mod.a"') : h.index('id="r-t-mod.b"')]
+    item_b = h[h.index('id="r-t-mod.b"') :]
     assert "未核实 UNVERIFIED" in item_a and 'class="item unverified"' in h
     assert "未核实" not in item_b
-    md_a = md[md.index("#### ☐ 第四条第（一）项"):md.index("#### ☐ 第四条第（二）项")]
+    md_a = md[md.index("#### ☐ 第四条第（一）项") : md.index("#### ☐ 第四条第（二）项")]
     assert "⚠ 未核实 Unverified" in md_a
     # module header: partial, confidence, unverified list
     for text in (h, md):
@@ -192,6 +197,7 @@ def test_unverified_partial_and_confidence_are_flagged(tricky_ir):
 
 
 # ------------------------------------------------------------------------------------------ HTML page
+
 
 class _TagChecker(HTMLParser):
     VOID = {"meta", "br", "hr", "img", "link", "input", "wbr"}
@@ -228,7 +234,7 @@ def test_html_is_self_contained_and_well_formed(demo_html):
         if "href" in attrs:
             # only ordinary links (to the official text) and anchors inside the page; nothing is loaded
             assert tag == "a", tag
-    style = h[h.index("<style>"):h.index("</style>")]
+    style = h[h.index("<style>") : h.index("</style>")]
     assert "url(" not in style and "@import" not in style and "http" not in style
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//[^"'>]*\.(css|js|woff2?|ttf|png|jpe?g|svg|gif)""", h)
     assert "@media print" in style
@@ -241,6 +247,7 @@ def test_html_is_self_contained_and_well_formed(demo_html):
 
 
 # ------------------------------------------------------------------------------------------ determinism
+
 
 def test_output_is_deterministic(demo_ir, demo_md, demo_html):
     again = load_ir([os.path.join(RULES, "demo")])
@@ -262,6 +269,7 @@ def test_write_checklists(tmp_path, demo_md, demo_html):
 
 # ------------------------------------------------------------------------------------------ the checked-in docs
 
+
 def _checked_in():
     return sorted(glob.glob(os.path.join(CHECKLISTS, "*.md")) + glob.glob(os.path.join(CHECKLISTS, "*.html")))
 
@@ -279,12 +287,11 @@ def test_checked_in_checklist_is_current(path):
     fresh = render_markdown(ir, name) if ext == ".md" else render_html(ir, name)
     with open(path, encoding="utf-8", newline="") as fh:
         current = fh.read()
-    assert current == fresh, (
-        f"{path} is out of date: regenerate with `safetyrules docs {name} -o docs/checklists`"
-    )
+    assert current == fresh, f"{path} is out of date: regenerate with `safetyrules docs {name} -o docs/checklists`"
 
 
 # ------------------------------------------------------------------------------------------ command line
+
 
 def _parser():
     parser = argparse.ArgumentParser(prog="safetyrules")

@@ -89,11 +89,14 @@ def test_a_report_validates_against_the_printed_result_schema(capsys):
 
     main(["schema", "result"])
     schema = json.loads(capsys.readouterr().out)
-    report = load_rules("demo").evaluate({
-        "record_id": "R-1", "inspection_date": "2026-08-12",
-        "site": {"industry": "demo", "attributes": {"mine_type": "underground"}},
-        "facts": {"annual_output_t": 7150.01, "approved_capacity_t": 6500},
-    })
+    report = load_rules("demo").evaluate(
+        {
+            "record_id": "R-1",
+            "inspection_date": "2026-08-12",
+            "site": {"industry": "demo", "attributes": {"mine_type": "underground"}},
+            "facts": {"annual_output_t": 7150.01, "approved_capacity_t": 6500},
+        }
+    )
     assert list(Draft202012Validator(schema).iter_errors(report.to_json())) == []
 
 
@@ -106,8 +109,10 @@ def test_a_condition_that_falls_back_to_a_finding_needs_both_paths_seen(tmp_path
 
     created = new_pack("gate", str(tmp_path), module_id="gate-example", today=date(2026, 1, 1))
     module = f"{created.pack_dir}/gate-example.yaml"
-    rule = MODULE_RULE.replace("workers_on_shift > 9 or not watchman_present",
-                               "if(known(crew_count) or not known(watchman_present), crew_count > 9, not watchman_present)")
+    rule = MODULE_RULE.replace(
+        "workers_on_shift > 9 or not watchman_present",
+        "if(known(crew_count) or not known(watchman_present), crew_count > 9, not watchman_present)",
+    )
     text = open(module, encoding="utf-8").read()
     open(module, "w", encoding="utf-8").write(text.replace("\ncategories:", FACT + crew + "\ncategories:") + rule)
     tests = f"{created.pack_dir}/tests/gate-example.test.yaml"

@@ -7,14 +7,26 @@ from safetyrules.errors import SEVERITIES, Diagnostic, LoadError, Location
 
 def test_an_error_prints_without_its_severity_a_warning_or_note_with_it():
     where = Location("rules/x.yaml", 12, 9)
-    assert str(Diagnostic("E-UNKNOWN-FACT", "unknown fact 'ch4'", where)) == "rules/x.yaml:12:9: E-UNKNOWN-FACT unknown fact 'ch4'"
-    assert str(Diagnostic("L-UNUSED-FACT", "fact 'y' is unused", where, "warning")) == "rules/x.yaml:12:9: warning: L-UNUSED-FACT fact 'y' is unused"
+    assert (
+        str(Diagnostic("E-UNKNOWN-FACT", "unknown fact 'ch4'", where)) == "rules/x.yaml:12:9: E-UNKNOWN-FACT unknown fact 'ch4'"
+    )
+    assert (
+        str(Diagnostic("L-UNUSED-FACT", "fact 'y' is unused", where, "warning"))
+        == "rules/x.yaml:12:9: warning: L-UNUSED-FACT fact 'y' is unused"
+    )
     assert str(Diagnostic("L-PARTIAL", "partly encoded", Location("m.yaml"), "note")) == "m.yaml: note: L-PARTIAL partly encoded"
 
 
 def test_to_json_carries_the_severity_and_the_location():
     d = Diagnostic("L-EMPTY", "no rules", Location("m.yaml", 3, 1), severity="warning")
-    assert d.to_json() == {"code": "L-EMPTY", "severity": "warning", "message": "no rules", "path": "m.yaml", "line": 3, "column": 1}
+    assert d.to_json() == {
+        "code": "L-EMPTY",
+        "severity": "warning",
+        "message": "no rules",
+        "path": "m.yaml",
+        "line": 3,
+        "column": 1,
+    }
 
 
 @pytest.mark.parametrize("severity", ["info", "Error", ""])

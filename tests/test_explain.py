@@ -41,8 +41,18 @@ def test_unknown_rule_suggests(demo_rules):
 
 
 def test_cli_explain(capsys):
-    code = main(["explain", os.path.join(EXAMPLES, "demo-underground.json"), "--rule", "demo-capacity-2026.a4.i1",
-                 "--rules", os.path.join(RULES, "demo"), "--format", "json"])
+    code = main(
+        [
+            "explain",
+            os.path.join(EXAMPLES, "demo-underground.json"),
+            "--rule",
+            "demo-capacity-2026.a4.i1",
+            "--rules",
+            os.path.join(RULES, "demo"),
+            "--format",
+            "json",
+        ]
+    )
     assert code == 0
     trace = json.loads(capsys.readouterr().out)
     assert trace["outcome"] == "matched"

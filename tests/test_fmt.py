@@ -10,8 +10,11 @@ from safetyrules.fmt import FormatError, format_text
 from safetyrules.yamlsafe import load_yaml_text
 
 RULES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
-SHIPPED = sorted(f for f in glob.glob(os.path.join(RULES, "**", "*.yaml"), recursive=True)
-                 if os.path.basename(f) != "pack.yaml" and "/tests/" not in f.replace(os.sep, "/"))
+SHIPPED = sorted(
+    f
+    for f in glob.glob(os.path.join(RULES, "**", "*.yaml"), recursive=True)
+    if os.path.basename(f) != "pack.yaml" and "/tests/" not in f.replace(os.sep, "/")
+)
 
 MESSY = """\
 # header comment
@@ -35,22 +38,35 @@ def test_key_order_quoting_and_comments():
     out = format_text(MESSY)
     lines = out.splitlines()
     assert lines[0] == "# header comment" and lines[1] == "schema_version: 1"
-    assert [l.split(":")[0] for l in lines if l and not l.startswith((" ", "#"))] == ["schema_version", "module", "facts", "rules"]
+    assert [l.split(":")[0] for l in lines if l and not l.startswith((" ", "#"))] == [
+        "schema_version",
+        "module",
+        "facts",
+        "rules",
+    ]
     assert "  - id: t.r1" in lines
     assert "    citation: {article: 4, item: 1}" in lines
     assert "    title: {zh: 超过9人, en: more than nine}" in lines
     assert "    when: x > 9  # the document says 超过" in lines
-    assert '  version: "2026"' in lines                        # stays a string
+    assert '  version: "2026"' in lines  # stays a string
     assert '  title: {zh: 测试, en: "inerting, or suppression"}' in lines  # the comma is quoted
     assert load_yaml_text(out, "x")[0] == load_yaml_text(MESSY, "x")[0]
     assert format_text(out) == out
 
 
-@pytest.mark.parametrize("value", ["no", "2026", "1.10", "a: b", "x #y", "*重要", "&a", "", "null", "- item", "a, b", "2026-07-01"])
+@pytest.mark.parametrize(
+    "value", ["no", "2026", "1.10", "a: b", "x #y", "*重要", "&a", "", "null", "- item", "a, b", "2026-07-01"]
+)
 def test_text_that_yaml_would_misread_is_quoted(value):
     import json
 
-    text = "schema_version: 1\nmodule:\n  notes: " + json.dumps(value, ensure_ascii=False) + "\n  t: {en: " + json.dumps(value, ensure_ascii=False) + "}\n"
+    text = (
+        "schema_version: 1\nmodule:\n  notes: "
+        + json.dumps(value, ensure_ascii=False)
+        + "\n  t: {en: "
+        + json.dumps(value, ensure_ascii=False)
+        + "}\n"
+    )
     out = format_text(text)
     data = load_yaml_text(out, "x")[0]
     assert data["module"]["notes"] == value and data["module"]["t"]["en"] == value

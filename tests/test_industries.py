@@ -30,7 +30,11 @@ def make_pack(root, name="shipyard", industry="shipbuilding", zh="船舶修造�
     with open(os.path.join(folder, "pack.yaml"), "w", encoding="utf-8") as fh:
         fh.write(SHIPYARD_MANIFEST.format(name=name, industry=industry, zh=zh, attributes=attributes))
     facts = {
-        "yard_kind": {"type": "enum", "site": True, "values": {"repair": {"zh": "修船", "en": "repair"}, "build": {"zh": "造船", "en": "build"}}},
+        "yard_kind": {
+            "type": "enum",
+            "site": True,
+            "values": {"repair": {"zh": "修船", "en": "repair"}, "build": {"zh": "造船", "en": "build"}},
+        },
         "dock_gas_ppm": {"type": "number", "unit": "ppm", "minimum": 0},
     }
     text = module_text(facts, [(f"{name}.r1", "dock_gas_ppm > 25")], id=f"{name}-mod", series=name)
@@ -41,8 +45,12 @@ def make_pack(root, name="shipyard", industry="shipbuilding", zh="船舶修造�
 
 
 def shipyard_record(ppm):
-    return {"record_id": "s1", "inspection_date": "2024-05-01",
-            "site": {"industry": "shipbuilding", "attributes": {"yard_kind": "repair"}}, "facts": {"dock_gas_ppm": ppm}}
+    return {
+        "record_id": "s1",
+        "inspection_date": "2024-05-01",
+        "site": {"industry": "shipbuilding", "attributes": {"yard_kind": "repair"}},
+        "facts": {"dock_gas_ppm": ppm},
+    }
 
 
 def test_a_pack_outside_the_repository_declares_a_new_industry(tmp_path):

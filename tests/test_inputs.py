@@ -41,11 +41,14 @@ def test_a_bad_json_line_is_one_error_the_others_are_read(tmp_path):
     assert "appears more than once" in got[1].error and got[1].line == 2
 
 
-@pytest.mark.parametrize("text, values", [
-    ('{"a": 1}', [{"a": 1}]),
-    ('[{"a": 1}, {"b": 2}]', [{"a": 1}, {"b": 2}]),
-    ('{"a": 1}\n{"b": 2}\n', [{"a": 1}, {"b": 2}]),
-])
+@pytest.mark.parametrize(
+    "text, values",
+    [
+        ('{"a": 1}', [{"a": 1}]),
+        ('[{"a": 1}, {"b": 2}]', [{"a": 1}, {"b": 2}]),
+        ('{"a": 1}\n{"b": 2}\n', [{"a": 1}, {"b": 2}]),
+    ],
+)
 def test_standard_input_takes_json_or_json_lines(monkeypatch, text, values):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
     assert [r.value for r in read_records("-")] == values

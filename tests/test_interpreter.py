@@ -65,6 +65,7 @@ def test_undetermined_lists_exactly_the_missing_facts(logic_rules):
 
 # ---- exact boundaries: 超过 (>) excludes the number, 达到/以上 (>=) includes it
 
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def threshold_rules(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("thr")

@@ -40,16 +40,37 @@ def test_findings(tmp_path, rules, code):
 
 
 def test_clean_module_has_no_findings(tmp_path):
-    found = codes(tmp_path, facts={"x": NUM, "y": NUM}, rules=[{"id": "t-mod.r1", "when": "x > 5 and y > 1", "thresholds": [{"fact": "x", "term": "超过"}]}])
+    found = codes(
+        tmp_path,
+        facts={"x": NUM, "y": NUM},
+        rules=[{"id": "t-mod.r1", "when": "x > 5 and y > 1", "thresholds": [{"fact": "x", "term": "超过"}]}],
+    )
     assert found == {}
 
 
 def test_version_overlap_gap_and_supersession(tmp_path):
-    write_module(tmp_path, "a.yaml", id="v1", series="s", start="2020-01-01", until="2022-12-31", facts={"x": NUM}, rules=[("v1.r", "x > 1")])
-    write_module(tmp_path, "b.yaml", id="v2", series="s", start="2022-06-01", until="null", facts={"x": NUM}, rules=[("v2.r", "x > 1")])
+    write_module(
+        tmp_path,
+        "a.yaml",
+        id="v1",
+        series="s",
+        start="2020-01-01",
+        until="2022-12-31",
+        facts={"x": NUM},
+        rules=[("v1.r", "x > 1")],
+    )
+    write_module(
+        tmp_path, "b.yaml", id="v2", series="s", start="2022-06-01", until="null", facts={"x": NUM}, rules=[("v2.r", "x > 1")]
+    )
     found = {f.code for f in lint_ir(load_ir([str(tmp_path)]))}
     assert "L-VERSION-OVERLAP" in found
-    (tmp_path / "b.yaml").write_text((tmp_path / "b.yaml").read_text(encoding="utf-8").replace("2022-06-01", "2023-03-01").replace("  jurisdiction", "  supersedes: v0\n  jurisdiction"), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(
+        (tmp_path / "b.yaml")
+        .read_text(encoding="utf-8")
+        .replace("2022-06-01", "2023-03-01")
+        .replace("  jurisdiction", "  supersedes: v0\n  jurisdiction"),
+        encoding="utf-8",
+    )
     found = {f.code for f in lint_ir(load_ir([str(tmp_path)]))}
     assert {"L-VERSION-GAP", "L-SUPERSESSION"} <= found and "L-VERSION-OVERLAP" not in found
 
@@ -62,7 +83,9 @@ def test_unverified_and_partial_are_listed(tmp_path):
 
 
 def test_cli_lint_json(tmp_path, capsys):
-    path = write_module(tmp_path, facts={"x": NUM}, rules=[{"id": "t-mod.r1", "when": "x >= 5", "thresholds": [{"fact": "x", "term": "超过"}]}])
+    path = write_module(
+        tmp_path, facts={"x": NUM}, rules=[{"id": "t-mod.r1", "when": "x >= 5", "thresholds": [{"fact": "x", "term": "超过"}]}]
+    )
     assert main(["lint", path, "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is False
@@ -81,7 +104,11 @@ def test_cli_lint_text_names_every_severity_errors_first(tmp_path, capsys):
     assert main(["lint", path]) == 1
     lines = capsys.readouterr().out.splitlines()
     severities = [line.split(": ")[1] for line in lines[:-1]]
-    assert severities == sorted(severities, key=["error", "warning", "note"].index) and set(severities) == {"error", "warning", "note"}
+    assert severities == sorted(severities, key=["error", "warning", "note"].index) and set(severities) == {
+        "error",
+        "warning",
+        "note",
+    }
     never = next(line for line in lines if "L-NEVER-TRUE" in line)
     assert re.match(r".*m\.yaml:\d+:\d+: error: L-NEVER-TRUE rule t-mod\.r1: ", never)
     assert lines[-1] == "1 module(s), 1 rule(s): 1 error(s), 2 warning(s)/note(s)"
@@ -128,23 +155,43 @@ def test_a_declared_judgement_silences_it_and_a_module_judgement_makes_it_a_note
     fact = dict(BOOL, label={"zh": "拆除顺序符合施工方案", "en": "demolition sequence as planned"})
     justified = dict(fact, judgement="按方案: the approved demolition plan decides the sequence")
     assert restating(tmp_path, {"seq_ok": justified}, [("t-mod.r1", "not seq_ok")]) == []
-    noted = restating(tmp_path, {"seq_ok": fact}, [("t-mod.r1", "not seq_ok")],
-                      extra="  judgement: the document defers every limit to the construction plan\n")
+    noted = restating(
+        tmp_path,
+        {"seq_ok": fact},
+        [("t-mod.r1", "not seq_ok")],
+        extra="  judgement: the document defers every limit to the construction plan\n",
+    )
     assert [f.severity for f in noted] == ["note"]
 
 
 def test_list_fields_and_facts_read_through_derived_facts_are_reported(tmp_path):
     facts = {
-        "workers": {"type": "list", "key": "id", "label": {"zh": "作业人员", "en": "workers"},
-                    "fields": {"id": {"type": "string", "label": {"zh": "编号", "en": "id"}},
-                               "certificate_valid": dict(BOOL, label={"zh": "持有效证书", "en": "valid certificate"})}},
+        "workers": {
+            "type": "list",
+            "key": "id",
+            "label": {"zh": "作业人员", "en": "workers"},
+            "fields": {
+                "id": {"type": "string", "label": {"zh": "编号", "en": "id"}},
+                "certificate_valid": dict(BOOL, label={"zh": "持有效证书", "en": "valid certificate"}),
+            },
+        },
         "plan_compliant": dict(BOOL, label={"zh": "方案符合规范", "en": "plan compliant"}),
     }
-    path = write_module(tmp_path, facts=facts, rules=[
-        {"id": "t-mod.r1", "for_each": {"list": "workers", "as": "w"}, "when": "not w.certificate_valid"},
-        ("t-mod.r2", "plan_bad"),
-    ])
-    text = open(path, encoding="utf-8").read().replace("rules:\n", "derived:\n  plan_bad: {expr: not plan_compliant, label: {zh: 方案不符合, en: plan bad}}\nrules:\n", 1)
+    path = write_module(
+        tmp_path,
+        facts=facts,
+        rules=[
+            {"id": "t-mod.r1", "for_each": {"list": "workers", "as": "w"}, "when": "not w.certificate_valid"},
+            ("t-mod.r2", "plan_bad"),
+        ],
+    )
+    text = (
+        open(path, encoding="utf-8")
+        .read()
+        .replace(
+            "rules:\n", "derived:\n  plan_bad: {expr: not plan_compliant, label: {zh: 方案不符合, en: plan bad}}\nrules:\n", 1
+        )
+    )
     open(path, "w", encoding="utf-8").write(text)
     found = {f.message.split("'")[1] for f in lint_ir(load_ir([path])) if f.code == "L-RESTATING-FACT"}
     assert found == {"workers.certificate_valid", "plan_compliant"}

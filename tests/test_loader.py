@@ -73,7 +73,7 @@ def test_expression_error_points_inside_a_folded_block(tmp_path):
     assert d.code == "E-UNKNOWN-FACT"
     lines = text.splitlines()
     assert lines[d.location.line - 1].strip() == "and bb > 2"
-    assert lines[d.location.line - 1][d.location.column - 1:].startswith("bb")
+    assert lines[d.location.line - 1][d.location.column - 1 :].startswith("bb")
 
 
 def test_a_derived_fact_that_does_not_parse_is_reported_once(tmp_path):
@@ -129,7 +129,9 @@ def test_bad_documents(tmp_path, content, code):
     assert diags[0].location.path.endswith("m.yaml")
 
 
-@pytest.mark.parametrize("content", ["x: " + "[" * 100000 + "]" * 100000 + "\n", "a:\n" + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(3000))])
+@pytest.mark.parametrize(
+    "content", ["x: " + "[" * 100000 + "]" * 100000 + "\n", "a:\n" + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(3000))]
+)
 def test_absurd_nesting_is_refused_before_parsing(tmp_path, content):
     diags = load_errors(write(tmp_path, content))
     assert diags[0].code == "E-TOO-DEEP"
@@ -138,7 +140,7 @@ def test_absurd_nesting_is_refused_before_parsing(tmp_path, content):
 def test_alias_expansion_is_bounded(tmp_path):
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 9):
-        prev = f"*a{i-1}"
+        prev = f"*a{i - 1}"
         lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
     diags = load_errors(write(tmp_path, "\n".join(lines) + "\n"))
     assert diags[0].code == "E-TOO-LARGE"
@@ -190,6 +192,7 @@ def test_arbitrary_text_never_crashes_the_loader(tmp_path_factory, text):
 
 # ------------------------------------------------------------------ limits (issue 12)
 
+
 def _load_diagnostics(path):
     """load_rules and lint (load_ir) alike: the same located errors, never a Python exception."""
     from safetyrules.compiler import load_ir
@@ -215,7 +218,12 @@ def test_a_sum_at_the_limit_loads_and_decides_on_every_backend(tmp_path):
     facts = {f"x{i}": {"type": "number"} for i in range(20)}
     text = module_text(facts, [("r1", " + ".join(f"x{i % 20}" for i in range(59)) + " > 58")])
     rules = load_rules(write(tmp_path, text))
-    record = {"record_id": "r", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": {f"x{i}": 1 for i in range(20)}}
+    record = {
+        "record_id": "r",
+        "inspection_date": "2024-05-01",
+        "site": {"industry": "demo"},
+        "facts": {f"x{i}": 1 for i in range(20)},
+    }
     for backend in (rules, rules.with_backend("native", compiled=False), rules.with_backend("interpreter")):
         assert backend.evaluate(record).matched_rule_ids == ("r1",)
 

@@ -64,7 +64,10 @@ def test_overlay_of_unknown_rule_is_a_load_error(tmp_path):
     pack = tmp_path / "demo"
     shutil.copytree(f"{RULES}/demo", pack)
     path = pack / "overlay-example.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("rule: demo-capacity-2026.a4.i1", "rule: demo-capacity-2026.a4.i9"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("rule: demo-capacity-2026.a4.i1", "rule: demo-capacity-2026.a4.i9"),
+        encoding="utf-8",
+    )
     with pytest.raises(LoadError) as info:
         load_rules(str(pack))
     assert info.value.diagnostics[0].code == "E-OVERLAY"
@@ -79,7 +82,12 @@ def test_overlay_in_a_national_module_is_refused(tmp_path):
     pack = tmp_path / "demo"
     shutil.copytree(f"{RULES}/demo", pack)
     path = pack / "overlay-example.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("jurisdiction: {province: 示例省（虚构）, code: CN-XX}", "jurisdiction: national"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "jurisdiction: {province: 示例省（虚构）, code: CN-XX}", "jurisdiction: national"
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(LoadError) as info:
         load_rules(str(pack))
     assert info.value.diagnostics[0].code == "E-OVERLAY"

@@ -84,10 +84,18 @@ def test_named_third_party_pack_is_announced_first_and_marked(thirdparty, capsys
     assert main(["check", str(record), "--rules", "thirdparty-demo", "--format", "json"]) == 1
     captured = capsys.readouterr()
     assert captured.err.splitlines()[0] == (
-        "safetyrules: third-party packs in use (not shipped with safetyrules): thirdparty-demo 0.3.0 (from safetyrules-thirdparty-demo)")
+        "safetyrules: third-party packs in use (not shipped with safetyrules): thirdparty-demo 0.3.0 (from safetyrules-thirdparty-demo)"
+    )
     packs = json.loads(captured.out)["engine"]["packs"]
-    assert packs == [{"name": "thirdparty-demo", "version": "0.3.0", "third_party": True,
-                      "distribution": "safetyrules-thirdparty-demo", "path": thirdparty}]
+    assert packs == [
+        {
+            "name": "thirdparty-demo",
+            "version": "0.3.0",
+            "third_party": True,
+            "distribution": "safetyrules-thirdparty-demo",
+            "path": thirdparty,
+        }
+    ]
 
 
 def test_rules_all_includes_installed_packs(thirdparty, capsys):
@@ -127,7 +135,9 @@ def test_entry_point_to_a_folder_without_the_yaml_is_named(monkeypatch, tmp_path
 
 
 def test_manifest_whose_modules_match_nothing_is_an_error(tmp_path, capsys):
-    (tmp_path / "pack.yaml").write_text("name: empty\nversion: 0.1.0\ntitle: {zh: 空, en: empty}\nmodules: ['*.yaml']\n", encoding="utf-8")
+    (tmp_path / "pack.yaml").write_text(
+        "name: empty\nversion: 0.1.0\ntitle: {zh: 空, en: empty}\nmodules: ['*.yaml']\n", encoding="utf-8"
+    )
     assert main(["lint", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "E-NO-MODULES" in err and "'empty'" in err

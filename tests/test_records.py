@@ -25,7 +25,11 @@ def errors_of(rules, raw):
         ({"working_faces": [{"ch4_pct": 1}]}, "$.facts.working_faces[0]", "no 'id'"),
         ({"working_faces": [{"id": "F1"}, {"id": "F1"}]}, "$.facts.working_faces[1].id", "duplicate item"),
         ({"working_faces": [{"id": "F1", "ch4_pct": 101}]}, "$.facts.working_faces[0].ch4_pct", "above the maximum"),
-        ({"working_faces": [{"id": "F1", "electric_work_continued": []}]}, "$.facts.working_faces[0].electric_work_continued", "expected true or false"),
+        (
+            {"working_faces": [{"id": "F1", "electric_work_continued": []}]},
+            "$.facts.working_faces[0].electric_work_continued",
+            "expected true or false",
+        ),
     ],
 )
 def test_bad_fact_values(demo_rules, facts, path, fragment):
@@ -49,13 +53,29 @@ def test_bad_enum_value_suggests(demo_rules):
         ([1, 2], "$", "must be an object"),
         ("text", "$", "must be an object"),
         ({"inspection_date": "2026-08-01", "site": {"industry": "demo"}}, "$.record_id", "required"),
-        ({"record_id": "a", "inspection_date": "2026-02-30", "site": {"industry": "demo"}}, "$.inspection_date", "expected a date"),
+        (
+            {"record_id": "a", "inspection_date": "2026-02-30", "site": {"industry": "demo"}},
+            "$.inspection_date",
+            "expected a date",
+        ),
         ({"record_id": "a", "inspection_date": 20260801, "site": {"industry": "demo"}}, "$.inspection_date", "expected a date"),
-        ({"record_id": "a", "inspection_date": "2026-W31-6", "site": {"industry": "demo"}}, "$.inspection_date", "expected a date"),
+        (
+            {"record_id": "a", "inspection_date": "2026-W31-6", "site": {"industry": "demo"}},
+            "$.inspection_date",
+            "expected a date",
+        ),
         ({"record_id": "a", "site": {"industry": "demo"}}, "$.inspection_date", "required"),
         ({"record_id": "a", "inspection_date": "2026-08-01", "site": {}}, "$.site.industry", "required"),
-        ({"record_id": "a", "inspection_date": "2026-08-01", "site": {"industry": "demo"}, "fact": {}}, "$.fact", "did you mean 'facts'"),
-        ({"record_id": "a", "inspection_date": "2026-08-01", "site": {"industry": "demo"}, "facts": []}, "$.facts", "expected an object"),
+        (
+            {"record_id": "a", "inspection_date": "2026-08-01", "site": {"industry": "demo"}, "fact": {}},
+            "$.fact",
+            "did you mean 'facts'",
+        ),
+        (
+            {"record_id": "a", "inspection_date": "2026-08-01", "site": {"industry": "demo"}, "facts": []},
+            "$.facts",
+            "expected an object",
+        ),
     ],
 )
 def test_bad_record_shapes(demo_rules, raw, path, fragment):
@@ -102,7 +122,9 @@ def test_date_with_no_version_in_force_gives_a_notice(demo_rules):
 
 
 def test_out_of_scope_module_is_reported(demo_rules):
-    report = demo_rules.evaluate(demo_record({"annual_output_t": 1e6, "approved_capacity_t": 1}, attributes={"mine_type": "open_pit"}))
+    report = demo_rules.evaluate(
+        demo_record({"annual_output_t": 1e6, "approved_capacity_t": 1}, attributes={"mine_type": "open_pit"})
+    )
     assert report.determinations == ()
     assert report.modules_not_applicable[0]["id"] == "demo-capacity-2026"
 
@@ -124,6 +146,7 @@ def test_result_is_json_serialisable_and_stable(demo_rules):
 
 # ------------------------------------------------------------------ hostile values (issue 12)
 
+
 def _demo_with(**changes):
     from tests.conftest import demo_record
 
@@ -138,20 +161,26 @@ def _demo_with(**changes):
 
 
 @pytest.mark.parametrize("backend", ["native", "native-python", "interpreter"])
-@pytest.mark.parametrize("path, value, where, message", [
-    ("record_id", "\ud800", "$.record_id", "not valid Unicode"),
-    ("site__name", "a\udfff", "$.site.name", "not valid Unicode"),
-    ("site__industry", ["demo"], "$.site.industry", "required"),
-    ("site__industry", {"x": 1}, "$.site.industry", "required"),
-    ("facts__annual_output_t", 10**400, "$.facts.annual_output_t", "beyond ±10^100"),
-    ("facts__annual_output_t", float("nan"), "$.facts.annual_output_t", "NaN/Infinity is not a measured value"),
-    ("facts__annual_output_t", float("-inf"), "$.facts.annual_output_t", "NaN/Infinity is not a measured value"),
-    ("notes", float("nan"), "$.notes", "NaN/Infinity"),
-    ("facts__\ud800", 1, "$.facts.\\ud800", "not valid Unicode"),
-])
+@pytest.mark.parametrize(
+    "path, value, where, message",
+    [
+        ("record_id", "\ud800", "$.record_id", "not valid Unicode"),
+        ("site__name", "a\udfff", "$.site.name", "not valid Unicode"),
+        ("site__industry", ["demo"], "$.site.industry", "required"),
+        ("site__industry", {"x": 1}, "$.site.industry", "required"),
+        ("facts__annual_output_t", 10**400, "$.facts.annual_output_t", "beyond ±10^100"),
+        ("facts__annual_output_t", float("nan"), "$.facts.annual_output_t", "NaN/Infinity is not a measured value"),
+        ("facts__annual_output_t", float("-inf"), "$.facts.annual_output_t", "NaN/Infinity is not a measured value"),
+        ("notes", float("nan"), "$.notes", "NaN/Infinity"),
+        ("facts__\ud800", 1, "$.facts.\\ud800", "not valid Unicode"),
+    ],
+)
 def test_hostile_values_are_record_errors_naming_their_path(demo_rules, backend, path, value, where, message):
-    rules = {"native": demo_rules, "native-python": demo_rules.with_backend("native", compiled=False),
-             "interpreter": demo_rules.with_backend("interpreter")}[backend]
+    rules = {
+        "native": demo_rules,
+        "native-python": demo_rules.with_backend("native", compiled=False),
+        "interpreter": demo_rules.with_backend("interpreter"),
+    }[backend]
     with pytest.raises(RecordError) as info:
         rules.evaluate(_demo_with(**{path: value}))
     assert any(p == where and message in m for p, m in info.value.problems), info.value.problems

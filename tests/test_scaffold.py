@@ -15,9 +15,15 @@ def _new_pack(tmp_path, *extra):
 def test_new_pack_writes_a_complete_project(tmp_path, capsys):
     root = _new_pack(tmp_path)
     pkg = root / "safetyrules_acme_gas"
-    for rel in ("pyproject.toml", "README.md", "examples/record.json", "safetyrules_acme_gas/__init__.py",
-                "safetyrules_acme_gas/pack.yaml", "safetyrules_acme_gas/acme-gas-example.yaml",
-                "safetyrules_acme_gas/tests/acme-gas-example.test.yaml"):
+    for rel in (
+        "pyproject.toml",
+        "README.md",
+        "examples/record.json",
+        "safetyrules_acme_gas/__init__.py",
+        "safetyrules_acme_gas/pack.yaml",
+        "safetyrules_acme_gas/acme-gas-example.yaml",
+        "safetyrules_acme_gas/tests/acme-gas-example.test.yaml",
+    ):
         assert (root / rel).is_file(), rel
     pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
     assert '[project.entry-points."safetyrules.packs"]\nacme-gas = "safetyrules_acme_gas"' in pyproject
@@ -60,11 +66,14 @@ def test_new_module_joins_the_pack_and_still_passes(tmp_path, capsys):
     assert "6 passed, 0 failed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["new", "pack", "Bad_Name"], "pack name 'Bad_Name'"),
-    (["new", "pack", "ok", "--industry", "Bad-Industry"], "industry id"),
-    (["new", "module", "m-1", "--pack", "."], "no pack.yaml"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["new", "pack", "Bad_Name"], "pack name 'Bad_Name'"),
+        (["new", "pack", "ok", "--industry", "Bad-Industry"], "industry id"),
+        (["new", "module", "m-1", "--pack", "."], "no pack.yaml"),
+    ],
+)
 def test_bad_names_exit_2(tmp_path, capsys, argv, fragment, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-APP = '''\
+APP = """\
 from safetyrules import CitationJson, Outcome, Status, load_rules
 
 rules = load_rules("demo")
@@ -21,7 +21,7 @@ if outcome == "matchd":  # line 11: misspelt outcome
 citation: CitationJson = report.determinations[0].citation
 print(citation["rendered"])
 print(citation["renderd"])  # line 15: misspelt key
-'''
+"""
 
 
 def test_misspelt_status_outcome_and_citation_key_fail_type_checking(tmp_path):
@@ -29,9 +29,21 @@ def test_misspelt_status_outcome_and_citation_key_fail_type_checking(tmp_path):
     app.write_text(APP, encoding="utf-8")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     run = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict-equality", "--follow-imports=silent", "--no-incremental",
-         "--cache-dir", os.devnull, str(app)],
-        capture_output=True, text=True, cwd=root, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict-equality",
+            "--follow-imports=silent",
+            "--no-incremental",
+            "--cache-dir",
+            os.devnull,
+            str(app),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=600,
     )
     errors = sorted(int(line.split(":")[1]) for line in run.stdout.splitlines() if ": error:" in line)
     assert errors == [8, 11, 15], run.stdout

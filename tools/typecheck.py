@@ -22,8 +22,10 @@ def mypy_errors() -> int:
     missing = sorted(set(re.findall(r'Library stubs not installed for "([^"]+)"', run.stdout)))
     if missing:
         # the count would include these, and differ from CI's (which installs the test extra)
-        sys.exit(f"typecheck: no type stubs for {', '.join(missing)}: install the test extra (pip install -e '.[test]'), "
-                 "which pins them")
+        sys.exit(
+            f"typecheck: no type stubs for {', '.join(missing)}: install the test extra (pip install -e '.[test]'), "
+            "which pins them"
+        )
     last = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
     if last.startswith("Success"):
         return 0
@@ -43,8 +45,11 @@ def main() -> int:
         print(f"typecheck: ratchet set to {count} (was {allowed})")
         return 0
     if count > allowed:
-        print(f"typecheck: mypy reports {count} errors, more than the {allowed} allowed: fix the new ones "
-              "(python -m mypy safetyrules)", file=sys.stderr)
+        print(
+            f"typecheck: mypy reports {count} errors, more than the {allowed} allowed: fix the new ones "
+            "(python -m mypy safetyrules)",
+            file=sys.stderr,
+        )
         return 1
     note = "; lower the ratchet: python tools/typecheck.py --update" if count < allowed else ""
     print(f"typecheck: {count} mypy errors (allowed {allowed}){note}")

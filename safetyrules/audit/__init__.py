@@ -1,10 +1,10 @@
 """Bulk audit of recorded findings: ``safetyrules audit INPUT -o OUTDIR`` (see docs/audit.md).
 
-    from safetyrules import load_rules
-    from safetyrules.audit import AuditOptions, run_audit
+from safetyrules import load_rules
+from safetyrules.audit import AuditOptions, run_audit
 
-    summary = run_audit(["records.jsonl"], "out", load_rules("hazchem"), AuditOptions(report_date=None))
-    summary["reconciliation"]   # records_in == results + errors
+summary = run_audit(["records.jsonl"], "out", load_rules("hazchem"), AuditOptions(report_date=None))
+summary["reconciliation"]   # records_in == results + errors
 """
 
 from .classify import CLASSES, STATUSES, CriterionIndex, FindingError, classify

@@ -121,8 +121,9 @@ class CriterionIndex:
         cached = self._neighbours.get(rule_id)
         if cached is not None:
             return cached
-        near = [r for r in self.by_citation[self.rendered[rule_id]]
-                if r != rule_id and self.module_of[r] is self.module_of[rule_id]]
+        near = [
+            r for r in self.by_citation[self.rendered[rule_id]] if r != rule_id and self.module_of[r] is self.module_of[rule_id]
+        ]
         far = [r for r in self.groups[self.group_of[rule_id]] if r != rule_id and r not in near]
         self._neighbours[rule_id] = out = tuple(near + far)
         return out
@@ -149,8 +150,13 @@ class CriterionIndex:
             rule_id, citation = f.get("rule"), f.get("citation")
             status = f.get("status")
             if status is not None and status not in STATUSES:
-                problems.append((f"{path}.status", f"{status!r} is not one of {', '.join(STATUSES)}"
-                                 + (did_you_mean(status, STATUSES) if isinstance(status, str) else "")))
+                problems.append(
+                    (
+                        f"{path}.status",
+                        f"{status!r} is not one of {', '.join(STATUSES)}"
+                        + (did_you_mean(status, STATUSES) if isinstance(status, str) else ""),
+                    )
+                )
             dates = []
             for key in DATE_KEYS:
                 value = f.get(key)
@@ -186,7 +192,9 @@ class CriterionIndex:
                 else:
                     rules = (rule_id,)
                     if citation is not None and citation != self.rendered[rule_id]:
-                        problems.append((f"{path}.citation", f"{citation!r} is not the citation of {rule_id} ({self.rendered[rule_id]})"))
+                        problems.append(
+                            (f"{path}.citation", f"{citation!r} is not the citation of {rule_id} ({self.rendered[rule_id]})")
+                        )
             else:
                 cited = citation
                 found = self.by_citation.get(citation) if isinstance(citation, str) else None
@@ -196,8 +204,18 @@ class CriterionIndex:
                     problems.append((f"{path}.citation", f"no loaded criterion is cited as {citation!r}{hint}"))
                 else:
                     rules = tuple(found)
-            out.append(Finding(i, cited if isinstance(cited, str) else repr(cited), rules, status, tuple(dates),
-                               None if fid is None else str(fid), history, link))
+            out.append(
+                Finding(
+                    i,
+                    cited if isinstance(cited, str) else repr(cited),
+                    rules,
+                    status,
+                    tuple(dates),
+                    None if fid is None else str(fid),
+                    history,
+                    link,
+                )
+            )
         if problems:
             raise FindingError("unknown_criterion" if unknown else "invalid_finding", problems)
         return tuple(out)
@@ -208,13 +226,13 @@ def _parse_history(value: Any, path: str, problems: List[Tuple[str, str]]) -> Tu
     if value is None:
         return ()
     if not isinstance(value, list):
-        problems.append((f"{path}.history", "expected a list of {\"status\": ..., \"on\": YYYY-MM-DD}"))
+        problems.append((f"{path}.history", 'expected a list of {"status": ..., "on": YYYY-MM-DD}'))
         return ()
     out: List[Tuple[str, str]] = []
     for j, step in enumerate(value):
         where = f"{path}.history[{j}]"
         if not isinstance(step, dict) or set(step) - {"status", "on", "by", "note"}:
-            problems.append((where, "expected {\"status\": ..., \"on\": YYYY-MM-DD} (optional \"by\", \"note\")"))
+            problems.append((where, 'expected {"status": ..., "on": YYYY-MM-DD} (optional "by", "note")'))
             continue
         st, on = step.get("status"), step.get("on")
         if st not in STATUSES:
@@ -224,7 +242,9 @@ def _parse_history(value: Any, path: str, problems: List[Tuple[str, str]]) -> Tu
             problems.append((f"{where}.on", f"expected a date YYYY-MM-DD, got {on!r}"))
             continue
         if out and on < out[-1][1]:
-            problems.append((f"{where}.on", f"{on} is before the previous step ({out[-1][1]}): the history must be in date order"))
+            problems.append(
+                (f"{where}.on", f"{on} is before the previous step ({out[-1][1]}): the history must be in date order")
+            )
             continue
         out.append((st, on))
     return tuple(out)
@@ -240,7 +260,9 @@ def _is_date(value: Any) -> bool:
     return True
 
 
-def classify(index: CriterionIndex, report: Report, findings: Sequence[Finding], industry: str = "") -> Tuple[List[Row], List[str]]:
+def classify(
+    index: CriterionIndex, report: Report, findings: Sequence[Finding], industry: str = ""
+) -> Tuple[List[Row], List[str]]:
     """Entries for one evaluated record: one per finding, then one per missed rule (in rule order).
 
     Returns ``(entries, undetermined_rule_ids)`` where the second lists rules the facts cannot decide
@@ -251,8 +273,10 @@ def classify(index: CriterionIndex, report: Report, findings: Sequence[Finding],
     matched_ids = report.matched_rule_ids
     undetermined_ids = list(report.undetermined_rule_ids)
     if not findings:  # most records: every matched rule is missed, every undetermined one stays so
-        result = [{"class": "missed", "source": "rule", "rule": rid, "citation": index.rendered[rid], "outcome": "matched"}
-                  for rid in matched_ids]
+        result = [
+            {"class": "missed", "source": "rule", "rule": rid, "citation": index.rendered[rid], "outcome": "matched"}
+            for rid in matched_ids
+        ]
         return result, undetermined_ids
     day = report.inspection_date
     matched_set = set(matched_ids)
@@ -275,8 +299,10 @@ def classify(index: CriterionIndex, report: Report, findings: Sequence[Finding],
     for f, current in stale:
         e = _entry(f, "superseded", f.rules[0], index)
         module = index.module_of[f.rules[0]]
-        e["reason"] = (f"{module.id} is in force {module.effective_from.isoformat()} – "
-                       f"{module.effective_until.isoformat() if module.effective_until else ''}, not on {day.isoformat()}")
+        e["reason"] = (
+            f"{module.id} is in force {module.effective_from.isoformat()} – "
+            f"{module.effective_until.isoformat() if module.effective_until else ''}, not on {day.isoformat()}"
+        )
         if current:
             matched = [c for c in current if out_of(c) == "matched"]
             e["current"] = matched[0] if matched else current[0]
@@ -312,7 +338,9 @@ def classify(index: CriterionIndex, report: Report, findings: Sequence[Finding],
     result = [entries[i] for i in sorted(entries)]
     for rid in matched_ids:
         if rid not in cited and rid not in claimed:
-            result.append({"class": "missed", "source": "rule", "rule": rid, "citation": index.rendered[rid], "outcome": "matched"})
+            result.append(
+                {"class": "missed", "source": "rule", "rule": rid, "citation": index.rendered[rid], "outcome": "matched"}
+            )
     return result, list(dict.fromkeys(r for r in undetermined_ids if r not in cited))
 
 

@@ -54,8 +54,16 @@ def _ship(part: Part) -> Part:
     return part
 
 
-def run_dask(parts: Iterable[Part], ir: RuleSetIR, backend: str = "native", client: Optional[Client] = None, address: Optional[str] = None,
-             jobs: Optional[int] = None, ship_data: bool = False, window: Optional[int] = None) -> Iterator[PartResult]:
+def run_dask(
+    parts: Iterable[Part],
+    ir: RuleSetIR,
+    backend: str = "native",
+    client: Optional[Client] = None,
+    address: Optional[str] = None,
+    jobs: Optional[int] = None,
+    ship_data: bool = False,
+    window: Optional[int] = None,
+) -> Iterator[PartResult]:
     """Results of the parts in order, computed on a Dask cluster.
 
     ``client``: an existing ``distributed.Client``; else ``address`` (``tcp://host:8786``) to connect to;
@@ -72,8 +80,9 @@ def run_dask(parts: Iterable[Part], ir: RuleSetIR, backend: str = "native", clie
         else:
             from .runner import default_jobs
 
-            own_cluster = LocalCluster(n_workers=jobs or default_jobs(), threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+            own_cluster = LocalCluster(
+                n_workers=jobs or default_jobs(), threads_per_worker=1, processes=True, dashboard_address=None
+            )
             client = own_client = Client(own_cluster)
     try:
         ir_future = client.scatter(ir, broadcast=True)

@@ -75,10 +75,16 @@ def drill_down(ctx: AuditContext, value: Any, row: Row) -> Dict[str, Any]:
         except Exception:  # noqa: BLE001 - each entry then says why its evidence is unavailable
             pass
     for e in todo[:MAX_ENTRIES]:
-        d: Dict[str, Any] = {"class": e["class"], "source": e["source"], "rule": e["rule"],
-                             "citation": ctx.index.rendered.get(e["rule"], "")}
+        d: Dict[str, Any] = {
+            "class": e["class"],
+            "source": e["source"],
+            "rule": e["rule"],
+            "citation": ctx.index.rendered.get(e["rule"], ""),
+        }
         if e["source"] == "finding":
-            d["finding"] = {k: e[k] for k in ("finding", "cited", "status", "id", "deadline", "closed_on", "rectified_on") if k in e}
+            d["finding"] = {
+                k: e[k] for k in ("finding", "cited", "status", "id", "deadline", "closed_on", "rectified_on") if k in e
+            }
         for k in ("instead", "current", "reason"):
             if k in e:
                 d[k] = e[k]

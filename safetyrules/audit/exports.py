@@ -29,9 +29,30 @@ EXPORT_FILES = (RECTIFICATION, RESULTS_PARQUET, RECTIFICATION_PARQUET, TABLES_DI
 
 DIM_COLUMNS = ["key", "inspections", "recorded", "recorded_per_1000", "matched", "determined_per_1000", *CLASSES]
 CRITERION_COLUMNS = ["rule", "citation", "title", "module", "module_version", "recorded", "matched", *CLASSES]
-RECT_COLUMNS = ["record_id", "finding", "id", "site_id", "industry", "inspection_date", "rule", "citation", "checked_rule",
-                "audit_class", "status", "status_as_of", "deadline", "closed_on", "class", "days_overdue", "reason",
-                "reinspections", "evidence_record", "evidence_date", "evidence_outcome", "where"]
+RECT_COLUMNS = [
+    "record_id",
+    "finding",
+    "id",
+    "site_id",
+    "industry",
+    "inspection_date",
+    "rule",
+    "citation",
+    "checked_rule",
+    "audit_class",
+    "status",
+    "status_as_of",
+    "deadline",
+    "closed_on",
+    "class",
+    "days_overdue",
+    "reason",
+    "reinspections",
+    "evidence_record",
+    "evidence_date",
+    "evidence_outcome",
+    "where",
+]
 
 
 def _csv(columns: Sequence[str], rows: List[Dict[str, Any]]) -> str:
@@ -47,8 +68,15 @@ def tables(summary: Dict[str, Any]) -> List[Tuple[str, Sequence[str], List[Dict[
     """(name, columns, rows) of every table the report shows; the page's CSV buttons use the same names."""
     m = summary["metrics"]
     out: List[Tuple[str, Sequence[str], List[Dict[str, Any]]]] = [
-        ("metrics", ["metric", "value", "definition"],
-         [{"metric": k, "value": v, "definition": summary["definitions"].get(k, "")} for k, v in m.items() if not isinstance(v, dict)]),
+        (
+            "metrics",
+            ["metric", "value", "definition"],
+            [
+                {"metric": k, "value": v, "definition": summary["definitions"].get(k, "")}
+                for k, v in m.items()
+                if not isinstance(v, dict)
+            ],
+        ),
         ("classes", ["class", "count"], [{"class": k, "count": summary["classes"][k]} for k in CLASSES]),
         ("errors_by_reason", ["reason", "rows"], [{"reason": k, "rows": v} for k, v in summary["errors_by_reason"].items()]),
     ]
@@ -59,8 +87,20 @@ def tables(summary: Dict[str, Any]) -> List[Tuple[str, Sequence[str], List[Dict[
     out.append(("by_criterion", CRITERION_COLUMNS, summary["by_criterion"]))
     rect = summary.get("rectification")
     if rect:
-        out.append(("rectification_by_industry", ["key", "findings", *RECT_CLASSES, "recorded_rectification_rate",
-                                                  "verified_rectification_rate", "closure_verification_rate"], rect["by_industry"]))
+        out.append(
+            (
+                "rectification_by_industry",
+                [
+                    "key",
+                    "findings",
+                    *RECT_CLASSES,
+                    "recorded_rectification_rate",
+                    "verified_rectification_rate",
+                    "closure_verification_rate",
+                ],
+                rect["by_industry"],
+            )
+        )
     return out
 
 
@@ -82,7 +122,11 @@ def write_exports(outdir: str, summary: Dict[str, Any], agg: Aggregate, results_
         for name, cols, rows in tables(summary):
             staged.append(write_atomic(os.path.join(outdir, TABLES_DIR, f"{name}.csv"), _csv(cols, rows)))
         rect_rows = agg.rectification_rows
-        staged.append(write_atomic(os.path.join(outdir, TABLES_DIR, "rectification.csv"), _csv(RECT_COLUMNS, [rect_flat(r) for r in rect_rows])))
+        staged.append(
+            write_atomic(
+                os.path.join(outdir, TABLES_DIR, "rectification.csv"), _csv(RECT_COLUMNS, [rect_flat(r) for r in rect_rows])
+            )
+        )
         f = AtomicFile(os.path.join(outdir, RECTIFICATION))
         staged.append(f)
         encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode

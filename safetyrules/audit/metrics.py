@@ -71,8 +71,9 @@ _LoopKey = Tuple[str, str, str, _History]
 
 def _shape_vector(matched: Tuple[str, ...], undetermined: Tuple[str, ...], entries: Tuple[Tuple[str, str, str], ...]) -> _Vector:
     """The non-zero counts one row of this shape adds to a breakdown (as in ``_expand``)."""
-    c: Counter[str] = Counter(inspections=1, matched=len(matched), hazard_records=1 if matched else 0,
-                         undetermined_rules=len(undetermined))
+    c: Counter[str] = Counter(
+        inspections=1, matched=len(matched), hazard_records=1 if matched else 0, undetermined_rules=len(undetermined)
+    )
     recorded = 0
     for klass, source, _ in entries:
         c[klass] += 1
@@ -127,8 +128,11 @@ class Aggregate:
         expanded into the tables once per part: far fewer dictionary updates than one per row."""
         self.records += 1
         self.results += 1
-        shape: _Shape = (tuple(row["matched"]), tuple(row["undetermined"]),
-                 tuple((e["class"], e["source"], e["rule"]) for e in row["entries"]))
+        shape: _Shape = (
+            tuple(row["matched"]),
+            tuple(row["undetermined"]),
+            tuple((e["class"], e["source"], e["rule"]) for e in row["entries"]),
+        )
         sig = (row["industry"], row.get("region") or NO_REGION, row["inspection_date"], row["status"]) + shape
         self._pending[sig] = self._pending.get(sig, 0) + 1
         # inspector and site take many values (a signature per row): counted apart, by the row's shape
@@ -269,6 +273,7 @@ class Aggregate:
 
 # ---------------------------------------------------------------------------------- figures
 
+
 def _rectified_as_of(status: str, done: str, as_of: str, history: _History = ()) -> bool:
     if history:
         then = ""
@@ -291,7 +296,8 @@ def closed_loop(loop: Counter[_LoopKey], as_of: str) -> Dict[str, Any]:
     found = sum(loop.values())
     rectified = sum(n for (status, _, done, hist), n in loop.items() if _rectified_as_of(status, done, as_of, hist))
     overdue = sum(
-        n for (status, deadline, done, hist), n in loop.items()
+        n
+        for (status, deadline, done, hist), n in loop.items()
         if deadline and deadline < as_of and not _rectified_as_of(status, done, as_of, hist)
     )
     open_ = found - rectified
@@ -332,9 +338,15 @@ def summarize(agg: Aggregate, index: CriterionIndex, report_date: Optional[date]
         rows = []
         for key in sorted(agg.dims[dim]):
             c = agg.dims[dim][key]
-            row: Dict[str, Any] = {"key": key, "inspections": c["inspections"], "recorded": c["recorded"], "matched": c["matched"],
-                   "hazard_records": c["hazard_records"], "recorded_per_1000": _per_1000(c["recorded"], c["inspections"]),
-                   "determined_per_1000": _per_1000(c["matched"], c["inspections"])}
+            row: Dict[str, Any] = {
+                "key": key,
+                "inspections": c["inspections"],
+                "recorded": c["recorded"],
+                "matched": c["matched"],
+                "hazard_records": c["hazard_records"],
+                "recorded_per_1000": _per_1000(c["recorded"], c["inspections"]),
+                "determined_per_1000": _per_1000(c["matched"], c["inspections"]),
+            }
             for k in CLASSES:
                 row[k] = c[k]
             row["undetermined"] += c["undetermined_rules"]  # findings and rules, as in "classes"
@@ -348,10 +360,16 @@ def summarize(agg: Aggregate, index: CriterionIndex, report_date: Optional[date]
     for rule in sorted(agg.criteria, key=lambda r: index.order.get(r, 1 << 30)):
         c = agg.criteria[rule]
         module = index.module_of.get(rule)
-        entry: Row = {"rule": rule, "citation": index.rendered.get(rule, ""), "module": module.id if module else "",
-                 "module_version": _version_label(module),
-                 "title": index.ir.rules[rule].rule.title.zh if rule in index.ir.rules else "",
-                 "recorded": c["recorded"], "matched": c["matched"], "undetermined_rule": c["undetermined_rule"]}
+        entry: Row = {
+            "rule": rule,
+            "citation": index.rendered.get(rule, ""),
+            "module": module.id if module else "",
+            "module_version": _version_label(module),
+            "title": index.ir.rules[rule].rule.title.zh if rule in index.ir.rules else "",
+            "recorded": c["recorded"],
+            "matched": c["matched"],
+            "undetermined_rule": c["undetermined_rule"],
+        }
         for k in CLASSES:
             entry[k] = c[k]
         entry["undetermined"] += c["undetermined_rule"]  # findings and rules, as in "classes"
@@ -359,8 +377,16 @@ def summarize(agg: Aggregate, index: CriterionIndex, report_date: Optional[date]
 
     def top_by(field: str) -> List[Row]:
         ranked = sorted((e for e in criteria if e[field]), key=lambda e: (-e[field], e["rule"]))
-        return [{"rule": e["rule"], "citation": e["citation"], "module_version": e["module_version"], "title": e["title"],
-                 field: e[field]} for e in ranked[:top]]
+        return [
+            {
+                "rule": e["rule"],
+                "citation": e["citation"],
+                "module_version": e["module_version"],
+                "title": e["title"],
+                field: e[field],
+            }
+            for e in ranked[:top]
+        ]
 
     classes = {k: agg.classes[k] for k in CLASSES}
     return {
@@ -401,7 +427,11 @@ def summarize(agg: Aggregate, index: CriterionIndex, report_date: Optional[date]
         "rectification": rect,
         "drilldown": {k: agg.samples[k] for k in sorted(agg.samples)},
         "by_criterion": criteria,
-        "top_criteria": {"recorded": top_by("recorded"), "determined": top_by("matched"), "missed": top_by("missed"),
-                         "unsupported": top_by("unsupported")},
+        "top_criteria": {
+            "recorded": top_by("recorded"),
+            "determined": top_by("matched"),
+            "missed": top_by("missed"),
+            "unsupported": top_by("unsupported"),
+        },
         "error_examples": agg.error_examples,
     }

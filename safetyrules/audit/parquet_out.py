@@ -21,8 +21,25 @@ if TYPE_CHECKING:
 # pyarrow has no type information: its schemas, batches and tables are Any here
 
 BATCH = 50_000
-ENTRY_FIELDS = ("class", "source", "rule", "citation", "outcome", "cited", "instead", "current", "reason", "status", "id",
-                "listed_on", "deadline", "rectified_on", "verified_on", "closed_on", "reinspection")
+ENTRY_FIELDS = (
+    "class",
+    "source",
+    "rule",
+    "citation",
+    "outcome",
+    "cited",
+    "instead",
+    "current",
+    "reason",
+    "status",
+    "id",
+    "listed_on",
+    "deadline",
+    "rectified_on",
+    "verified_on",
+    "closed_on",
+    "reinspection",
+)
 
 
 def _schemas() -> Any:
@@ -30,13 +47,26 @@ def _schemas() -> Any:
 
     s = pa.string()
     entry = pa.struct([pa.field("finding", pa.int64())] + [pa.field(k, s) for k in ENTRY_FIELDS])
-    results = pa.schema([
-        ("source", s), ("line", pa.int64()), ("row", pa.int64()), ("record_id", s), ("inspection_date", s),
-        ("industry", s), ("region", s), ("site_id", s), ("inspector", s), ("status", s),
-        ("matched", pa.list_(s)), ("undetermined", pa.list_(s)), ("entries", pa.list_(entry)),
-        ("counts", pa.struct([pa.field(k, pa.int64()) for k in CLASSES])),
-        ("error_reason", s), ("error_message", s),
-    ])
+    results = pa.schema(
+        [
+            ("source", s),
+            ("line", pa.int64()),
+            ("row", pa.int64()),
+            ("record_id", s),
+            ("inspection_date", s),
+            ("industry", s),
+            ("region", s),
+            ("site_id", s),
+            ("inspector", s),
+            ("status", s),
+            ("matched", pa.list_(s)),
+            ("undetermined", pa.list_(s)),
+            ("entries", pa.list_(entry)),
+            ("counts", pa.struct([pa.field(k, pa.int64()) for k in CLASSES])),
+            ("error_reason", s),
+            ("error_message", s),
+        ]
+    )
     return results
 
 
@@ -53,16 +83,24 @@ def _unicode_safe(value: Any) -> Any:
 
 
 def _flat(row: Dict[str, Any]) -> Dict[str, Any]:
-    out = {k: row.get(k) for k in ("source", "line", "row", "record_id", "inspection_date", "industry", "region", "site_id",
-                                   "inspector", "status")}
+    out = {
+        k: row.get(k)
+        for k in ("source", "line", "row", "record_id", "inspection_date", "industry", "region", "site_id", "inspector", "status")
+    }
     err = row.get("error")
     if err:
-        out.update(error_reason=err["reason"], error_message=err["message"], matched=None, undetermined=None, entries=None,
-                   counts=None)
+        out.update(
+            error_reason=err["reason"], error_message=err["message"], matched=None, undetermined=None, entries=None, counts=None
+        )
         return out
-    out.update(error_reason=None, error_message=None, matched=row["matched"], undetermined=row["undetermined"],
-               entries=[{"finding": e.get("finding"), **{k: e.get(k) for k in ENTRY_FIELDS}} for e in row["entries"]],
-               counts={k: row["counts"].get(k, 0) for k in CLASSES})
+    out.update(
+        error_reason=None,
+        error_message=None,
+        matched=row["matched"],
+        undetermined=row["undetermined"],
+        entries=[{"finding": e.get("finding"), **{k: e.get(k) for k in ENTRY_FIELDS}} for e in row["entries"]],
+        counts={k: row["counts"].get(k, 0) for k in CLASSES},
+    )
     return out
 
 
@@ -74,15 +112,21 @@ def _arrow_batches(results_path: str, schema: Any) -> Iterator[Any]:
     import pyarrow.json as pj
 
     s = pa.string()
-    read = pa.schema([f for f in schema if f.name not in ("error_reason", "error_message")]
-                     + [pa.field("error", pa.struct([("reason", s), ("message", s)]))])
-    reader = pj.open_json(results_path, read_options=pj.ReadOptions(block_size=16 << 20),
-                          parse_options=pj.ParseOptions(explicit_schema=read, unexpected_field_behavior="ignore"))
+    read = pa.schema(
+        [f for f in schema if f.name not in ("error_reason", "error_message")]
+        + [pa.field("error", pa.struct([("reason", s), ("message", s)]))]
+    )
+    reader = pj.open_json(
+        results_path,
+        read_options=pj.ReadOptions(block_size=16 << 20),
+        parse_options=pj.ParseOptions(explicit_schema=read, unexpected_field_behavior="ignore"),
+    )
     counts_type = schema.field("counts").type
     for batch in reader:
         counts = batch.column("counts")
-        filled = pa.StructArray.from_arrays([pc.fill_null(counts.field(k), 0) for k in CLASSES],
-                                            fields=list(counts_type), mask=counts.is_null())
+        filled = pa.StructArray.from_arrays(
+            [pc.fill_null(counts.field(k), 0) for k in CLASSES], fields=list(counts_type), mask=counts.is_null()
+        )
         err = batch.column("error")
         columns = []
         for field in schema:

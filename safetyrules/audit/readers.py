@@ -65,6 +65,7 @@ class AuditInputError(SafetyRulesError):
 
 # --------------------------------------------------------------------------------------- parts
 
+
 @dataclass(frozen=True)
 class JsonlPart:
     path: str
@@ -140,8 +141,13 @@ def input_size(path: str, fmt: str) -> Tuple[str, int]:
         raise AuditInputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def iter_parts(path: str, fmt: str, part_bytes: int = DEFAULT_PART_BYTES, part_rows: int = DEFAULT_PART_ROWS,
-               parquet_rows: int = DEFAULT_PARQUET_PART_ROWS) -> Iterator[Part]:
+def iter_parts(
+    path: str,
+    fmt: str,
+    part_bytes: int = DEFAULT_PART_BYTES,
+    part_rows: int = DEFAULT_PART_ROWS,
+    parquet_rows: int = DEFAULT_PARQUET_PART_ROWS,
+) -> Iterator[Part]:
     """The parts of one input file, in order. Reads only what it needs to find boundaries."""
     if fmt == "jsonl":
         yield from _jsonl_parts(path, part_bytes)
@@ -338,8 +344,14 @@ def _check_parquet_columns(path: str, names: Sequence[str]) -> None:
         check_header(path, names)
         return
     flat = [n for n in names if n not in ("site", "facts")]
-    problems = [f"column {n!r} is not in the column mapping" for n in flat if n not in _TOP_COLUMNS and not n.startswith(("facts.", "site."))]
-    missing = [c for c in ("record_id", "inspection_date", "site") if c not in names and not (c == "site" and "site.industry" in names)]
+    problems = [
+        f"column {n!r} is not in the column mapping"
+        for n in flat
+        if n not in _TOP_COLUMNS and not n.startswith(("facts.", "site."))
+    ]
+    missing = [
+        c for c in ("record_id", "inspection_date", "site") if c not in names and not (c == "site" and "site.industry" in names)
+    ]
     if missing:
         problems.append(f"required column(s) missing: {', '.join(missing)}")
     if problems:
@@ -347,6 +359,7 @@ def _check_parquet_columns(path: str, names: Sequence[str]) -> None:
 
 
 # --------------------------------------------------------------------------------------- records of a part
+
 
 def records_of_part(part: Part, vocabularies: Vocabularies) -> Iterator[Item]:
     """The records of one part, in order; an unreadable record is yielded with its reason."""
@@ -442,10 +455,15 @@ def _parquet_records(part: ParquetPart, vocabularies: Vocabularies, batch_rows: 
                 break
     except Exception as exc:  # a damaged row group: every row of the part not yet read becomes an error row
         for i in range(done, part.num_rows):
-            yield (part.path, "row", part.first_row + i), None, ("unreadable_row_group", f"row group {part.row_group} cannot be read: {exc}")
+            yield (
+                (part.path, "row", part.first_row + i),
+                None,
+                ("unreadable_row_group", f"row group {part.row_group} cannot be read: {exc}"),
+            )
 
 
 # --------------------------------------------------------------------------------------- typing cells
+
 
 class _CellError(Exception):
     pass

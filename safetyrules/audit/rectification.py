@@ -98,13 +98,25 @@ Event = Tuple[Optional[str], str, str, str, Tuple[str, ...], Tuple[str, ...], st
 #: a re-inspection of a site: (inspection date, position in the input or -1 when linked, its event)
 Visit = Tuple[str, int, Event]
 
+
 def finding_facts(e: Row) -> FindingFacts:
     """The compact form of a finding entry kept for the join."""
     history = tuple((h["status"], h["on"]) for h in e.get("history", ()))
     dates: Dict[str, str] = {k: e[k] for k in ("rectified_on", "verified_on", "closed_on") if k in e}
     status, done = loop_state(e.get("status"), history, dates)
-    return (e["finding"], e.get("id"), e["class"], e["rule"], e.get("instead"), e.get("current"), status, done,
-            e.get("deadline", ""), history, e.get("reinspection"))
+    return (
+        e["finding"],
+        e.get("id"),
+        e["class"],
+        e["rule"],
+        e.get("instead"),
+        e.get("current"),
+        status,
+        done,
+        e.get("deadline", ""),
+        history,
+        e.get("reinspection"),
+    )
 
 
 def event_of(row: Row) -> Optional[Event]:
@@ -113,11 +125,21 @@ def event_of(row: Row) -> Optional[Event]:
     if site is None and not findings:
         return None
     where = f"{row['source']}:{row.get('line', row.get('row'))}"
-    return (site, row["inspection_date"], row["record_id"], row["industry"], tuple(row["matched"]),
-            tuple(row["undetermined"]), where, findings)
+    return (
+        site,
+        row["inspection_date"],
+        row["record_id"],
+        row["industry"],
+        tuple(row["matched"]),
+        tuple(row["undetermined"]),
+        where,
+        findings,
+    )
 
 
-def _outcome(index: CriterionIndex, rule: str, day: date, industry: str, matched: Sequence[str], undetermined: Sequence[str]) -> Tuple[str, str]:
+def _outcome(
+    index: CriterionIndex, rule: str, day: date, industry: str, matched: Sequence[str], undetermined: Sequence[str]
+) -> Tuple[str, str]:
     """(outcome, rule checked) of the finding's criterion on a re-inspection."""
     candidates: Tuple[str, ...] = (rule,) if index.in_force(rule, day) else index.current_of(rule, day)
     if not candidates:
@@ -148,10 +170,18 @@ def judge(events: Iterable[Event], index: CriterionIndex, as_of: str) -> Tuple[L
     rows: List[Row] = []
     for ev in events:
         site, day, record_id, industry, _, _, where, findings = ev
-        for (idx, fid, klass, rule, instead, current, status, done, deadline, history, link) in findings:
-            row: Dict[str, Any] = {"record_id": record_id, "finding": idx, "where": where, "inspection_date": day,
-                                   "industry": industry, "rule": rule, "citation": index.rendered.get(rule, ""),
-                                   "audit_class": klass, "status": status}
+        for idx, fid, klass, rule, instead, current, status, done, deadline, history, link in findings:
+            row: Dict[str, Any] = {
+                "record_id": record_id,
+                "finding": idx,
+                "where": where,
+                "inspection_date": day,
+                "industry": industry,
+                "rule": rule,
+                "citation": index.rendered.get(rule, ""),
+                "audit_class": klass,
+                "status": status,
+            }
             if fid is not None:
                 row["id"] = fid
             if site is not None:
@@ -204,7 +234,11 @@ def _decide(row: Row, index: CriterionIndex, target: str, visits: Sequence[Visit
     for vday, _, ev in visits:
         if vday < since or vday > as_of:
             if linked:
-                _not_evidenced(row, f"the linked re-inspection of {vday} is " + ("before the closure" if vday < since else "after the report date"))
+                _not_evidenced(
+                    row,
+                    f"the linked re-inspection of {vday} is "
+                    + ("before the closure" if vday < since else "after the report date"),
+                )
                 return
             continue
         outcome, checked = _outcome(index, target, date.fromisoformat(vday), ev[3], ev[4], ev[5])
@@ -217,11 +251,19 @@ def _decide(row: Row, index: CriterionIndex, target: str, visits: Sequence[Visit
     row["reinspections"] = len(seen)
     if seen:
         row["evidence"] = seen[0]
-        _not_evidenced(row, "the re-inspections of the same site cannot decide the criterion (" +
-                       ", ".join(sorted({s["outcome"] for s in seen})) + ")")
+        _not_evidenced(
+            row,
+            "the re-inspections of the same site cannot decide the criterion ("
+            + ", ".join(sorted({s["outcome"] for s in seen}))
+            + ")",
+        )
     else:
-        _not_evidenced(row, "no re-inspection of the same site on or after the closure" +
-                       (f" ({since})" if since else "") + " and up to the report date")
+        _not_evidenced(
+            row,
+            "no re-inspection of the same site on or after the closure"
+            + (f" ({since})" if since else "")
+            + " and up to the report date",
+        )
 
 
 def figures(rows: Sequence[Row]) -> Dict[str, Any]:

@@ -44,10 +44,13 @@ COLORS = {
 }
 
 #: CJK system fonts by platform, then generic families
-FONT_STACK = ('system-ui,-apple-system,"Segoe UI","PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC",'
-              '"Noto Sans SC","Source Han Sans SC","WenQuanYi Micro Hei","Droid Sans Fallback",sans-serif')
+FONT_STACK = (
+    'system-ui,-apple-system,"Segoe UI","PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC",'
+    '"Noto Sans SC","Source Han Sans SC","WenQuanYi Micro Hei","Droid Sans Fallback",sans-serif'
+)
 
-CSS = """
+CSS = (
+    """
 *{box-sizing:border-box}
 body{font-family:%s;margin:0;color:#212121;line-height:1.4}
 header,main{max-width:80rem;margin:0 auto;padding:0 1rem}
@@ -76,7 +79,9 @@ details[open]{background:#fcfcfc}summary{cursor:pointer;font-weight:600}
 ul.actions li{margin:.2rem 0}
 svg text{font-size:11px;fill:#333}
 @media print{nav,.tools{display:none}.scroll{max-height:none;overflow:visible}details{display:block}}
-""" % FONT_STACK
+"""
+    % FONT_STACK
+)
 
 SCRIPT = r"""
 (function(){
@@ -128,8 +133,13 @@ def _text_width(text: str, px: float = 11) -> float:
     return sum(px if unicodedata.east_asian_width(ch) in "WF" else px * 0.6 for ch in text)
 
 
-def bar_chart(items: Sequence[Tuple[str, float]], color: str = "#455a64", width: int = 640, label_width: Optional[int] = None,
-              title: str = "") -> str:
+def bar_chart(
+    items: Sequence[Tuple[str, float]],
+    color: str = "#455a64",
+    width: int = 640,
+    label_width: Optional[int] = None,
+    title: str = "",
+) -> str:
     """Horizontal bars, one per item (label, value). The label column is as wide as the longest label:
     labels are never clipped."""
     if label_width is None:
@@ -138,7 +148,9 @@ def bar_chart(items: Sequence[Tuple[str, float]], color: str = "#455a64", width:
     height = max(row * len(items) + 10, 30)
     avail = max(width - 80, 120)
     top = max((v for _, v in items), default=0) or 1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + avail + 80}" height="{height}" role="img" aria-label="{_h(title)}">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + avail + 80}" height="{height}" role="img" aria-label="{_h(title)}">'
+    ]
     for i, (label, value) in enumerate(items):
         y = 5 + i * row
         w = max(avail * value / top, 0.5 if value else 0)
@@ -149,7 +161,9 @@ def bar_chart(items: Sequence[Tuple[str, float]], color: str = "#455a64", width:
     return "".join(parts)
 
 
-def column_chart(keys: Sequence[str], series: Sequence[Tuple[str, Sequence[float], str]], height: int = 200, title: str = "") -> str:
+def column_chart(
+    keys: Sequence[str], series: Sequence[Tuple[str, Sequence[float], str]], height: int = 200, title: str = ""
+) -> str:
     """Grouped columns over ``keys`` (months), one colour per series, with a legend."""
     if not keys:
         return ""
@@ -161,7 +175,9 @@ def column_chart(keys: Sequence[str], series: Sequence[Tuple[str, Sequence[float
     peak = max((max(vals) if vals else 0) for _, vals, _ in series) or 1
     plot = height - bottom - top_pad
     legend = left + sum(14 + _text_width(name) + 16 for name, _, _ in series)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{int(max(width, 320, legend))}" height="{height}" role="img" aria-label="{_h(title)}">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{int(max(width, 320, legend))}" height="{height}" role="img" aria-label="{_h(title)}">'
+    ]
     parts.append(f'<line x1="{left}" y1="{top_pad + plot}" x2="{width - 10}" y2="{top_pad + plot}" stroke="#999"/>')
     parts.append(f'<text x="{left - 4}" y="{top_pad + 4}" text-anchor="end">{_h(fmt(peak))}</text>')
     parts.append(f'<text x="{left - 4}" y="{top_pad + plot}" text-anchor="end">0</text>')
@@ -170,9 +186,13 @@ def column_chart(keys: Sequence[str], series: Sequence[Tuple[str, Sequence[float
         for j, (name, vals, color) in enumerate(series):
             v = vals[i]
             h = plot * v / peak
-            parts.append(f'<rect x="{x0 + j * bar}" y="{top_pad + plot - h:.1f}" width="{bar - 1}" height="{h:.1f}" fill="{color}"><title>{_h(key)} {_h(name)}: {_h(fmt(v))}</title></rect>')
+            parts.append(
+                f'<rect x="{x0 + j * bar}" y="{top_pad + plot - h:.1f}" width="{bar - 1}" height="{h:.1f}" fill="{color}"><title>{_h(key)} {_h(name)}: {_h(fmt(v))}</title></rect>'
+            )
         if len(keys) <= 24 or i % max(len(keys) // 12, 1) == 0:
-            parts.append(f'<text x="{x0}" y="{top_pad + plot + 14}" transform="rotate(30 {x0} {top_pad + plot + 14})">{_h(key)}</text>')
+            parts.append(
+                f'<text x="{x0}" y="{top_pad + plot + 14}" transform="rotate(30 {x0} {top_pad + plot + 14})">{_h(key)}</text>'
+            )
     lx: float = left
     for name, _, color in series:
         parts.append(f'<rect x="{lx}" y="4" width="10" height="10" fill="{color}"/><text x="{lx + 14}" y="13">{_h(name)}</text>')
@@ -205,10 +225,11 @@ def _txt(v: Any) -> Cell:
 def table(tid: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]], note: str = "") -> str:
     """A sortable, filterable table with a CSV button; ``tid`` is also its CSV name in OUTDIR/tables/."""
     left = [all(r[i].left for r in rows) if rows else False for i in range(len(headers))]
-    out = [f'<div class="tw"><div class="tools"><input type="search" data-filter="t-{_h(tid)}" placeholder="filter rows…" '
-           f'aria-label="filter {_h(tid)}"><button type="button" data-csv="t-{_h(tid)}" data-name="{_h(tid)}">CSV</button>'
-           f'<span class="count muted">{len(rows)} rows</span>'
-           + (f'<span class="muted">{note}</span>' if note else "") + "</div>"]
+    out = [
+        f'<div class="tw"><div class="tools"><input type="search" data-filter="t-{_h(tid)}" placeholder="filter rows…" '
+        f'aria-label="filter {_h(tid)}"><button type="button" data-csv="t-{_h(tid)}" data-name="{_h(tid)}">CSV</button>'
+        f'<span class="count muted">{len(rows)} rows</span>' + (f'<span class="muted">{note}</span>' if note else "") + "</div>"
+    ]
     out.append(f'<div class="scroll"><table class="st" id="t-{_h(tid)}"><thead><tr>')
     for i, h in enumerate(headers):
         out.append(f'<th class="{"l" if left[i] else ""}">{_h(h)}</th>')
@@ -230,9 +251,11 @@ def _criterion(e: Dict[str, Any], link: bool = True) -> Cell:
     cite = _h(e.get("citation") or e["rule"])
     if link:
         cite = f'<a href="#{_anchor("rule", e["rule"])}">{cite}</a>'
-    html = (f'{cite} <span class="tag" title="module {_h(e.get("module", ""))}">{_h(version)}</span>'
-            f'<br><span class="muted">{_h(e.get("title") or "")}</span>')
-    return Cell(html, f'{e.get("citation", "")} {version}', True)
+    html = (
+        f'{cite} <span class="tag" title="module {_h(e.get("module", ""))}">{_h(version)}</span>'
+        f'<br><span class="muted">{_h(e.get("title") or "")}</span>'
+    )
+    return Cell(html, f"{e.get('citation', '')} {version}", True)
 
 
 def _class_link(klass: str, n: int) -> Cell:
@@ -247,29 +270,49 @@ def render_html(summary: Dict[str, Any], title: str = "safetyrules audit") -> st
     rect = summary.get("rectification") or {}
     drill = summary.get("drilldown") or {}
     crit_by_rule = {e["rule"]: e for e in summary["by_criterion"]}
-    nav = [("summary", "Summary"), ("rectification", "整改销号 / rectification"), ("classes", "Classes"),
-           ("criteria", "Criteria"), ("breakdowns", "Breakdowns"), ("records", "Records"), ("errors", "Errors"),
-           ("definitions", "Definitions")]
-    body: List[str] = ['<nav aria-label="sections">' + "".join(f'<a href="#{k}">{_h(v)}</a>' for k, v in nav) + "</nav>",
-                       "<header>", f"<h1>{_h(title)}</h1>"]
+    nav = [
+        ("summary", "Summary"),
+        ("rectification", "整改销号 / rectification"),
+        ("classes", "Classes"),
+        ("criteria", "Criteria"),
+        ("breakdowns", "Breakdowns"),
+        ("records", "Records"),
+        ("errors", "Errors"),
+        ("definitions", "Definitions"),
+    ]
+    body: List[str] = [
+        '<nav aria-label="sections">' + "".join(f'<a href="#{k}">{_h(v)}</a>' for k, v in nav) + "</nav>",
+        "<header>",
+        f"<h1>{_h(title)}</h1>",
+    ]
     inputs = ", ".join(f"<code>{_h(i['path'])}</code> ({_h(i['format'])})" for i in summary["audit"]["inputs"])
-    packs = ", ".join(f"{_h(p['name'])} {_h(p['version'])}" + (" (third-party)" if p.get("third_party") else "") for p in summary["audit"]["rules"])
-    body.append(f'<p class="muted">Inputs: {inputs}. Rules: {packs}; safetyrules {_h(summary["audit"]["library_version"])}. '
-                f'Inspection dates {_h(summary["inspection_dates"]["first"] or "–")} to {_h(summary["inspection_dates"]["last"] or "–")}; '
-                f'report date <b>{_h(summary["report_date"] or "–")}</b>'
-                + (" (given)" if summary["audit"]["report_date_given"] else " (the latest inspection date)") + ".</p>")
-    body.append('<div id="fontnote" class="fontnote" role="note">This page holds Chinese text (citations, titles), and this '
-                'computer seems to have no Chinese (CJK) font, so it may show boxes. Install one — e.g. Noto Sans CJK SC '
-                '(Debian/Ubuntu: <code>fonts-noto-cjk</code>), Microsoft YaHei or PingFang SC come with Windows and macOS — '
-                'or read the same tables in the CSV files beside this page (OUTDIR/tables/, UTF-8).</div>')
+    packs = ", ".join(
+        f"{_h(p['name'])} {_h(p['version'])}" + (" (third-party)" if p.get("third_party") else "")
+        for p in summary["audit"]["rules"]
+    )
+    body.append(
+        f'<p class="muted">Inputs: {inputs}. Rules: {packs}; safetyrules {_h(summary["audit"]["library_version"])}. '
+        f"Inspection dates {_h(summary['inspection_dates']['first'] or '–')} to {_h(summary['inspection_dates']['last'] or '–')}; "
+        f"report date <b>{_h(summary['report_date'] or '–')}</b>"
+        + (" (given)" if summary["audit"]["report_date_given"] else " (the latest inspection date)")
+        + ".</p>"
+    )
+    body.append(
+        '<div id="fontnote" class="fontnote" role="note">This page holds Chinese text (citations, titles), and this '
+        "computer seems to have no Chinese (CJK) font, so it may show boxes. Install one — e.g. Noto Sans CJK SC "
+        "(Debian/Ubuntu: <code>fonts-noto-cjk</code>), Microsoft YaHei or PingFang SC come with Windows and macOS — "
+        "or read the same tables in the CSV files beside this page (OUTDIR/tables/, UTF-8).</div>"
+    )
     body.append("</header><main>")
 
     # ---------------------------------------------------------------- summary: what needs action
     ok = rec["reconciles"]
     classes = summary["classes"]
     body.append('<h2 id="summary">Summary</h2>')
-    body.append(f'<p>records in <b>{fmt(rec["records_in"])}</b> = results <b>{fmt(rec["results"])}</b> + errors <b>{fmt(rec["errors"])}</b>: '
-                f'<span class="{"ok" if ok else "bad"}">{"reconciles" if ok else "DOES NOT RECONCILE"}</span></p>')
+    body.append(
+        f"<p>records in <b>{fmt(rec['records_in'])}</b> = results <b>{fmt(rec['results'])}</b> + errors <b>{fmt(rec['errors'])}</b>: "
+        f'<span class="{"ok" if ok else "bad"}">{"reconciles" if ok else "DOES NOT RECONCILE"}</span></p>'
+    )
     cards = [
         ("inspections", fmt(m["inspections"]), False),
         ("recorded major hazards", fmt(m["recorded_major_hazards"]), False),
@@ -280,63 +323,141 @@ def render_html(summary: Dict[str, Any], title: str = "safetyrules audit") -> st
         ("rectification rate (verified by re-inspection)", pct(m.get("verified_rectification_rate")), True),
         ("overdue open hazards", fmt(m["overdue_open"]), bool(m["overdue_open"])),
     ]
-    body.append('<div class="cards">' + "".join(
-        f'<div class="card{" alert" if alert else ""}"><b>{_h(v)}</b><span>{_h(k)}</span></div>' for k, v, alert in cards) + "</div>")
+    body.append(
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card{" alert" if alert else ""}"><b>{_h(v)}</b><span>{_h(k)}</span></div>' for k, v, alert in cards
+        )
+        + "</div>"
+    )
     actions = []
     if classes["missed"]:
-        actions.append(f'<a href="#{_anchor("class", "missed")}">{fmt(classes["missed"])} missed</a> major hazards: the facts match a criterion no finding records')
+        actions.append(
+            f'<a href="#{_anchor("class", "missed")}">{fmt(classes["missed"])} missed</a> major hazards: the facts match a criterion no finding records'
+        )
     if classes["unsupported"]:
-        actions.append(f'<a href="#{_anchor("class", "unsupported")}">{fmt(classes["unsupported"])} unsupported</a> findings: the facts do not match the cited criterion')
+        actions.append(
+            f'<a href="#{_anchor("class", "unsupported")}">{fmt(classes["unsupported"])} unsupported</a> findings: the facts do not match the cited criterion'
+        )
     if classes["miscited"]:
-        actions.append(f'<a href="#{_anchor("class", "miscited")}">{fmt(classes["miscited"])} miscited</a> findings: a neighbouring criterion is the one matched')
+        actions.append(
+            f'<a href="#{_anchor("class", "miscited")}">{fmt(classes["miscited"])} miscited</a> findings: a neighbouring criterion is the one matched'
+        )
     if classes["superseded"]:
-        actions.append(f'<a href="#{_anchor("class", "superseded")}">{fmt(classes["superseded"])} superseded</a> findings cite a text not in force on the inspection date')
+        actions.append(
+            f'<a href="#{_anchor("class", "superseded")}">{fmt(classes["superseded"])} superseded</a> findings cite a text not in force on the inspection date'
+        )
     if rect.get("closed_still_present"):
-        actions.append(f'<a href="#rect-closed_still_present">{fmt(rect["closed_still_present"])} closed but still present</a>: a re-inspection of the same site still matches the criterion')
+        actions.append(
+            f'<a href="#rect-closed_still_present">{fmt(rect["closed_still_present"])} closed but still present</a>: a re-inspection of the same site still matches the criterion'
+        )
     if rect.get("open_overdue"):
         actions.append(f'<a href="#rect-open_overdue">{fmt(rect["open_overdue"])} open and overdue</a> major hazards')
     if rect.get("closure_not_evidenced"):
-        actions.append(f'<a href="#rect-closure_not_evidenced">{fmt(rect["closure_not_evidenced"])} closures not evidenced</a> by a re-inspection')
+        actions.append(
+            f'<a href="#rect-closure_not_evidenced">{fmt(rect["closure_not_evidenced"])} closures not evidenced</a> by a re-inspection'
+        )
     if classes["undetermined"]:
-        actions.append(f'<a href="#{_anchor("class", "undetermined")}">{fmt(classes["undetermined"])} undetermined</a>: facts not recorded that would decide a criterion (not compliant)')
+        actions.append(
+            f'<a href="#{_anchor("class", "undetermined")}">{fmt(classes["undetermined"])} undetermined</a>: facts not recorded that would decide a criterion (not compliant)'
+        )
     if rec["errors"]:
         actions.append(f'<a href="#errors">{fmt(rec["errors"])} error rows</a> were not audited (see their reasons)')
     if actions:
-        body.append("<h3>Needs action</h3><ul class=\"actions\">" + "".join(f"<li>{a}</li>" for a in actions) + "</ul>")
+        body.append('<h3>Needs action</h3><ul class="actions">' + "".join(f"<li>{a}</li>" for a in actions) + "</ul>")
     else:
         body.append('<p class="ok">Nothing needs action: every finding is confirmed and nothing was missed.</p>')
 
     # ---------------------------------------------------------------- rectification
     body.append('<h2 id="rectification">整改销号 checked against re-inspections <span class="muted">(rectification)</span></h2>')
     if rect.get("findings"):
-        body.append(f'<p>{fmt(rect["findings"])} recorded major hazards; {fmt(rect["recorded_rectified"])} recorded as rectified/closed '
-                    f'(<b>{pct(rect["recorded_rectification_rate"])}</b>), {fmt(rect["verified_closed"])} of them borne out by a '
-                    f're-inspection of the same site (<b>{pct(rect["verified_rectification_rate"])}</b> of all; '
-                    f'{pct(rect["closure_verification_rate"])} of the closures).</p>')
+        body.append(
+            f"<p>{fmt(rect['findings'])} recorded major hazards; {fmt(rect['recorded_rectified'])} recorded as rectified/closed "
+            f"(<b>{pct(rect['recorded_rectification_rate'])}</b>), {fmt(rect['verified_closed'])} of them borne out by a "
+            f"re-inspection of the same site (<b>{pct(rect['verified_rectification_rate'])}</b> of all; "
+            f"{pct(rect['closure_verification_rate'])} of the closures).</p>"
+        )
         body.append(bar_chart([(k, rect[k]) for k in RECT_CLASSES], "#455a64", title="findings by rectification class"))
-        body.append(table("rectification_classes", ["class", "findings", "meaning"],
-                          [[_txt(k), Cell(f'<a href="#rect-{k}">{_h(fmt(rect[k]))}</a>' if rect[k] and k in rect.get("examples", {}) else _h(fmt(rect[k])), rect[k]),
-                            _txt(RECT_TEXT[k])] for k in RECT_CLASSES]))
+        body.append(
+            table(
+                "rectification_classes",
+                ["class", "findings", "meaning"],
+                [
+                    [
+                        _txt(k),
+                        Cell(
+                            f'<a href="#rect-{k}">{_h(fmt(rect[k]))}</a>'
+                            if rect[k] and k in rect.get("examples", {})
+                            else _h(fmt(rect[k])),
+                            rect[k],
+                        ),
+                        _txt(RECT_TEXT[k]),
+                    ]
+                    for k in RECT_CLASSES
+                ],
+            )
+        )
         if rect.get("not_evidenced_reasons"):
-            body.append(table("closure_not_evidenced_reasons", ["why not evidenced", "findings"],
-                              [[_txt(k), _num(v)] for k, v in rect["not_evidenced_reasons"].items()]))
+            body.append(
+                table(
+                    "closure_not_evidenced_reasons",
+                    ["why not evidenced", "findings"],
+                    [[_txt(k), _num(v)] for k, v in rect["not_evidenced_reasons"].items()],
+                )
+            )
         body.append("<h3>By industry</h3>")
-        body.append(table("rectification_by_industry", ["industry", "findings", *RECT_CLASSES, "recorded rate", "verified rate"],
-                          [[_txt(r["key"]), _num(r["findings"])] + [_num(r[k]) for k in RECT_CLASSES]
-                           + [_pct(r["recorded_rectification_rate"]), _pct(r["verified_rectification_rate"])] for r in rect["by_industry"]]))
+        body.append(
+            table(
+                "rectification_by_industry",
+                ["industry", "findings", *RECT_CLASSES, "recorded rate", "verified rate"],
+                [
+                    [_txt(r["key"]), _num(r["findings"])]
+                    + [_num(r[k]) for k in RECT_CLASSES]
+                    + [_pct(r["recorded_rectification_rate"]), _pct(r["verified_rectification_rate"])]
+                    for r in rect["by_industry"]
+                ],
+            )
+        )
         for k in ("closed_still_present", "open_overdue", "closure_not_evidenced"):
             rows = rect.get("examples", {}).get(k)
             if not rows:
                 continue
             shown = f"the first {len(rows)} of {fmt(rect[k])}" if len(rows) < rect[k] else f"all {fmt(rect[k])}"
-            body.append(f'<details id="rect-{k}"><summary>{_h(k)}: {shown} (all in rectification.jsonl and tables/rectification.csv)</summary>')
-            body.append(table(f"rect_{k}", ["finding", "site", "criterion", "status", "deadline", "closed on", "re-inspection", "outcome", "reason / days overdue"],
-                              [[_txt(f'{r["record_id"]} #{r["finding"]}' + (f' ({r["id"]})' if r.get("id") else "")), _txt(r.get("site_id", "")),
-                                _criterion({**crit_by_rule.get(r["rule"], {}), "rule": r["rule"], "citation": r["citation"]}),
-                                _txt(r["status"]), _txt(r.get("deadline", "")), _txt(r.get("closed_on") or ""),
-                                _txt(f'{r["evidence"]["record_id"]} ({r["evidence"]["inspection_date"]})' if r.get("evidence") else ""),
-                                _txt(r["evidence"]["outcome"] if r.get("evidence") else ""),
-                                _txt(r.get("reason") or (f'{r["days_overdue"]} days' if "days_overdue" in r else ""))] for r in rows]))
+            body.append(
+                f'<details id="rect-{k}"><summary>{_h(k)}: {shown} (all in rectification.jsonl and tables/rectification.csv)</summary>'
+            )
+            body.append(
+                table(
+                    f"rect_{k}",
+                    [
+                        "finding",
+                        "site",
+                        "criterion",
+                        "status",
+                        "deadline",
+                        "closed on",
+                        "re-inspection",
+                        "outcome",
+                        "reason / days overdue",
+                    ],
+                    [
+                        [
+                            _txt(f"{r['record_id']} #{r['finding']}" + (f" ({r['id']})" if r.get("id") else "")),
+                            _txt(r.get("site_id", "")),
+                            _criterion({**crit_by_rule.get(r["rule"], {}), "rule": r["rule"], "citation": r["citation"]}),
+                            _txt(r["status"]),
+                            _txt(r.get("deadline", "")),
+                            _txt(r.get("closed_on") or ""),
+                            _txt(
+                                f"{r['evidence']['record_id']} ({r['evidence']['inspection_date']})" if r.get("evidence") else ""
+                            ),
+                            _txt(r["evidence"]["outcome"] if r.get("evidence") else ""),
+                            _txt(r.get("reason") or (f"{r['days_overdue']} days" if "days_overdue" in r else "")),
+                        ]
+                        for r in rows
+                    ],
+                )
+            )
             body.append("</details>")
     else:
         body.append('<p class="muted">No recorded findings: nothing to check.</p>')
@@ -344,41 +465,80 @@ def render_html(summary: Dict[str, Any], title: str = "safetyrules audit") -> st
     # ---------------------------------------------------------------- classes
     body.append('<h2 id="classes">Classes</h2>')
     body.append(bar_chart([(k, classes[k]) for k in CLASSES], "#455a64", title="findings and rules by class"))
-    body.append(table("classes", ["class", "count", "meaning"],
-                      [[_txt(k), _class_link(k, classes[k]), _txt(CLASS_TEXT[k])] for k in CLASSES]))
+    body.append(
+        table(
+            "classes",
+            ["class", "count", "meaning"],
+            [[_txt(k), _class_link(k, classes[k]), _txt(CLASS_TEXT[k])] for k in CLASSES],
+        )
+    )
 
     # ---------------------------------------------------------------- criteria
     body.append('<h2 id="criteria">Criteria</h2>')
     tops = summary["top_criteria"]
-    for key, heading, field, color in (("missed", "Most often missed", "missed", COLORS["missed"]),
-                                       ("unsupported", "Most often unsupported", "unsupported", COLORS["unsupported"]),
-                                       ("recorded", "Most frequently recorded", "recorded", COLORS["recorded"]),
-                                       ("determined", "Most often met by the facts", "matched", COLORS["matched"])):
+    for key, heading, field, color in (
+        ("missed", "Most often missed", "missed", COLORS["missed"]),
+        ("unsupported", "Most often unsupported", "unsupported", COLORS["unsupported"]),
+        ("recorded", "Most frequently recorded", "recorded", COLORS["recorded"]),
+        ("determined", "Most often met by the facts", "matched", COLORS["matched"]),
+    ):
         if not tops[key]:
             continue
         peak = max(e[field] for e in tops[key]) or 1
         body.append(f"<h3>{heading}</h3>")
-        body.append(table(f"top_{key}", ["#", "criterion", field],
-                          [[_num(i + 1), _criterion({**crit_by_rule.get(e["rule"], {}), **e}),
-                            Cell(f'<span class="bar" style="width:{6 * e[field] / peak:.2f}rem;background:{color}"></span>{_h(fmt(e[field]))}', e[field])]
-                           for i, e in enumerate(tops[key])]))
+        body.append(
+            table(
+                f"top_{key}",
+                ["#", "criterion", field],
+                [
+                    [
+                        _num(i + 1),
+                        _criterion({**crit_by_rule.get(e["rule"], {}), **e}),
+                        Cell(
+                            f'<span class="bar" style="width:{6 * e[field] / peak:.2f}rem;background:{color}"></span>{_h(fmt(e[field]))}',
+                            e[field],
+                        ),
+                    ]
+                    for i, e in enumerate(tops[key])
+                ],
+            )
+        )
     if summary["by_criterion"]:
-        body.append(f'<h3>Every criterion met, recorded or undetermined ({len(summary["by_criterion"])})</h3>')
-        body.append(table("by_criterion", ["criterion", "rule", "recorded", "determined", *CLASSES],
-                          [[_criterion(e), _txt(e["rule"]), _num(e["recorded"]), _num(e["matched"])] + [_num(e[k]) for k in CLASSES]
-                           for e in summary["by_criterion"]]))
+        body.append(f"<h3>Every criterion met, recorded or undetermined ({len(summary['by_criterion'])})</h3>")
+        body.append(
+            table(
+                "by_criterion",
+                ["criterion", "rule", "recorded", "determined", *CLASSES],
+                [
+                    [_criterion(e), _txt(e["rule"]), _num(e["recorded"]), _num(e["matched"])] + [_num(e[k]) for k in CLASSES]
+                    for e in summary["by_criterion"]
+                ],
+            )
+        )
 
     # ---------------------------------------------------------------- breakdowns
     body.append('<h2 id="breakdowns">Breakdowns</h2>')
     months = summary["by_month"]
     if months:
         body.append("<h3>By month</h3>")
-        body.append(column_chart([r["key"] for r in months],
-                                 [("inspections", [r["inspections"] for r in months], COLORS["inspections"]),
-                                  ("recorded", [r["recorded"] for r in months], COLORS["recorded"]),
-                                  ("determined", [r["matched"] for r in months], COLORS["matched"])], title="by month"))
-    for dim, heading in (("by_month", "By month"), ("by_industry", "By industry"), ("by_region", "By region"),
-                         ("by_inspector", "By inspector"), ("by_site", "By site / enterprise")):
+        body.append(
+            column_chart(
+                [r["key"] for r in months],
+                [
+                    ("inspections", [r["inspections"] for r in months], COLORS["inspections"]),
+                    ("recorded", [r["recorded"] for r in months], COLORS["recorded"]),
+                    ("determined", [r["matched"] for r in months], COLORS["matched"]),
+                ],
+                title="by month",
+            )
+        )
+    for dim, heading in (
+        ("by_month", "By month"),
+        ("by_industry", "By industry"),
+        ("by_region", "By region"),
+        ("by_inspector", "By inspector"),
+        ("by_site", "By site / enterprise"),
+    ):
         rows = summary.get(dim) or []
         if not rows:
             continue
@@ -392,31 +552,57 @@ def render_html(summary: Dict[str, Any], title: str = "safetyrules audit") -> st
 
     # ---------------------------------------------------------------- drill-down
     body.append('<h2 id="records">Records</h2>')
-    body.append('<p class="muted">The first records of each class and of each criterion, with each finding as recorded, the '
-                "engine's determination of its criterion and the evidence (the tests and the values they read). "
-                "<code>safetyrules explain RECORD --rule ID</code> traces any other.</p>")
+    body.append(
+        '<p class="muted">The first records of each class and of each criterion, with each finding as recorded, the '
+        "engine's determination of its criterion and the evidence (the tests and the values they read). "
+        "<code>safetyrules explain RECORD --rule ID</code> traces any other.</p>"
+    )
     for k in CLASSES:
         samples = drill.get(f"class:{k}")
         if samples:
-            body.append(_drill(_anchor("class", k), f"class {k}: the first {len(samples)} records of {fmt(classes[k])}", samples, k, crit_by_rule))
+            body.append(
+                _drill(
+                    _anchor("class", k),
+                    f"class {k}: the first {len(samples)} records of {fmt(classes[k])}",
+                    samples,
+                    k,
+                    crit_by_rule,
+                )
+            )
     crit_samples = [(key[5:], v) for key, v in drill.items() if key.startswith("rule:")]
     if crit_samples:
         body.append("<h3>By criterion</h3>")
         order = {e["rule"]: i for i, e in enumerate(summary["by_criterion"])}
         for rule, samples in sorted(crit_samples, key=lambda kv: order.get(kv[0], 1 << 30)):
             e = crit_by_rule.get(rule, {"rule": rule, "citation": rule})
-            label = f'{e.get("citation") or rule} [{e.get("module_version", "")}] {e.get("title", "")}'
+            label = f"{e.get('citation') or rule} [{e.get('module_version', '')}] {e.get('title', '')}"
             body.append(_drill(_anchor("rule", rule), label, samples, None, crit_by_rule, rule))
 
     # ---------------------------------------------------------------- errors, definitions
     body.append('<h2 id="errors">Errors</h2>')
     if summary["errors_by_reason"]:
-        body.append(table("errors_by_reason", ["error reason", "rows"], [[_txt(k), _num(v)] for k, v in summary["errors_by_reason"].items()]))
+        body.append(
+            table(
+                "errors_by_reason", ["error reason", "rows"], [[_txt(k), _num(v)] for k, v in summary["errors_by_reason"].items()]
+            )
+        )
     if summary["error_examples"]:
         body.append("<h3>First error rows</h3>")
-        body.append(table("error_examples", ["where", "record", "reason", "message"],
-                          [[_txt(f"{e['source']}:{e.get('line', e.get('row'))}"), _txt(e.get("record_id", "")), _txt(e["error"]["reason"]),
-                            _txt(e["error"]["message"][:300])] for e in summary["error_examples"]]))
+        body.append(
+            table(
+                "error_examples",
+                ["where", "record", "reason", "message"],
+                [
+                    [
+                        _txt(f"{e['source']}:{e.get('line', e.get('row'))}"),
+                        _txt(e.get("record_id", "")),
+                        _txt(e["error"]["reason"]),
+                        _txt(e["error"]["message"][:300]),
+                    ]
+                    for e in summary["error_examples"]
+                ],
+            )
+        )
     if not rec["errors"]:
         body.append('<p class="ok">No error rows.</p>')
     body.append('<h2 id="definitions">Definitions</h2><dl>')
@@ -427,41 +613,64 @@ def render_html(summary: Dict[str, Any], title: str = "safetyrules audit") -> st
     for k in RECT_CLASSES:
         body.append(f"<dt><b>{_h(k)}</b></dt><dd>{_h(RECT_TEXT[k])}</dd>")
     body.append("</dl></main>")
-    return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{_h(title)}</title><style>{CSS}</style></head>"
-            "<body>" + "\n".join(body) + f"<script>{SCRIPT}</script></body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{_h(title)}</title><style>{CSS}</style></head>'
+        "<body>" + "\n".join(body) + f"<script>{SCRIPT}</script></body></html>\n"
+    )
 
 
-def _drill(anchor: str, label: str, samples: List[Row], klass: Optional[str], crit_by_rule: Mapping[str, Row], rule: Optional[str] = None) -> str:
+def _drill(
+    anchor: str, label: str, samples: List[Row], klass: Optional[str], crit_by_rule: Mapping[str, Row], rule: Optional[str] = None
+) -> str:
     out = [f'<details id="{anchor}"><summary>{_h(label)}</summary>']
     for s in samples:
-        who = " · ".join(_h(x) for x in (s.get("site_id") and f"site {s['site_id']}", s.get("inspector") and f"inspector {s['inspector']}",
-                                          s.get("region")) if x)
-        out.append(f'<div class="rec"><b>{_h(s["record_id"])}</b> <span class="muted">{_h(s["where"])} · {_h(s["inspection_date"])} · '
-                   f'{_h(s["industry"])}{" · " + who if who else ""} · status {_h(s.get("status", ""))}</span><ul>')
+        who = " · ".join(
+            _h(x)
+            for x in (
+                s.get("site_id") and f"site {s['site_id']}",
+                s.get("inspector") and f"inspector {s['inspector']}",
+                s.get("region"),
+            )
+            if x
+        )
+        out.append(
+            f'<div class="rec"><b>{_h(s["record_id"])}</b> <span class="muted">{_h(s["where"])} · {_h(s["inspection_date"])} · '
+            f"{_h(s['industry'])}{' · ' + who if who else ''} · status {_h(s.get('status', ''))}</span><ul>"
+        )
         for e in s["entries"]:
             if (klass and e["class"] != klass) or (rule and e["rule"] != rule):
                 continue
             c = crit_by_rule.get(e["rule"], {})
             if e["source"] == "finding":
                 f = e.get("finding", {})
-                rec = (f'finding #{_h(f.get("finding"))}' + (f' ({_h(f["id"])})' if f.get("id") else "")
-                       + f': cites {_h(f.get("cited") or e["citation"])}' + (f', status {_h(f["status"])}' if f.get("status") else "")
-                       + (f', deadline {_h(f["deadline"])}' if f.get("deadline") else ""))
+                rec = (
+                    f"finding #{_h(f.get('finding'))}"
+                    + (f" ({_h(f['id'])})" if f.get("id") else "")
+                    + f": cites {_h(f.get('cited') or e['citation'])}"
+                    + (f", status {_h(f['status'])}" if f.get("status") else "")
+                    + (f", deadline {_h(f['deadline'])}" if f.get("deadline") else "")
+                )
             else:
                 rec = "no finding records it" if e["class"] == "missed" else "no finding cites it"
             extra = ""
             if e.get("instead"):
-                extra += f' — matched instead: <code>{_h(e["instead"])}</code>'
+                extra += f" — matched instead: <code>{_h(e['instead'])}</code>"
             if e.get("current"):
-                extra += f' — in force instead: <code>{_h(e["current"])}</code>'
+                extra += f" — in force instead: <code>{_h(e['current'])}</code>"
             if e.get("reason"):
-                extra += f' — {_h(e["reason"])}'
-            out.append(f'<li><span class="tag" style="background:{COLORS.get(e["class"], "#eceff1")};color:#fff">{_h(e["class"])}</span> '
-                       f'{_h(e["citation"])} <span class="tag">{_h(c.get("module_version", ""))}</span> <code>{_h(e["rule"])}</code><br>'
-                       f'recorded: {rec}{extra}<br>engine: <b>{_h(e.get("outcome", ""))}</b> — {_h(e.get("why", ""))}'
-                       + ('<ul class="ev">' + "".join(f"<li>{_h(line)}</li>" for line in e.get("evidence", ())) + "</ul>" if e.get("evidence") else "")
-                       + "</li>")
+                extra += f" — {_h(e['reason'])}"
+            out.append(
+                f'<li><span class="tag" style="background:{COLORS.get(e["class"], "#eceff1")};color:#fff">{_h(e["class"])}</span> '
+                f'{_h(e["citation"])} <span class="tag">{_h(c.get("module_version", ""))}</span> <code>{_h(e["rule"])}</code><br>'
+                f"recorded: {rec}{extra}<br>engine: <b>{_h(e.get('outcome', ''))}</b> — {_h(e.get('why', ''))}"
+                + (
+                    '<ul class="ev">' + "".join(f"<li>{_h(line)}</li>" for line in e.get("evidence", ())) + "</ul>"
+                    if e.get("evidence")
+                    else ""
+                )
+                + "</li>"
+            )
         out.append("</ul></div>")
     out.append("</details>")
     return "".join(out)

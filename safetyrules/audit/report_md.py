@@ -47,14 +47,22 @@ def render_markdown(summary: Dict[str, Any], title: str = "safetyrules audit") -
     d = summary["definitions"]
     lines = [f"# {title}", ""]
     inputs = ", ".join(f"`{i['path']}` ({i['format']})" for i in summary["audit"]["inputs"])
-    packs = ", ".join(f"{p['name']} {p['version']}" + (" (third-party)" if p.get("third_party") else "") for p in summary["audit"]["rules"])
-    lines += [f"Inputs: {inputs}. Rules: {packs}; safetyrules {summary['audit']['library_version']}.",
-              f"Inspection dates {summary['inspection_dates']['first'] or '–'} to {summary['inspection_dates']['last'] or '–'}; "
-              f"report date **{summary['report_date'] or '–'}**"
-              + (" (given)" if summary["audit"]["report_date_given"] else " (the latest inspection date)") + ".", ""]
+    packs = ", ".join(
+        f"{p['name']} {p['version']}" + (" (third-party)" if p.get("third_party") else "") for p in summary["audit"]["rules"]
+    )
+    lines += [
+        f"Inputs: {inputs}. Rules: {packs}; safetyrules {summary['audit']['library_version']}.",
+        f"Inspection dates {summary['inspection_dates']['first'] or '–'} to {summary['inspection_dates']['last'] or '–'}; "
+        f"report date **{summary['report_date'] or '–'}**"
+        + (" (given)" if summary["audit"]["report_date_given"] else " (the latest inspection date)")
+        + ".",
+        "",
+    ]
     lines += ["## Reconciliation", ""]
-    lines += table(["records in", "results", "errors", "reconciles"],
-                   [[fmt(rec["records_in"]), fmt(rec["results"]), fmt(rec["errors"]), "yes" if rec["reconciles"] else "**NO**"]])
+    lines += table(
+        ["records in", "results", "errors", "reconciles"],
+        [[fmt(rec["records_in"]), fmt(rec["results"]), fmt(rec["errors"]), "yes" if rec["reconciles"] else "**NO**"]],
+    )
     if summary["errors_by_reason"]:
         lines += ["", "Error rows by reason:", ""]
         lines += table(["reason", "rows"], [[k, fmt(v)] for k, v in summary["errors_by_reason"].items()])
@@ -73,33 +81,64 @@ def render_markdown(summary: Dict[str, Any], title: str = "safetyrules audit") -
     lines += table(["class", "count", "meaning"], [[k, fmt(summary["classes"][k]), CLASS_TEXT[k]] for k in CLASSES])
     by_source = summary["classes_by_source"]
     if by_source:
-        lines += ["", "By source (`finding`: a recorded finding; `rule`: a criterion no finding cites): "
-                  + ", ".join(f"{k} {fmt(v)}" for k, v in by_source.items()) + "."]
+        lines += [
+            "",
+            "By source (`finding`: a recorded finding; `rule`: a criterion no finding cites): "
+            + ", ".join(f"{k} {fmt(v)}" for k, v in by_source.items())
+            + ".",
+        ]
     if m["findings_by_status"]:
-        lines += ["", "Recorded findings by closed-loop status: "
-                  + ", ".join(f"{k} {fmt(v)}" for k, v in m["findings_by_status"].items()) + "."]
+        lines += [
+            "",
+            "Recorded findings by closed-loop status: "
+            + ", ".join(f"{k} {fmt(v)}" for k, v in m["findings_by_status"].items())
+            + ".",
+        ]
     rect = summary.get("rectification") or {}
     if rect.get("findings"):
         from .rectification import RECT_CLASSES, RECT_TEXT
 
         lines += ["", "## 整改销号 checked against re-inspections", ""]
-        lines += table(["figure", "value"], [
-            ["recorded major hazards", fmt(rect["findings"])],
-            ["recorded as rectified/closed", f'{fmt(rect["recorded_rectified"])} ({pct(rect["recorded_rectification_rate"])})'],
-            ["verified rectification rate", pct(rect["verified_rectification_rate"])],
-            ["closures borne out by a re-inspection", pct(rect["closure_verification_rate"])],
-        ])
+        lines += table(
+            ["figure", "value"],
+            [
+                ["recorded major hazards", fmt(rect["findings"])],
+                [
+                    "recorded as rectified/closed",
+                    f"{fmt(rect['recorded_rectified'])} ({pct(rect['recorded_rectification_rate'])})",
+                ],
+                ["verified rectification rate", pct(rect["verified_rectification_rate"])],
+                ["closures borne out by a re-inspection", pct(rect["closure_verification_rate"])],
+            ],
+        )
         lines += [""]
         lines += table(["class", "findings", "meaning"], [[k, fmt(rect[k]), RECT_TEXT[k]] for k in RECT_CLASSES])
         for k in ("closed_still_present", "open_overdue"):
             rows = rect.get("examples", {}).get(k)
             if rows:
                 lines += ["", f"{k} (the first {len(rows)}; all in rectification.jsonl):", ""]
-                lines += table(["record", "finding", "site", "criterion", "deadline", "re-inspection", "days overdue"],
-                               [[r["record_id"], r.get("id", r["finding"]), r.get("site_id", ""), r["citation"], r.get("deadline", ""),
-                                 r["evidence"]["record_id"] if r.get("evidence") else "", r.get("days_overdue", "")] for r in rows])
-    for dim, heading in (("by_industry", "By industry"), ("by_region", "By region"), ("by_month", "By month"),
-                         ("by_inspector", "By inspector"), ("by_site", "By site")):
+                lines += table(
+                    ["record", "finding", "site", "criterion", "deadline", "re-inspection", "days overdue"],
+                    [
+                        [
+                            r["record_id"],
+                            r.get("id", r["finding"]),
+                            r.get("site_id", ""),
+                            r["citation"],
+                            r.get("deadline", ""),
+                            r["evidence"]["record_id"] if r.get("evidence") else "",
+                            r.get("days_overdue", ""),
+                        ]
+                        for r in rows
+                    ],
+                )
+    for dim, heading in (
+        ("by_industry", "By industry"),
+        ("by_region", "By region"),
+        ("by_month", "By month"),
+        ("by_inspector", "By inspector"),
+        ("by_site", "By site"),
+    ):
         dim_rows: List[Dict[str, Any]] = summary.get(dim) or []
         if len(dim_rows) > 200:
             dim_rows = sorted(dim_rows, key=lambda r: (-(r["missed"] + r["unsupported"] + r["miscited"]), r["key"]))[:200]
@@ -120,20 +159,36 @@ def render_markdown(summary: Dict[str, Any], title: str = "safetyrules audit") -
             body.append(line)
         lines += table(headers, body)
     tops = summary["top_criteria"]
-    for key, heading, field in (("recorded", "Most frequently recorded criteria", "recorded"),
-                                ("determined", "Criteria most often met by the facts", "matched"),
-                                ("missed", "Most often missed", "missed"),
-                                ("unsupported", "Most often unsupported", "unsupported")):
+    for key, heading, field in (
+        ("recorded", "Most frequently recorded criteria", "recorded"),
+        ("determined", "Criteria most often met by the facts", "matched"),
+        ("missed", "Most often missed", "missed"),
+        ("unsupported", "Most often unsupported", "unsupported"),
+    ):
         if not tops[key]:
             continue
         lines += ["", f"## {heading}", ""]
-        lines += table(["#", "criterion", "rule", "title", field], [[i + 1, e["citation"], f"`{e['rule']}`", e["title"], fmt(e[field])] for i, e in enumerate(tops[key])])
+        lines += table(
+            ["#", "criterion", "rule", "title", field],
+            [[i + 1, e["citation"], f"`{e['rule']}`", e["title"], fmt(e[field])] for i, e in enumerate(tops[key])],
+        )
     if summary["by_criterion"]:
         lines += ["", "## By criterion", ""]
-        lines += table(["rule", "citation", "version", "title", "recorded", "determined", *CLASSES],
-                       [[f"`{e['rule']}`", e["citation"], e.get("module_version", ""), e.get("title", ""), fmt(e["recorded"]), fmt(e["matched"])]
-                        + [fmt(e[k]) for k in CLASSES]
-                        for e in summary["by_criterion"]])
+        lines += table(
+            ["rule", "citation", "version", "title", "recorded", "determined", *CLASSES],
+            [
+                [
+                    f"`{e['rule']}`",
+                    e["citation"],
+                    e.get("module_version", ""),
+                    e.get("title", ""),
+                    fmt(e["recorded"]),
+                    fmt(e["matched"]),
+                ]
+                + [fmt(e[k]) for k in CLASSES]
+                for e in summary["by_criterion"]
+            ],
+        )
     if summary["error_examples"]:
         lines += ["", "## First error rows", ""]
         body = []

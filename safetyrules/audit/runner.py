@@ -56,6 +56,7 @@ OUTPUT_FILES = (RESULTS, SUMMARY, REPORT_MD, REPORT_HTML)
 
 # --------------------------------------------------------------------------------------- per worker
 
+
 class AuditContext:
     """What a worker needs: the rule set bound to a backend, and the citation index."""
 
@@ -158,7 +159,9 @@ def _finish(ctx: AuditContext, base: Row, record: Record, findings: Sequence[Fin
     return _result_row(ctx, base, report, findings, record.industry, record.region)
 
 
-def _result_row(ctx: AuditContext, base: Row, report: Report, findings: Sequence[Finding], industry: str, region: Optional[str]) -> Row:
+def _result_row(
+    ctx: AuditContext, base: Row, report: Report, findings: Sequence[Finding], industry: str, region: Optional[str]
+) -> Row:
     try:
         entries, undetermined = classify(ctx.index, report, findings, industry)
     except SafetyRulesError as exc:
@@ -227,6 +230,7 @@ def _audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err:
 
 # --------------------------------------------------------------------------------------- local runner
 
+
 def default_jobs() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -270,6 +274,7 @@ def run_local(parts: Iterable[Part], ir: RuleSetIR, backend: str = "native", job
 
 # --------------------------------------------------------------------------------------- progress
 
+
 class Progress:
     """A one-line progress bar with rate and ETA on stderr -- only when stderr is a terminal."""
 
@@ -310,7 +315,11 @@ class Progress:
     def close(self) -> None:
         if self.enabled:
             elapsed = time.monotonic() - self.start
-            self.stream.write(f"\r  audited {self.records:,} records in {_clock(elapsed)} ({self.records / max(elapsed, 1e-9):,.0f} rec/s)" + " " * 30 + "\n")
+            self.stream.write(
+                f"\r  audited {self.records:,} records in {_clock(elapsed)} ({self.records / max(elapsed, 1e-9):,.0f} rec/s)"
+                + " " * 30
+                + "\n"
+            )
             self.stream.flush()
 
 
@@ -340,8 +349,13 @@ class AtomicFile:
         # A lone surrogate in a record's text (valid JSON, "\ud800") is written as that escape: the
         # line stays valid UTF-8 JSON that reads back to the same value, and the batch goes on.
         text = "b" not in mode
-        self.fh = open(self.tmp, mode, encoding="utf-8" if text else None, errors="backslashreplace" if text else None,
-                       newline="\n" if text else None)
+        self.fh = open(
+            self.tmp,
+            mode,
+            encoding="utf-8" if text else None,
+            errors="backslashreplace" if text else None,
+            newline="\n" if text else None,
+        )
 
     def write(self, text: Union[str, bytes]) -> None:
         self.fh.write(text)
@@ -431,6 +445,7 @@ def write_atomic(path: str, text: str) -> AtomicFile:
 
 # --------------------------------------------------------------------------------------- the audit
 
+
 @dataclass(frozen=True)
 class AuditOptions:
     report_date: Optional[date] = None
@@ -471,14 +486,21 @@ def _all_parts(planned: Sequence[Tuple[str, str, str, int]], options: AuditOptio
         if parquet_rows is None:
             # enough parts to keep every worker busy, few enough that a part's setup (decoding its row
             # group up to the part) stays small next to evaluating it
-            parquet_rows = max(2000, min(50_000, -(-total // (4 * (options.jobs or default_jobs()))))) if unit == "rows" else 50_000
+            parquet_rows = (
+                max(2000, min(50_000, -(-total // (4 * (options.jobs or default_jobs()))))) if unit == "rows" else 50_000
+            )
         for part in iter_parts(path, f, options.part_bytes, options.part_rows, parquet_rows):
             yield replace(part, index=seq)
             seq += 1
 
 
-def run_audit(inputs: Sequence[str], outdir: str, rules: Optional[RuleSet] = None, options: Optional[AuditOptions] = None,
-              rule_specs: Sequence[str] = ()) -> Dict[str, Any]:
+def run_audit(
+    inputs: Sequence[str],
+    outdir: str,
+    rules: Optional[RuleSet] = None,
+    options: Optional[AuditOptions] = None,
+    rule_specs: Sequence[str] = (),
+) -> Dict[str, Any]:
     """Audit the input files into ``outdir``: results.jsonl, summary.json, report.md, report.html.
 
     Every file is written under a temporary name and moved into place only when the whole audit
@@ -541,7 +563,9 @@ def run_audit(inputs: Sequence[str], outdir: str, rules: Optional[RuleSet] = Non
             },
             **summary,
         }
-        staged.append(write_atomic(os.path.join(outdir, SUMMARY), json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n"))
+        staged.append(
+            write_atomic(os.path.join(outdir, SUMMARY), json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        )
         staged.append(write_atomic(os.path.join(outdir, REPORT_MD), render_markdown(summary, options.title)))
         staged.append(write_atomic(os.path.join(outdir, REPORT_HTML), render_html(summary, options.title)))
         out.close()

@@ -80,7 +80,6 @@ from ..ir.lowered import (
 from .native import TIE_TOLERANCE
 
 
-
 def _load_evaluator():
     try:
         _evaluator = importlib.import_module("safetyrules._evaluator")
@@ -138,7 +137,9 @@ class _Lowering:
     def code_of(self, text: str) -> int:
         return self.codes.setdefault(text, len(self.codes))
 
-    def emit(self, op: int, a: int = 0, b: int = 0, c: int = 0, d: float = 0.0, num: int = 0, den: int = 0, exact: int = 0) -> int:
+    def emit(
+        self, op: int, a: int = 0, b: int = 0, c: int = 0, d: float = 0.0, num: int = 0, den: int = 0, exact: int = 0
+    ) -> int:
         self.nodes.append((op, a, b, c, d, num, den, exact))
         return len(self.nodes) - 1
 
@@ -249,9 +250,10 @@ class _Lowering:
             return (applies, self.lower(rule.when), -1, 0, 0)
         var = rule.for_each.var
         # applies_if that reads no item is decided first when the list is not recorded
-        global_applies = int(rule.applies_if is not None and not any(
-            isinstance(n, ast.ItemField) and n.var == var for n in ast.walk(rule.applies_if)
-        ))
+        global_applies = int(
+            rule.applies_if is not None
+            and not any(isinstance(n, ast.ItemField) and n.var == var for n in ast.walk(rule.applies_if))
+        )
         index, slot, outer = self.bind(var, rule.for_each.list_name)
         try:
             applies = self.lower(rule.applies_if) if rule.applies_if is not None else -1
@@ -421,12 +423,23 @@ def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule
         for compiled in cm.rules:
             rule_rows.append(lowering.rule(compiled.rule))
     tables = ProgramTables(
-        tuple(lowering.slotmap), tuple(lowering.slots()), tuple(lowering.nodes), tuple(lowering.kids),
-        tuple(lowering.derived_roots), tuple(module_rows), tuple(rule_rows),
+        tuple(lowering.slotmap),
+        tuple(lowering.slots()),
+        tuple(lowering.nodes),
+        tuple(lowering.kids),
+        tuple(lowering.derived_roots),
+        tuple(module_rows),
+        tuple(rule_rows),
     )
     program = _evaluator.Program(
-        lowering.slotmap, list(tables.slots), list(tables.nodes), list(tables.kids), list(tables.derived_roots),
-        list(tables.module_rows), list(tables.rule_rows), TIE_TOLERANCE,
+        lowering.slotmap,
+        list(tables.slots),
+        list(tables.nodes),
+        list(tables.kids),
+        list(tables.derived_roots),
+        list(tables.module_rows),
+        list(tables.rule_rows),
+        TIE_TOLERANCE,
     )
     return CompiledProgram(tuple(modules), program, tuple(offsets), tables)
 
@@ -469,7 +482,9 @@ class CompiledLane:
                 self._programs[key] = None
         return self._programs[key]
 
-    def _plan(self, industry: Any, region: Any, day_raw: Any, as_of: Optional[date], jurisdiction: Optional[str]) -> Optional[tuple]:
+    def _plan(
+        self, industry: Any, region: Any, day_raw: Any, as_of: Optional[date], jurisdiction: Optional[str]
+    ) -> Optional[tuple]:
         """The plan tuple the C lane reads: (program, today, day, as_of, notices, engine, layout)."""
         if not isinstance(industry, str) or industry not in self._ir.vocabularies:
             return None
@@ -484,7 +499,14 @@ class CompiledLane:
         if program is None:
             return None
         layout = OutcomeLayout(
-            self._ir, self._parse, day, selection, program.offsets, program.program.items, self._backend, industry=industry,
+            self._ir,
+            self._parse,
+            day,
+            selection,
+            program.offsets,
+            program.program.items,
+            self._backend,
+            industry=industry,
         )
         return (program.program, layout.today, day, selection.day, selection.notices, self._engine, layout)
 

@@ -531,9 +531,7 @@ class DurableBackend(Backend):
                 decisions.outcomes[compiled.id] = outcome
         return decisions
 
-    def _rule_outcome(
-        self, compiled: CompiledRule, module_key: str, record: Record, tri: Callable[..., Optional[bool]]
-    ) -> str:
+    def _rule_outcome(self, compiled: CompiledRule, module_key: str, record: Record, tri: Callable[..., Optional[bool]]) -> str:
         rule = compiled.rule
         key = ("rule", module_key, rule.id)
         unit = self.compilation.units[key]

@@ -165,9 +165,7 @@ class Compilation:
         self._atom_memo: Dict[Tuple[ast.Node, Optional[str], Optional[ListKey]], AtomDef] = {}
         #: every base fact's place: name -> (chunk, property); chunk 0 also holds the inspection date
         names = sorted(ir.facts)
-        self.layout: Dict[str, Tuple[int, str]] = {
-            name: (i // CHUNK_PROPERTIES, f"p{i}") for i, name in enumerate(names)
-        }
+        self.layout: Dict[str, Tuple[int, str]] = {name: (i // CHUNK_PROPERTIES, f"p{i}") for i, name in enumerate(names)}
         # national modules, and their variants as provincial supplements change them (keyed by cm.key)
         modules = list(ir.modules) + [v.module for v in ir.variants]
         for cm in modules:
@@ -199,11 +197,7 @@ class Compilation:
         d = self.derived.get(name)
         if d is None:
             expr = self.ir.derived[name].expr
-            deps = tuple(
-                self.derived_def(n.name).index
-                for n in _direct_names(expr)
-                if n.name in self.ir.derived
-            )
+            deps = tuple(self.derived_def(n.name).index for n in _direct_names(expr) if n.name in self.ir.derived)
             # a derived fact is a number, a date or a plain value (no quantifier returns a list)
             kind = _kind(ast.type_of(expr)) or "plain"
             d = DerivedDef(len(self.derived), name, kind, ("f", name), tuple(sorted(set(deps))))
@@ -275,7 +269,9 @@ class Compilation:
                 term_node, _, lits = direct
                 key = _rank_key(term_node, list_name)
                 if key is not None and _kind(term_node.ty) == "number":
-                    self.ranks.setdefault(key, []).extend(v for v in lits if isinstance(v, Fraction))  # a number: every literal is one
+                    self.ranks.setdefault(key, []).extend(
+                        v for v in lits if isinstance(v, Fraction)
+                    )  # a number: every literal is one
 
         self._vocab = self.ir.vocabularies.get(cm.module.industries[0], self.ir.facts)
         if cm.module.scope is not None:
@@ -390,7 +386,9 @@ class Compilation:
             return [{("c", known.index): [{"b": pol}]}]
         derived = tuple(sorted({self.derived_def(n.name).index for n in _direct_names(node) if n.name in self.ir.derived}))
         index = len(self.atoms)
-        self._atom_memo[memo_key] = AtomDef(index, node, item_level, derived, self._ctx_list if item_level else None, self._ctx_var if item_level else None)
+        self._atom_memo[memo_key] = AtomDef(
+            index, node, item_level, derived, self._ctx_list if item_level else None, self._ctx_var if item_level else None
+        )
         self.atoms.append(self._atom_memo[memo_key])
         self._cur_atoms.add(index)
         self._cur_derived.update(derived)
@@ -411,8 +409,14 @@ class Compilation:
     ) -> Unit:
         nodes = set(self._cur_nodes)
         unit = Unit(
-            key, parts, frozenset(item_parts), list_slot, frozenset(self._cur_atoms), frozenset(nodes),
-            self.derived_closure(self._cur_derived), frozenset(base_facts),
+            key,
+            parts,
+            frozenset(item_parts),
+            list_slot,
+            frozenset(self._cur_atoms),
+            frozenset(nodes),
+            self.derived_closure(self._cur_derived),
+            frozenset(base_facts),
         )
         self.units[key] = unit
         self._ctx_var = self._ctx_list = None

@@ -80,7 +80,9 @@ class _ModuleGenerator:
         self.items = 0
 
     def bind_item(self, var: str, list_name: str) -> str:
-        spec = self.ir.vocabularies.get(self.module.module.industries[0], self.ir.facts).get(list_name) or self.ir.facts[list_name]
+        spec = (
+            self.ir.vocabularies.get(self.module.module.industries[0], self.ir.facts).get(list_name) or self.ir.facts[list_name]
+        )
         self.items += 1
         local = f"i{self.items}"
         self.bound[var] = (local, list_name, spec.key)
@@ -331,18 +333,31 @@ class _ModuleGenerator:
         lst = self.fact(fe.list_name)
         lines = [f"    _L = {lst}", "    if _L is None:"]
         # applies_if when it does not read the item: decided once, before the list
-        applies_outside = rule.applies_if if rule.applies_if is not None and not any(
-            isinstance(n, ast.ItemField) and n.var == fe.var for n in ast.walk(rule.applies_if)
-        ) else None
+        applies_outside = (
+            rule.applies_if
+            if rule.applies_if is not None
+            and not any(isinstance(n, ast.ItemField) and n.var == fe.var for n in ast.walk(rule.applies_if))
+            else None
+        )
         if applies_outside is not None:
             applies = self.expr(applies_outside)
-            lines += [f"        if {applies.code} is False:", f"            na.append({index})",
-                      "        else:", f"            unknown.append({index})"]
+            lines += [
+                f"        if {applies.code} is False:",
+                f"            na.append({index})",
+                "        else:",
+                f"            unknown.append({index})",
+            ]
         else:
             lines.append(f"        unknown.append({index})")
         local = self.bind_item(fe.var, fe.list_name)
         try:
-            lines += ["    else:", "        _mk = []", "        _uk = []", "        _n = 0", f"        for _j, {local} in enumerate(_L):"]
+            lines += [
+                "    else:",
+                "        _mk = []",
+                "        _uk = []",
+                "        _n = 0",
+                f"        for _j, {local} in enumerate(_L):",
+            ]
             if rule.applies_if is not None:
                 applies = self.expr(rule.applies_if)
                 lines += [f"            _a = {applies.code}", "            if _a is False:", "                continue"]
@@ -418,7 +433,7 @@ class _ModuleGenerator:
                     three = f"    if {when.code}:\n        hits.append({index})"
                 statements.append(three)
             except _NotFast:
-                del self.lines[saved[0]:]
+                del self.lines[saved[0] :]
                 self.derived_locals, self.fact_locals = saved[1], saved[2]
                 self.bound = {}
                 slow.append(index)
@@ -495,7 +510,9 @@ def _compile_module(ir: RuleSetIR, module: CompiledModule) -> _CompiledModuleCod
     source, slow = gen.generate()
     namespace: Dict[str, Any] = {
         "__builtins__": {"abs": abs, "min": min, "max": max, "len": len, "enumerate": enumerate},
-        "_any3": _any3, "_all3": _all3, "_count3": _count3,
+        "_any3": _any3,
+        "_all3": _all3,
+        "_count3": _count3,
     }
     code = compile(source, f"<safetyrules native: {module.id}>", "exec")
     exec(code, namespace)  # noqa: S102 - source generated from validated IR values only (see module docstring)
@@ -519,7 +536,9 @@ class NativeBackend(Backend):
             from . import compiled as compiled_backend
 
             if compiled_backend.AVAILABLE:
-                self.lane = compiled_backend.CompiledLane(ir, RecordParser(ir.vocabularies, ir.derived), engine_info(ir), self.name)
+                self.lane = compiled_backend.CompiledLane(
+                    ir, RecordParser(ir.vocabularies, ir.derived), engine_info(ir), self.name
+                )
                 self.decide_plain = self.lane.run
 
     def generated_source(self, module_id: str) -> str:
@@ -564,9 +583,7 @@ class NativeBackend(Backend):
         na: List[int],
         items: _ItemPositions,
     ) -> Union[bool, int, None]:
-        def exact(
-            k: int, names: Sequence[Tuple[str, str, Optional[str]]] = (), items: Sequence[Mapping[str, Any]] = ()
-        ) -> bool:
+        def exact(k: int, names: Sequence[Tuple[str, str, Optional[str]]] = (), items: Sequence[Mapping[str, Any]] = ()) -> bool:
             bindings = {  # an item of a list without a key field is named 'None', as the interpreter names it
                 var: ItemBinding(list_name, str(None if key is None else item.get(key)), item)
                 for (var, list_name, key), item in zip(names, items)
@@ -580,4 +597,3 @@ class NativeBackend(Backend):
             return code.function(values, day, code.constants, exact, hits, unknown, na, items)
         except (_Fallback, ZeroDivisionError, OverflowError):
             return 0
-

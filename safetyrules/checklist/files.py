@@ -53,4 +53,3 @@ def write_checklists(pack_names: Iterable[str], out_dir: str, formats: Sequence[
                 fh.write(text)
             written.append(path)
     return written
-

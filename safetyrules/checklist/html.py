@@ -125,21 +125,27 @@ def render_html(ir: RuleSetIR, pack_name: Optional[str] = None) -> str:
     if view.description:
         w(f"<p>{_e(view.description)}</p>")
     w('<div class="intro">')
-    w("<p>本检查表由规则模块自动生成（<code>safetyrules docs</code>），请勿手工编辑。每一项为一条重大事故隐患判定条件："
-      "记录所列事实，条件成立即判定为重大事故隐患；事实未记录时该项无法判定，不能视为合格。</p>")
-    w('<p class="en">Generated from the rule modules by <code>safetyrules docs</code>; do not edit by hand. Each item is one '
-      "major-hazard criterion: record the facts listed; when the condition is true the site has that major accident hazard. "
-      "An item whose facts are not recorded is undetermined, which is not compliant.</p>")
+    w(
+        "<p>本检查表由规则模块自动生成（<code>safetyrules docs</code>），请勿手工编辑。每一项为一条重大事故隐患判定条件："
+        "记录所列事实，条件成立即判定为重大事故隐患；事实未记录时该项无法判定，不能视为合格。</p>"
+    )
+    w(
+        '<p class="en">Generated from the rule modules by <code>safetyrules docs</code>; do not edit by hand. Each item is one '
+        "major-hazard criterion: record the facts listed; when the condition is true the site has that major accident hazard. "
+        "An item whose facts are not recorded is undetermined, which is not compliant.</p>"
+    )
     w("</div>")
     w("</header>")
     w('<nav class="toc">')
-    w("<h2>目录 <span class=\"en\">Contents</span></h2>")
+    w('<h2>目录 <span class="en">Contents</span></h2>')
     w("<ul>")
     for mv in view.modules:
         m = mv.module
         flag_html = f' <span class="badge">{_e("⚠ " + "；".join(mv.flags))}</span>' if mv.flags else ""
-        w(f'<li><a href="#{_e(_anchor("m", m.id))}">{_e(m.title.zh)}</a> <span class="en">{_e(m.title.en)}</span> '
-          f"— {_c(m.id)}，{mv.n_items} 项 items{flag_html}</li>")
+        w(
+            f'<li><a href="#{_e(_anchor("m", m.id))}">{_e(m.title.zh)}</a> <span class="en">{_e(m.title.en)}</span> '
+            f"— {_c(m.id)}，{mv.n_items} 项 items{flag_html}</li>"
+        )
     w("</ul>")
     w("</nav>")
     w("<main>")
@@ -172,7 +178,7 @@ def _html_module(mv: ModuleView, w: Write) -> None:
         _html_category(mv, cv, w)
     if mv.glossary or mv.derived:
         w('<section class="glossary">')
-        w(f"<h3>需记录的事实 <span class=\"en\">Facts to record</span> — {_c(m.id)}</h3>")
+        w(f'<h3>需记录的事实 <span class="en">Facts to record</span> — {_c(m.id)}</h3>')
         w("<ul>")
         for line in mv.glossary:
             _html_fact(line, w, glossary=True)
@@ -187,7 +193,7 @@ def _html_category(mv: ModuleView, cv: CategoryView, w: Write) -> None:
     c = cv.category
     w('<section class="category">')
     if c is None:
-        w("<h3>未分类 <span class=\"en\">Uncategorised</span></h3>")
+        w('<h3>未分类 <span class="en">Uncategorised</span></h3>')
     else:
         where = f"{_e(c.citation.locator)} " if c.citation is not None else ""
         w(f"<h3>{where}{_e(c.title.zh)}</h3>")
@@ -249,8 +255,9 @@ def _html_fact(line: FactLine, w: Write, glossary: bool = False) -> None:
             assert f is not None, "an item field's line has its spec"
             fdesc = f' <span class="desc">— {_e(f.description)}</span>' if glossary and f.description else ""
             fv = ("<ul><li>选项 values: " + _html_values(fl.values) + "</li></ul>") if fl.values else ""
-            inner.append(f'<li>{_e(f.label.zh)} <span class="en">{_e(f.label.en)}</span>'
-                         f"（{_c(f.name)}；{_e(fl.summary)}）{fdesc}{fv}</li>")
+            inner.append(
+                f'<li>{_e(f.label.zh)} <span class="en">{_e(f.label.en)}</span>（{_c(f.name)}；{_e(fl.summary)}）{fdesc}{fv}</li>'
+            )
         inner.append("</ul></li>")
     if inner:
         w("<ul>")
@@ -265,5 +272,7 @@ def _html_derived(dl: DerivedLine, w: Write, glossary: bool = False) -> None:
     unit_text = f"，单位 unit {_e(dl.unit)}" if dl.unit else ""
     desc = f' <span class="desc">— {_e(d.description)}</span>' if glossary and d.description else ""
     source = f"（出处 source: {_e(d.source)}）" if glossary and d.source else ""
-    w(f'<li>{_e(d.label.zh)} <span class="en">{_e(d.label.en)}</span>（计算 computed{unit_text}）: '
-      f"{_c(dl.definition)}{desc}{source}</li>")
+    w(
+        f'<li>{_e(d.label.zh)} <span class="en">{_e(d.label.en)}</span>（计算 computed{unit_text}）: '
+        f"{_c(dl.definition)}{desc}{source}</li>"
+    )

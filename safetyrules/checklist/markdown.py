@@ -71,13 +71,17 @@ def render_markdown(ir: RuleSetIR, pack_name: Optional[str] = None) -> str:
     if view.description:
         w(_md(view.description))
         w("")
-    w("> 本检查表由规则模块自动生成（`safetyrules docs`），请勿手工编辑。"
-      "每一项为一条重大事故隐患判定条件：记录所列事实，条件成立即判定为重大事故隐患；"
-      "事实未记录时该项无法判定，不能视为合格。")
+    w(
+        "> 本检查表由规则模块自动生成（`safetyrules docs`），请勿手工编辑。"
+        "每一项为一条重大事故隐患判定条件：记录所列事实，条件成立即判定为重大事故隐患；"
+        "事实未记录时该项无法判定，不能视为合格。"
+    )
     w("> ")
-    w("> *Generated from the rule modules by `safetyrules docs`; do not edit by hand. Each item is one major-hazard "
-      "criterion: record the facts listed; when the condition is true the site has that major accident hazard. "
-      "An item whose facts are not recorded is undetermined, which is not compliant.*")
+    w(
+        "> *Generated from the rule modules by `safetyrules docs`; do not edit by hand. Each item is one major-hazard "
+        "criterion: record the facts listed; when the condition is true the site has that major accident hazard. "
+        "An item whose facts are not recorded is undetermined, which is not compliant.*"
+    )
     w("")
     w("## 目录 Contents")
     w("")

@@ -92,10 +92,14 @@ class Notice:
     en: str = ""
 
 
-_ILLUSTRATION = Notice("⚠ 示例，非真实文件，不得用于检查。", "",
-                       "Illustration, not a real document: must not be used for inspections.")
-_ITEM_UNVERIFIED = Notice("⚠ 未核实 Unverified:", "本项内容未经核实，使用前请对照正式文本。",
-                          "The content of this item is not established; check it against the official text.")
+_ILLUSTRATION = Notice(
+    "⚠ 示例，非真实文件，不得用于检查。", "", "Illustration, not a real document: must not be used for inspections."
+)
+_ITEM_UNVERIFIED = Notice(
+    "⚠ 未核实 Unverified:",
+    "本项内容未经核实，使用前请对照正式文本。",
+    "The content of this item is not established; check it against the official text.",
+)
 
 
 @dataclass
@@ -164,8 +168,17 @@ class ThresholdLine:
         value = (_lit(" "), _val(t.value)) if t.value else ()
         comparisons = _joined([(_code_span(c),) for c in self.comparisons], _lit("，")) or (_lit("—"),)
         note = (_lit("（"), _val(t.note), _lit("）")) if t.note else ()
-        return (_val(self.label), _lit("："), Span("strong", t.term), *value, _lit(" — "), _val(self.reading_text),
-                _lit("；条件中 in the condition: "), *comparisons, *note)
+        return (
+            _val(self.label),
+            _lit("："),
+            Span("strong", t.term),
+            *value,
+            _lit(" — "),
+            _val(self.reading_text),
+            _lit("；条件中 in the condition: "),
+            *comparisons,
+            *note,
+        )
 
 
 @dataclass
@@ -519,12 +532,14 @@ def _item_view(cr: CompiledRule, vocab: _Vocabulary, unverified: Sequence[str], 
     refs.visit(rule.when, env)
     thresholds = []
     for t in rule.thresholds:
-        thresholds.append(ThresholdLine(
-            threshold=t,
-            label=_threshold_label(rule, vocab, t.fact),
-            reading=_module_reading(vocab, rule, t.term),
-            comparisons=_threshold_comparisons(rule, t.fact),
-        ))
+        thresholds.append(
+            ThresholdLine(
+                threshold=t,
+                label=_threshold_label(rule, vocab, t.fact),
+                reading=_module_reading(vocab, rule, t.term),
+                comparisons=_threshold_comparisons(rule, t.fact),
+            )
+        )
     return ItemView(
         rule=rule,
         unverified=rule.id in unverified,
@@ -545,11 +560,14 @@ def _module_reading(vocab: _Vocabulary, rule: Rule, term: str) -> Optional[str]:
 
 # ============================================================================ shared wording
 
+
 def _effective(m: Module) -> str:
     if m.effective_until is None:
         return f"{m.effective_from.isoformat()} 起施行，未设废止日期 / in force from {m.effective_from.isoformat()}, no end date"
-    return (f"{m.effective_from.isoformat()} 至 {m.effective_until.isoformat()}（含首尾两日） / "
-            f"from {m.effective_from.isoformat()} to {m.effective_until.isoformat()}, both days inclusive")
+    return (
+        f"{m.effective_from.isoformat()} 至 {m.effective_until.isoformat()}（含首尾两日） / "
+        f"from {m.effective_from.isoformat()} to {m.effective_until.isoformat()}, both days inclusive"
+    )
 
 
 def _jurisdiction(m: Module) -> str:
@@ -624,9 +642,8 @@ def _derived_unit(d: DerivedFact) -> Optional[str]:
     return None if unit in (None, ANY_UNIT, DIMENSIONLESS) else unit
 
 
-
-
 # ============================================================================ a module's header
+
 
 def _flags(mv: ModuleView) -> List[str]:
     m = mv.module
@@ -651,11 +668,13 @@ def _module_notices(mv: ModuleView) -> List[Notice]:
         out.append(Notice("⚠ 部分编码 Partly encoded:", m.completeness_notes or "—"))
     if mv.unverified:
         n = len(mv.unverified)
-        out.append(Notice(
-            "⚠ 未核实 Unverified:",
-            f"本模块有 {n} 项内容未经核实（标为“未核实”），使用前请对照正式文本。",
-            f"{n} item(s) of this module are not established; check them against the official text.",
-        ))
+        out.append(
+            Notice(
+                "⚠ 未核实 Unverified:",
+                f"本模块有 {n} 项内容未经核实（标为“未核实”），使用前请对照正式文本。",
+                f"{n} item(s) of this module are not established; check them against the official text.",
+            )
+        )
     return out
 
 
@@ -712,8 +731,15 @@ def _applicability_rows(mv: ModuleView) -> List[MetaRow]:
         if mv.scope_facts:
             facts = [(_val(f.display_name), _lit("（"), _code_span(f.name), _lit("）")) for f in mv.scope_facts]
             detail = ("需记录 Record", _joined(facts, _lit("；")))
-        rows.append(_row("scope", "模块适用范围 Module scope", Span("condition", mv.scope),
-                         Span("note", "不成立时本模块各项不适用 / when false, no item of this module applies"), detail=detail))
+        rows.append(
+            _row(
+                "scope",
+                "模块适用范围 Module scope",
+                Span("condition", mv.scope),
+                Span("note", "不成立时本模块各项不适用 / when false, no item of this module applies"),
+                detail=detail,
+            )
+        )
     if m.imports:
         rows.append(_row("imports", "引用事实 Imports", *_joined([(_code_span(i),) for i in m.imports], _lit(", "))))
     if m.extends:
@@ -734,8 +760,9 @@ def _reliability_rows(mv: ModuleView) -> List[MetaRow]:
         notes = (_lit(" — "), _val(m.confidence.notes)) if m.confidence.notes else ()
         rows.append(_row("confidence", "可信度 Confidence", _val(_confidence_level(m.confidence.level)), *notes))
     if mv.unverified:
-        rows.append(_row("unverified", "⚠ 未核实条目 Unverified items",
-                         *_joined([(_code_span(r),) for r in mv.unverified], _lit(", "))))
+        rows.append(
+            _row("unverified", "⚠ 未核实条目 Unverified items", *_joined([(_code_span(r),) for r in mv.unverified], _lit(", ")))
+        )
     completeness = "完整 / complete" if m.completeness == "complete" else "部分 / partial"
     notes = (_lit(" — "), _val(m.completeness_notes)) if m.completeness_notes else ()
     rows.append(_row("completeness", "完整性 Completeness", _lit(completeness), *notes))
@@ -749,6 +776,7 @@ def _reliability_rows(mv: ModuleView) -> List[MetaRow]:
 
 # ============================================================================ an item's lines
 
+
 def _item_rows(item: ItemView) -> List[MetaRow]:
     """Citation, what to check, the list it runs over, applicability, scope, the facts to record,
     computed facts, thresholds, the condition, notes."""
@@ -757,11 +785,27 @@ def _item_rows(item: ItemView) -> List[MetaRow]:
     if r.description:
         rows.append(_row("check", "检查内容 What to check", _val(r.description)))
     if item.for_each_label and r.for_each is not None:  # the label is set for a rule with for_each
-        rows.append(_row("for_each", "逐项判定 For each item of", _val(item.for_each_label), _lit("（"),
-                         _code_span(r.for_each.list_name), _lit("，记作 as "), _code_span(r.for_each.var), _lit("）")))
+        rows.append(
+            _row(
+                "for_each",
+                "逐项判定 For each item of",
+                _val(item.for_each_label),
+                _lit("（"),
+                _code_span(r.for_each.list_name),
+                _lit("，记作 as "),
+                _code_span(r.for_each.var),
+                _lit("）"),
+            )
+        )
     if item.applies_if:
-        rows.append(_row("applies_if", "适用条件 Applies if", Span("condition", item.applies_if),
-                         Span("note", "不成立时不适用 / not applicable when false")))
+        rows.append(
+            _row(
+                "applies_if",
+                "适用条件 Applies if",
+                Span("condition", item.applies_if),
+                Span("note", "不成立时不适用 / not applicable when false"),
+            )
+        )
     if item.scope:
         rows.append(_row("scope", "模块适用范围 Module scope", _code_span(item.scope)))
     rows.append(_row("record", "需记录 Record"))
@@ -769,7 +813,9 @@ def _item_rows(item: ItemView) -> List[MetaRow]:
         rows.append(_row("computed", "计算 Computed"))
     if item.thresholds:
         rows.append(_row("thresholds", "阈值 Thresholds"))
-    rows.append(_row("condition", "判定条件 Condition", _lit("（成立即为重大事故隐患 / true means this major hazard is present）")))
+    rows.append(
+        _row("condition", "判定条件 Condition", _lit("（成立即为重大事故隐患 / true means this major hazard is present）"))
+    )
     if r.notes:
         rows.append(_row("notes", "说明 Notes", _val(r.notes)))
     return rows
@@ -777,13 +823,15 @@ def _item_rows(item: ItemView) -> List[MetaRow]:
 
 # ============================================================================ for forms (safetyrules.service.form)
 
+
 def fact_unit(spec: FactSpec) -> Optional[str]:
     """The unit a form shows beside a number (none for dimensionless numbers and literals)."""
     return _unit(spec)
 
 
-def condition_facts(ir: RuleSetIR, module: Module, condition: Optional[ast.Node], for_each: Optional[str] = None,
-                    var: Optional[str] = None) -> List[str]:
+def condition_facts(
+    ir: RuleSetIR, module: Module, condition: Optional[ast.Node], for_each: Optional[str] = None, var: Optional[str] = None
+) -> List[str]:
     """The base facts a condition reads (through derived facts too), in order of first reading: a form
     asks the facts of a scope or an ``applies_if`` before the items they show or hide."""
     if condition is None:

@@ -52,21 +52,37 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 every record audited; 1 some records are error rows; 2 usage or input error.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="JSON Lines (.jsonl), CSV (.csv/.tsv) or Parquet (.parquet) files")
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for results.jsonl, summary.json, report.md, report.html")
-    p.add_argument("--rules", action="append", metavar="PACK|PATH",
-                   help="packs (by name), pack folders or module files; repeat or comma-separate (default: all shipped packs)")
-    p.add_argument("--format", choices=("auto", "jsonl", "csv", "parquet"), default="auto", help="input format (default: by file name)")
-    p.add_argument("--report-date", type=date_arg, metavar="DATE",
-                   help="as-of date of the closed-loop figures (overdue, rectified); default: the latest inspection date in the input")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUTDIR", help="folder for results.jsonl, summary.json, report.md, report.html"
+    )
+    p.add_argument(
+        "--rules",
+        action="append",
+        metavar="PACK|PATH",
+        help="packs (by name), pack folders or module files; repeat or comma-separate (default: all shipped packs)",
+    )
+    p.add_argument(
+        "--format", choices=("auto", "jsonl", "csv", "parquet"), default="auto", help="input format (default: by file name)"
+    )
+    p.add_argument(
+        "--report-date",
+        type=date_arg,
+        metavar="DATE",
+        help="as-of date of the closed-loop figures (overdue, rectified); default: the latest inspection date in the input",
+    )
     p.add_argument("-j", "--jobs", type=_positive, metavar="N", help="worker processes (default: every core)")
     p.add_argument("--backend", choices=("native", "interpreter", "durable"), default="native")
     p.add_argument("--engine", choices=("local", "dask"), default="local", help="local process pool, or a Dask cluster")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)"
+    )
     p.add_argument("--part-size", type=_positive, metavar="BYTES", help="bytes of JSON Lines per unit of work (default 1 MiB)")
     p.add_argument("--top", type=_positive, default=20, metavar="N", help="how many criteria the 'most frequent' tables show")
     p.add_argument("--title", default="safetyrules audit", help="title of the reports")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--progress", dest="progress", action="store_true", default=None, help="show the progress bar (default: on a terminal)")
+    g.add_argument(
+        "--progress", dest="progress", action="store_true", default=None, help="show the progress bar (default: on a terminal)"
+    )
     g.add_argument("--no-progress", dest="progress", action="store_false")
     p.set_defaults(func=cmd_audit)
     return p

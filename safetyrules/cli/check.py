@@ -26,12 +26,18 @@ if TYPE_CHECKING:
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("check", help="evaluate inspection records")
-    p.add_argument("records", nargs="+", metavar="RECORD",
-                   help="JSON, JSON Lines (.jsonl) or YAML files; - reads JSON or JSON Lines from standard input")
+    p.add_argument(
+        "records",
+        nargs="+",
+        metavar="RECORD",
+        help="JSON, JSON Lines (.jsonl) or YAML files; - reads JSON or JSON Lines from standard input",
+    )
     add_rules_option(p)
     p.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
     p.add_argument("--as-of", type=date_arg, help="judge by the versions in force on this date instead of the inspection date")
-    p.add_argument("--jurisdiction", metavar="CODE", help="apply this province's supplements (e.g. CN-NM); default: the record's site.region")
+    p.add_argument(
+        "--jurisdiction", metavar="CODE", help="apply this province's supplements (e.g. CN-NM); default: the record's site.region"
+    )
     p.add_argument("--backend", choices=("native", "interpreter", "durable"), default="native")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_check)
@@ -50,7 +56,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                     print(f"{raw.source}: {raw.error}", file=sys.stderr)
                     worst = max(worst, EXIT_ERROR)
                     if args.format != "text":  # every input line yields an output line
-                        outputs.append({"source": raw.source, "error": {"record_id": None, "errors": [{"path": "$", "message": raw.error}]}})
+                        outputs.append(
+                            {"source": raw.source, "error": {"record_id": None, "errors": [{"path": "$", "message": raw.error}]}}
+                        )
                     continue
                 try:
                     report = rules.evaluate(raw.value, as_of=args.as_of, jurisdiction=args.jurisdiction)
@@ -92,9 +100,11 @@ def render_text(report: "Report", verbose: bool = False) -> str:
         "no_major_hazard_found": "no major hazard found",
         "no_applicable_criteria": "NO CRITERIA APPLIED (see notices)",
     }[report.status]
-    lines = [f"record {report.record_id}  inspected {report.inspection_date.isoformat()}"
-             + (f"  judged as of {report.as_of.isoformat()}" if report.as_of != report.inspection_date else "")
-             + f"  — {status}"]
+    lines = [
+        f"record {report.record_id}  inspected {report.inspection_date.isoformat()}"
+        + (f"  judged as of {report.as_of.isoformat()}" if report.as_of != report.inspection_date else "")
+        + f"  — {status}"
+    ]
     for m in report.modules_applied:
         lines.append(f"  module {m['id']}: 《{m['document']['title']}》{m['document']['number']}")
     for m in report.modules_not_applicable:

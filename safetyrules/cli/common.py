@@ -45,9 +45,13 @@ def date_arg(text: str) -> date:
 
 def add_rules_option(parser: argparse.ArgumentParser) -> None:
     """``--rules`` as check, list, explain and schema read it (audit and diff word their default their own way)."""
-    parser.add_argument("--rules", action="append", metavar="PACK|PATH",
-                        help="packs (by name), pack folders or module files; repeat or comma-separate (default: the shipped packs; "
-                             "'all': every shipped and installed pack)")
+    parser.add_argument(
+        "--rules",
+        action="append",
+        metavar="PACK|PATH",
+        help="packs (by name), pack folders or module files; repeat or comma-separate (default: the shipped packs; "
+        "'all': every shipped and installed pack)",
+    )
 
 
 def rules_specs(args: argparse.Namespace) -> List[str]:

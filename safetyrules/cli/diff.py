@@ -20,7 +20,9 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("diff", help="rules added, removed, tightened and loosened between two versions of a module")
     p.add_argument("old", metavar="OLD", help="module file, or module id in the shipped packs (e.g. coal-mine-2020)")
     p.add_argument("new", metavar="NEW", help="module file, or module id (e.g. coal-mine-2026)")
-    p.add_argument("--rules", action="append", metavar="PACK|PATH", help="where to look up module ids (default: the shipped packs)")
+    p.add_argument(
+        "--rules", action="append", metavar="PACK|PATH", help="where to look up module ids (default: the shipped packs)"
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--all", action="store_true", help="also list unchanged rules (json)")
     p.set_defaults(func=cmd_diff)

@@ -21,8 +21,13 @@ def add_parser(subparsers: Any) -> None:
         "DIR/<pack>.html.",
     )
     p.add_argument("packs", nargs="+", metavar="PACK", help="pack names or pack folders")
-    p.add_argument("-o", "--output", metavar="DIR", default=DEFAULT_OUT_DIR,
-                   help=f"output folder (default: {DEFAULT_OUT_DIR}); '-' prints one pack in one format to stdout")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        default=DEFAULT_OUT_DIR,
+        help=f"output folder (default: {DEFAULT_OUT_DIR}); '-' prints one pack in one format to stdout",
+    )
     p.add_argument("--format", choices=("md", "html", "both"), default="both")
     p.set_defaults(func=cmd_docs)
 

@@ -11,7 +11,9 @@ from .common import EXIT_ERROR, EXIT_FOUND, EXIT_OK
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("fmt", help="rewrite rule modules in the canonical layout (key order, quoting, folding), keeping comments")
+    p = subparsers.add_parser(
+        "fmt", help="rewrite rule modules in the canonical layout (key order, quoting, folding), keeping comments"
+    )
     p.add_argument("paths", nargs="+", metavar="MODULE|DIR")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not formatted")
@@ -43,13 +45,17 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         if args.check:
             print(f"would reformat {path}")
         elif args.diff:
-            sys.stdout.writelines(difflib.unified_diff(before.splitlines(True), after.splitlines(True), path, path + " (formatted)"))
+            sys.stdout.writelines(
+                difflib.unified_diff(before.splitlines(True), after.splitlines(True), path, path + " (formatted)")
+            )
         else:
             with open(path, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(after)
             print(f"reformatted {path}")
-    print(f"{len(files)} file(s): {changed} {'to reformat' if args.check or args.diff else 'reformatted'}, {failed} not formatted (see above)",
-          file=sys.stderr)
+    print(
+        f"{len(files)} file(s): {changed} {'to reformat' if args.check or args.diff else 'reformatted'}, {failed} not formatted (see above)",
+        file=sys.stderr,
+    )
     if failed:
         return EXIT_ERROR
     return EXIT_FOUND if changed and args.check else EXIT_OK

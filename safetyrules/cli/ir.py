@@ -37,8 +37,11 @@ def cmd_ir(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     ir = load_ir(expand_specs(list(args.paths) or rules_specs(args)) or default_packs())
     if args.industry is not None and args.industry not in ir.vocabularies:
-        print(f"safetyrules ir: no loaded module covers industry {args.industry!r} "
-              f"(industries: {', '.join(sorted(ir.vocabularies))})", file=sys.stderr)
+        print(
+            f"safetyrules ir: no loaded module covers industry {args.industry!r} "
+            f"(industries: {', '.join(sorted(ir.vocabularies))})",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     if args.check:
         problems = validate(ir)
@@ -49,8 +52,10 @@ def cmd_ir(args: argparse.Namespace) -> int:
     if args.lowered:
         industries = [args.industry] if args.industry else sorted(ir.vocabularies)
         if len(industries) != 1:
-            print(f"safetyrules ir: --lowered prints one industry's program; choose one with --industry "
-                  f"({', '.join(industries)})", file=sys.stderr)
+            print(
+                f"safetyrules ir: --lowered prints one industry's program; choose one with --industry ({', '.join(industries)})",
+                file=sys.stderr,
+            )
             return EXIT_ERROR
         sys.stdout.write(print_program(ir, industries[0], args.date or date.today()))
         return EXIT_OK

@@ -41,10 +41,14 @@ def cmd_lint(args: argparse.Namespace) -> int:
     findings = lint_ir(ir)
     errors = [f for f in findings if f.severity == "error"]
     if args.format == "json":
-        print_json({"ok": not errors, "modules": len(ir.modules), "rules": len(ir.rules), "findings": [f.to_json() for f in findings]})
+        print_json(
+            {"ok": not errors, "modules": len(ir.modules), "rules": len(ir.rules), "findings": [f.to_json() for f in findings]}
+        )
     else:
         for f in findings:
             print(finding_line(f))
-        print(f"{len(ir.modules)} module(s), {len(ir.rules)} rule(s): "
-              f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)/note(s)")
+        print(
+            f"{len(ir.modules)} module(s), {len(ir.rules)} rule(s): "
+            f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)/note(s)"
+        )
     return EXIT_FOUND if errors else EXIT_OK

@@ -41,7 +41,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"industry {industry.id}: {industry.name.zh} ({industry.name.en}), pack {industry.pack}{attributes}")
     for entry in modules:
         until = entry["effective_until"] or "…"
-        print(f"{entry['id']}  {entry['effective_from']} – {until}  《{entry['document']['title']}》{entry['document']['number']}  ({len(entry['rules'])} rules)")
+        print(
+            f"{entry['id']}  {entry['effective_from']} – {until}  《{entry['document']['title']}》{entry['document']['number']}  ({len(entry['rules'])} rules)"
+        )
         if args.verbose:
             for r in entry["rules"]:
                 print(f"    {r['id']}  {r['citation']['locator']}  {r['title']['zh']}")

@@ -35,8 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"safetyrules {__version__}")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="compile the rules afresh instead of reading the compiled-rules cache (also SAFETYRULES_NO_CACHE=1)")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="compile the rules afresh instead of reading the compiled-rules cache (also SAFETYRULES_NO_CACHE=1)",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     for command in COMMANDS:
         command.add_parser(sub)
@@ -79,8 +82,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"safetyrules: internal error: {type(exc).__name__}: {exc} "
-              "(rerun with --debug for the traceback, and please report it)", file=sys.stderr)
+        print(
+            f"safetyrules: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

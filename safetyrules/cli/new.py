@@ -10,7 +10,9 @@ from .common import EXIT_ERROR, EXIT_OK
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("new", help="start a pack (a project ready to install) or a module, passing lint and test as generated")
+    p = subparsers.add_parser(
+        "new", help="start a pack (a project ready to install) or a module, passing lint and test as generated"
+    )
     kinds = p.add_subparsers(dest="kind", required=True, parser_class=type(p))
     pp = kinds.add_parser("pack", help="a new pack project NAME/ with a manifest, a module, tests, an example and a pyproject")
     pp.add_argument("name", metavar="NAME", help="pack name: lower-case letters, digits and '-'")

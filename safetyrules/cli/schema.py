@@ -9,8 +9,9 @@ from .common import EXIT_OK, add_rules_option, date_arg, load, print_json, rules
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("schema", help="print the JSON Schema of rule modules, inspection records or results, "
-                              "or a pack's form description (form)")
+    p = subparsers.add_parser(
+        "schema", help="print the JSON Schema of rule modules, inspection records or results, or a pack's form description (form)"
+    )
     p.add_argument("kind", choices=("module", "record", "result", "form"))
     add_rules_option(p)
     p.add_argument("--as-of", type=date_arg, help="only the modules in force on this date")

@@ -17,8 +17,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("targets", nargs="*", metavar="PACK|DIR")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
-    p.add_argument("--min-coverage", type=float, metavar="PERCENT",
-                   help="fail when rule, condition or threshold coverage is lower (each can be set on its own below)")
+    p.add_argument(
+        "--min-coverage",
+        type=float,
+        metavar="PERCENT",
+        help="fail when rule, condition or threshold coverage is lower (each can be set on its own below)",
+    )
     add_gate_options(p)
     p.add_argument("--rules-only", action="store_true", help="skip condition and threshold coverage (faster)")
     p.add_argument("--show-uncovered", action="store_true")
@@ -28,11 +32,17 @@ def add_parser(subparsers: Any) -> None:
 
 def add_gate_options(parser: argparse.ArgumentParser) -> None:
     """The per-kind options (``--min-coverage`` itself is declared with the test command)."""
-    for kind, what in (("rule", "rules with matched, not_matched and undetermined cases"),
-                       ("condition", "elementary tests seen both true and false"),
-                       ("threshold", "numeric thresholds with a case exactly at the boundary")):
-        parser.add_argument(f"--min-{kind}-coverage", type=float, metavar="PERCENT",
-                            help=f"fail when {kind} coverage ({what}) is lower; overrides --min-coverage for it")
+    for kind, what in (
+        ("rule", "rules with matched, not_matched and undetermined cases"),
+        ("condition", "elementary tests seen both true and false"),
+        ("threshold", "numeric thresholds with a case exactly at the boundary"),
+    ):
+        parser.add_argument(
+            f"--min-{kind}-coverage",
+            type=float,
+            metavar="PERCENT",
+            help=f"fail when {kind} coverage ({what}) is lower; overrides --min-coverage for it",
+        )
 
 
 def gates_from_args(args: argparse.Namespace) -> Gates:
@@ -112,30 +122,34 @@ def cmd_test(args: argparse.Namespace) -> int:
 
             detail = detailed_coverage(rules, run)
         total_failed += len(failed)
-        summaries.append({
-            "pack": src.pack.name,
-            "cases": len(run.results),
-            "failed": len(failed),
-            "rule_coverage_percent": round(percent, 2),
-            "failures": [
-                {"case": r.case.name, "location": str(r.case.location), "problems": r.failures} for r in failed
-            ],
-            "uncovered": {rid: [o for o, ok in c.items() if not ok] for rid, c in coverage.items() if not all(c.values())},
-            "case_names": [r.case.name for r in run.results],
-            **(detail.to_json() if detail else {}),
-        })
+        summaries.append(
+            {
+                "pack": src.pack.name,
+                "cases": len(run.results),
+                "failed": len(failed),
+                "rule_coverage_percent": round(percent, 2),
+                "failures": [{"case": r.case.name, "location": str(r.case.location), "problems": r.failures} for r in failed],
+                "uncovered": {rid: [o for o, ok in c.items() if not ok] for rid, c in coverage.items() if not all(c.values())},
+                "case_names": [r.case.name for r in run.results],
+                **(detail.to_json() if detail else {}),
+            }
+        )
         if args.format == "text":
             for r in failed:
                 print(f"FAIL {r.case.location}: {r.case.name}")
                 for p in r.failures:
                     print(f"    {p}")
-            print(f"{src.pack.name}: {len(run.results) - len(failed)} passed, {len(failed)} failed; "
-                  f"rule coverage {percent:.1f}% ({sum(1 for c in coverage.values() if all(c.values()))}/{len(coverage)} rules "
-                  f"with matched, not_matched and undetermined cases)")
+            print(
+                f"{src.pack.name}: {len(run.results) - len(failed)} passed, {len(failed)} failed; "
+                f"rule coverage {percent:.1f}% ({sum(1 for c in coverage.values() if all(c.values()))}/{len(coverage)} rules "
+                f"with matched, not_matched and undetermined cases)"
+            )
             if detail:
                 both, n_cond, at, n_thr = detail.counts()
-                print(f"    condition coverage {detail.condition_percent():.1f}% ({both}/{n_cond} tests seen true and false); "
-                      f"threshold coverage {detail.threshold_percent():.1f}% ({at}/{n_thr} numeric thresholds with a case exactly at them)")
+                print(
+                    f"    condition coverage {detail.condition_percent():.1f}% ({both}/{n_cond} tests seen true and false); "
+                    f"threshold coverage {detail.threshold_percent():.1f}% ({at}/{n_thr} numeric thresholds with a case exactly at them)"
+                )
             if args.show_uncovered:
                 for rid, missing in summaries[-1]["uncovered"].items():
                     print(f"    uncovered {rid}: no {', '.join(missing)} case")

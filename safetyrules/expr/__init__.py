@@ -6,6 +6,14 @@ from .typecheck import ExprTypeError, Vocabulary, check, check_condition
 from .types import Type
 
 __all__ = [
-    "Expr", "ExprSyntaxError", "ExprTypeError", "Type", "Vocabulary", "check", "check_condition", "parse",
-    "to_source", "walk",
+    "Expr",
+    "ExprSyntaxError",
+    "ExprTypeError",
+    "Type",
+    "Vocabulary",
+    "check",
+    "check_condition",
+    "parse",
+    "to_source",
+    "walk",
 ]

@@ -125,8 +125,22 @@ class Quantifier(Node):
 
 
 Expr = Union[
-    Number, String, Boolean, DateLiteral, InspectionDate, Name, ItemField, Negate, Not, Arith, Compare,
-    Member, And, Or, Call, Quantifier,
+    Number,
+    String,
+    Boolean,
+    DateLiteral,
+    InspectionDate,
+    Name,
+    ItemField,
+    Negate,
+    Not,
+    Arith,
+    Compare,
+    Member,
+    And,
+    Or,
+    Call,
+    Quantifier,
 ]
 
 #: an expression as the type checker returns it: every node's ``ty`` set. Only
@@ -135,8 +149,22 @@ Expr = Union[
 CheckedExpr = NewType("CheckedExpr", Node)
 
 _EXPR_CLASSES = (
-    Number, String, Boolean, DateLiteral, InspectionDate, Name, ItemField, Negate, Not, Arith, Compare,
-    Member, And, Or, Call, Quantifier,
+    Number,
+    String,
+    Boolean,
+    DateLiteral,
+    InspectionDate,
+    Name,
+    ItemField,
+    Negate,
+    Not,
+    Arith,
+    Compare,
+    Member,
+    And,
+    Or,
+    Call,
+    Quantifier,
 )
 
 

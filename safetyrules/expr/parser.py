@@ -48,7 +48,9 @@ _TOKEN_RE = re.compile(
   | (?P<op>{operators})
     """.format(
         # the language's operator symbols (longest first, so that <= is not read as <) and punctuation
-        operators="|".join(re.escape(s) for s in sorted({*COMPARISONS, *ARITHMETIC, "(", ")", "[", "]", ",", "."}, key=len, reverse=True))
+        operators="|".join(
+            re.escape(s) for s in sorted({*COMPARISONS, *ARITHMETIC, "(", ")", "[", "]", ",", "."}, key=len, reverse=True)
+        )
     ),
     re.VERBOSE,
 )
@@ -293,9 +295,7 @@ class _Parser:
         if name not in FUNCTIONS:
             from ..errors import did_you_mean
 
-            raise ExprSyntaxError(
-                f"unknown function {name!r}{did_you_mean(name, FUNCTIONS | QUANTIFIERS)}", pos
-            )
+            raise ExprSyntaxError(f"unknown function {name!r}{did_you_mean(name, FUNCTIONS | QUANTIFIERS)}", pos)
         if name == "date":
             arg = self.expect("string", "a date in quotes, e.g. date('2026-07-01')")
             self.expect("op", "')'", ")")

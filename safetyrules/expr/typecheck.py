@@ -136,9 +136,7 @@ def _item_field(node: ast.ItemField, s: _Scope) -> ast.ItemField:
     ty = fields.get(node.field_name)
     if ty is None:
         hint = did_you_mean(node.field_name, fields)
-        raise ExprTypeError(
-            f"items of {list_name!r} have no field {node.field_name!r}{hint}", node.pos, code="E-UNKNOWN-FACT"
-        )
+        raise ExprTypeError(f"items of {list_name!r} have no field {node.field_name!r}{hint}", node.pos, code="E-UNKNOWN-FACT")
     return replace(node, ty=ty)
 
 
@@ -187,9 +185,7 @@ def _comparable(left: ast.Expr, right: ast.Expr, op: str, pos: int) -> None:
                 return
         if lk == rk and lk in (STRING, BOOLEAN):
             return
-    raise ExprTypeError(
-        f"cannot compare {ast.to_source(left)!r} ({left.ty}) {op} {ast.to_source(right)!r} ({right.ty})", pos
-    )
+    raise ExprTypeError(f"cannot compare {ast.to_source(left)!r} ({left.ty}) {op} {ast.to_source(right)!r} ({right.ty})", pos)
 
 
 def _compare(node: ast.Compare, s: _Scope) -> ast.Compare:

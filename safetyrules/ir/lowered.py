@@ -35,14 +35,27 @@ SF_INTEGER, SF_LO, SF_HI = 1, 2, 4
 # Node opcodes. Numbers: the fixed forms, then the language's arithmetic operators and functions in
 # the order of its table (safetyrules/expr/language.py), so that declaring a function numbers it.
 _NUMBER_FORMS = ("N_LIT", "N_FACT", "N_DERIVED", "N_NEG", "N_IF")
-NUMBER_OPCODES: Tuple[str, ...] = _NUMBER_FORMS + tuple(op.opcode for op in ARITHMETIC.values()) + tuple(
-    f.opcode for f in FUNCTIONS.values()
+NUMBER_OPCODES: Tuple[str, ...] = (
+    _NUMBER_FORMS + tuple(op.opcode for op in ARITHMETIC.values()) + tuple(f.opcode for f in FUNCTIONS.values())
 )
 OPCODES: Dict[str, int] = {name: number for number, name in enumerate(NUMBER_OPCODES)}
 N_LIT, N_FACT, N_DERIVED, N_NEG, N_IF = (OPCODES[name] for name in _NUMBER_FORMS)
 # ... truth values:
-(B_LIT, B_FACT, B_DERIVED, B_NOT, B_AND, B_OR, B_CMP_NUM, B_CMP_CODE, B_CMP_BOOL, B_MEMBER,
- B_KNOWN_FACT, B_KNOWN_DERIVED, B_IF) = range(100, 113)
+(
+    B_LIT,
+    B_FACT,
+    B_DERIVED,
+    B_NOT,
+    B_AND,
+    B_OR,
+    B_CMP_NUM,
+    B_CMP_CODE,
+    B_CMP_BOOL,
+    B_MEMBER,
+    B_KNOWN_FACT,
+    B_KNOWN_DERIVED,
+    B_IF,
+) = range(100, 113)
 # ... codes (enum values and dates as ordinals):
 C_LIT, C_FACT, C_DERIVED, C_TODAY, C_IF = range(120, 125)
 # ... lists of items: a field of the item bound to a variable (a: variable, b: list slot, c: field), and
@@ -68,12 +81,31 @@ _GROUPS: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = (
     ("slot kinds", "enum", ("K_NUM", "K_BOOL", "K_ENUM", "K_DATE", "K_REJECT", "K_IGNORE", "K_LIST")),
     ("slot flags of numbers", "define", ("SF_INTEGER", "SF_LO", "SF_HI")),
     ("node opcodes: numbers (forms, then the language's operators and functions)", "enum", NUMBER_OPCODES),
-    ("node opcodes: truth values", "enum", ("B_LIT", "B_FACT", "B_DERIVED", "B_NOT", "B_AND", "B_OR", "B_CMP_NUM",
-                                            "B_CMP_CODE", "B_CMP_BOOL", "B_MEMBER", "B_KNOWN_FACT",
-                                            "B_KNOWN_DERIVED", "B_IF")),
+    (
+        "node opcodes: truth values",
+        "enum",
+        (
+            "B_LIT",
+            "B_FACT",
+            "B_DERIVED",
+            "B_NOT",
+            "B_AND",
+            "B_OR",
+            "B_CMP_NUM",
+            "B_CMP_CODE",
+            "B_CMP_BOOL",
+            "B_MEMBER",
+            "B_KNOWN_FACT",
+            "B_KNOWN_DERIVED",
+            "B_IF",
+        ),
+    ),
     ("node opcodes: codes (enum values, dates as ordinals)", "enum", ("C_LIT", "C_FACT", "C_DERIVED", "C_TODAY", "C_IF")),
-    ("node opcodes: items of lists and quantifiers", "enum", ("I_NUM", "I_BOOL", "I_CODE", "B_KNOWN_ITEM", "Q_ANY",
-                                                              "Q_ALL", "Q_COUNT")),
+    (
+        "node opcodes: items of lists and quantifiers",
+        "enum",
+        ("I_NUM", "I_BOOL", "I_CODE", "B_KNOWN_ITEM", "Q_ANY", "Q_ALL", "Q_COUNT"),
+    ),
     ("comparison codes", "enum", COMPARISON_CODES),
     ("truth values (Kleene)", "enum", ("T_FALSE", "T_TRUE", "T_UNKNOWN")),
     ("outcome bytes", "enum", ("O_NOT_MATCHED", "O_MATCHED", "O_UNDETERMINED", "O_NOT_APPLICABLE")),
@@ -91,6 +123,8 @@ def _numbers() -> Dict[str, int]:
 
 
 _COMPUTED = frozenset(NUMBER_OPCODES) | frozenset(COMPARISON_CODES) | {"ABI_VERSION", "MAX_LIST_ITEMS"}
+
+
 #: the number a C build is checked against: it changes whenever the layout or any number changes, so
 #: that a build of the C evaluator from before the change is refused instead of misreading programs
 def abi_version(numbers: Dict[str, int]) -> int:

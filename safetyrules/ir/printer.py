@@ -146,9 +146,9 @@ def _node_text(node: Node, names: Dict[int, str], comparisons: Dict[int, str], s
     if name in ("N_DERIVED", "B_DERIVED", "C_DERIVED"):
         return f"{name} derived {a}"
     if name in ("B_AND", "B_OR"):
-        return f"{name} [{', '.join(str(k) for k in kids[a:a + b])}]"
+        return f"{name} [{', '.join(str(k) for k in kids[a : a + b])}]"
     if name == "B_MEMBER":
-        return f"{name} {a} {'not in' if d else 'in'} codes {list(kids[b:b + c])}"
+        return f"{name} {a} {'not in' if d else 'in'} codes {list(kids[b : b + c])}"
     if name.startswith("B_CMP"):
         return f"{name} {a} {comparisons.get(c, c)} {b}"
     if name in ("C_LIT", "B_LIT"):

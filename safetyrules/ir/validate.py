@@ -115,8 +115,10 @@ def _walk(
     if node.ty is None:
         problems.append(f"{where}: {ast.to_source(node)!r} was never type-checked")
     if isinstance(node, ast.Name):
-        known = node.name in ir.derived or (vocabulary is None and node.name in ir.facts) or (
-            vocabulary is not None and node.name in vocabulary
+        known = (
+            node.name in ir.derived
+            or (vocabulary is None and node.name in ir.facts)
+            or (vocabulary is not None and node.name in vocabulary)
         )
         if not known:
             problems.append(f"{where}: reads {node.name!r}, which is neither a fact of its industry nor a derived fact")

@@ -12,7 +12,10 @@ from ..model import FactSpec
 
 def _fact_schema(spec: FactSpec) -> Dict[str, Any]:
     kind = spec.type.kind
-    out: Dict[str, Any] = {"title": spec.label.zh, "description": spec.label.en + (f". {spec.description}" if spec.description else "")}
+    out: Dict[str, Any] = {
+        "title": spec.label.zh,
+        "description": spec.label.en + (f". {spec.description}" if spec.description else ""),
+    }
     if kind == "number":
         out["type"] = "integer" if spec.type.integer else "number"
         if spec.unit:
@@ -66,22 +69,35 @@ def record_schema(ir: RuleSetIR, as_of: Optional[date] = None, industry: Optiona
                 names |= {f.name for f in ir.module_by_id[ref].module.facts}
         vocabulary = ir.vocabularies.get(ind, {})
         specs = [vocabulary[n] for n in sorted(names) if n in vocabulary]
-        branches.append((ind, {
-            "properties": {
-                "site": {"properties": {"attributes": {
-                    "type": "object", "additionalProperties": False,
-                    "properties": {s.name: _fact_schema(s) for s in specs if s.site},
-                }}},
-                "facts": {
-                    "type": "object", "additionalProperties": False,
-                    "properties": {s.name: _fact_schema(s) for s in specs if not s.site},
+        branches.append(
+            (
+                ind,
+                {
+                    "properties": {
+                        "site": {
+                            "properties": {
+                                "attributes": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "properties": {s.name: _fact_schema(s) for s in specs if s.site},
+                                }
+                            }
+                        },
+                        "facts": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {s.name: _fact_schema(s) for s in specs if not s.site},
+                        },
+                    }
                 },
-            }
-        }))
+            )
+        )
     schema: Dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "safetyrules inspection record",
-        "description": "Modules: " + ", ".join(cm.id for cm in modules) + (f" (in force on {as_of.isoformat()})" if as_of else ""),
+        "description": "Modules: "
+        + ", ".join(cm.id for cm in modules)
+        + (f" (in force on {as_of.isoformat()})" if as_of else ""),
         "type": "object",
         "additionalProperties": False,
         "required": ["record_id", "inspection_date", "site"],

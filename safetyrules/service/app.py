@@ -39,8 +39,18 @@ from .bodies import check_media, parse_batch, parse_json, read_body
 from .catalog import Encoded, Snapshot, new_snapshot
 from .config import Limits, ServiceConfig, describe_limits, from_env
 from .openapi import openapi_document
-from .problems import (BAD_PARAMETER, INTERNAL, MEDIA_TYPE, METHOD_NOT_ALLOWED, NOT_FOUND, RELOAD_DISABLED, RELOAD_FAILED,
-                       Problem, dumps, record_problem)
+from .problems import (
+    BAD_PARAMETER,
+    INTERNAL,
+    MEDIA_TYPE,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    RELOAD_DISABLED,
+    RELOAD_FAILED,
+    Problem,
+    dumps,
+    record_problem,
+)
 
 log = logging.getLogger("safetyrules.service")
 
@@ -82,14 +92,22 @@ class Service:
             old = self.current
             rules = self.loader(old.specs)
             self.current = new_snapshot(rules, old.specs, old.generation + 1)
-            log.info("rules reloaded (generation %d): %s", self.current.generation,
-                     ", ".join(f"{p.name} {p.version}" for p in rules.packs))
+            log.info(
+                "rules reloaded (generation %d): %s",
+                self.current.generation,
+                ", ".join(f"{p.name} {p.version}" for p in rules.packs),
+            )
             return self.current
 
 
-def create_app(rules: Union[RuleSet, Sequence[str], None] = None, *, limits: Optional[Limits] = None,
-               reload_endpoint: Optional[bool] = None, cors_origins: Optional[Sequence[str]] = None,
-               env: Optional[Mapping[str, str]] = None) -> Starlette:
+def create_app(
+    rules: Union[RuleSet, Sequence[str], None] = None,
+    *,
+    limits: Optional[Limits] = None,
+    reload_endpoint: Optional[bool] = None,
+    cors_origins: Optional[Sequence[str]] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> Starlette:
     """The service as an ASGI app.
 
     ``rules`` is a loaded ``RuleSet``, or what to load (pack names, pack folders, module files), or
@@ -103,14 +121,23 @@ def create_app(rules: Union[RuleSet, Sequence[str], None] = None, *, limits: Opt
     else:
         specs = tuple(rules) if rules is not None else config.specs
         loaded = _load(specs)
-    config = ServiceConfig(specs, limits or config.limits,
-                           config.reload_endpoint if reload_endpoint is None else reload_endpoint,
-                           config.cors_origins if cors_origins is None else tuple(cors_origins))
+    config = ServiceConfig(
+        specs,
+        limits or config.limits,
+        config.reload_endpoint if reload_endpoint is None else reload_endpoint,
+        config.cors_origins if cors_origins is None else tuple(cors_origins),
+    )
     service = Service(new_snapshot(loaded, specs), config, _load)
     middleware = []
     if config.cors_origins:
-        middleware.append(Middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
-                                     allow_headers=["Content-Type"]))
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(config.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type"],
+            )
+        )
     app = Starlette(
         routes=_routes(service),
         middleware=middleware,
@@ -158,6 +185,7 @@ async def _reload_logged(service: Service) -> None:
 
 # ------------------------------------------------------------------------------------------ responses
 
+
 def _json(value: Any, status: int = 200) -> Response:
     return Response(dumps(value), status, media_type=JSON)
 
@@ -180,16 +208,19 @@ async def _http_handler(request: Request, exc: Exception) -> Response:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
     if exc.status_code == 404:
-        return _problem(Problem(NOT_FOUND, f"no endpoint at {request.url.path} (GET /v1/openapi.json lists them)"),
-                        request.url.path)
-    return Response(dumps({"type": "about:blank", "title": str(exc.detail), "status": exc.status_code}),
-                    exc.status_code, media_type=MEDIA_TYPE)
+        return _problem(
+            Problem(NOT_FOUND, f"no endpoint at {request.url.path} (GET /v1/openapi.json lists them)"), request.url.path
+        )
+    return Response(
+        dumps({"type": "about:blank", "title": str(exc.detail), "status": exc.status_code}),
+        exc.status_code,
+        media_type=MEDIA_TYPE,
+    )
 
 
 async def _internal_handler(request: Request, exc: Exception) -> Response:
     log.error("internal error on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
-    return _problem(Problem(INTERNAL, "the service failed on this request; it is logged (please report it)"),
-                    request.url.path)
+    return _problem(Problem(INTERNAL, "the service failed on this request; it is logged (please report it)"), request.url.path)
 
 
 def _encoded(request: Request, doc: Encoded) -> Response:
@@ -199,6 +230,7 @@ def _encoded(request: Request, doc: Encoded) -> Response:
 
 
 # ------------------------------------------------------------------------------------------ query parameters
+
 
 def _params(request: Request, allowed: Tuple[str, ...]) -> Dict[str, str]:
     params = request.query_params
@@ -224,12 +256,12 @@ def _region(params: Mapping[str, str]) -> Optional[str]:
     if text is None or text == "":
         return None
     if not _REGION.match(text):
-        raise Problem(BAD_PARAMETER, f"jurisdiction={text!r} is not a province code such as CN-NM",
-                      {"parameter": "jurisdiction"})
+        raise Problem(BAD_PARAMETER, f"jurisdiction={text!r} is not a province code such as CN-NM", {"parameter": "jurisdiction"})
     return text
 
 
 # ------------------------------------------------------------------------------------------ routes
+
 
 def _routes(service: Service) -> List[BaseRoute]:
     static = resources.files("safetyrules.service").joinpath("static")
@@ -245,19 +277,21 @@ def _routes(service: Service) -> List[BaseRoute]:
     async def readyz(request: Request) -> Response:
         _params(request, ())
         snap = service.current
-        return _json({
-            "status": "ready",
-            "version": __version__,
-            "generation": snap.generation,
-            "loaded_at": snap.loaded_at,
-            # which worker process answered (a reload of several workers replaces them one by one)
-            "pid": os.getpid(),
-            "packs": [{"name": p.name, "version": p.version} for p in snap.rules.packs],
-            "modules": len(snap.rules.modules),
-            "rules": len(snap.rules.rules),
-            "compiled": snap.rules.compiled,
-            "limits": describe_limits(service.limits),
-        })
+        return _json(
+            {
+                "status": "ready",
+                "version": __version__,
+                "generation": snap.generation,
+                "loaded_at": snap.loaded_at,
+                # which worker process answered (a reload of several workers replaces them one by one)
+                "pid": os.getpid(),
+                "packs": [{"name": p.name, "version": p.version} for p in snap.rules.packs],
+                "modules": len(snap.rules.modules),
+                "rules": len(snap.rules.rules),
+                "compiled": snap.rules.compiled,
+                "limits": describe_limits(service.limits),
+            }
+        )
 
     async def judge(request: Request) -> Response:
         params = _params(request, ("as_of", "jurisdiction"))
@@ -317,8 +351,10 @@ def _routes(service: Service) -> List[BaseRoute]:
         params = _params(request, ("pack", "industry", "as_of"))
         snap = service.current
         pack, industry, as_of = params.get("pack"), params.get("industry"), _date(params)
-        return _encoded(request, snap.document(("modules", pack, industry, as_of),
-                                               lambda: catalog.modules_document(snap, pack, industry, as_of)))
+        return _encoded(
+            request,
+            snap.document(("modules", pack, industry, as_of), lambda: catalog.modules_document(snap, pack, industry, as_of)),
+        )
 
     async def rule(request: Request) -> Response:
         _params(request, ())
@@ -330,8 +366,12 @@ def _routes(service: Service) -> List[BaseRoute]:
         params = _params(request, ("pack", "industry", "as_of"))
         snap = service.current
         pack, industry, as_of = params.get("pack"), params.get("industry"), _date(params)
-        return _encoded(request, snap.document(("record-schema", pack, industry, as_of),
-                                               lambda: catalog.record_schema_document(snap, pack, industry, as_of)))
+        return _encoded(
+            request,
+            snap.document(
+                ("record-schema", pack, industry, as_of), lambda: catalog.record_schema_document(snap, pack, industry, as_of)
+            ),
+        )
 
     async def result_schema(request: Request) -> Response:
         _params(request, ())
@@ -341,8 +381,9 @@ def _routes(service: Service) -> List[BaseRoute]:
         params = _params(request, ("industry", "as_of"))
         snap = service.current
         pack, industry, as_of = request.path_params["pack"], params.get("industry"), _date(params)
-        return _encoded(request, snap.document(("form", pack, industry, as_of),
-                                               lambda: catalog.form_for(snap, pack, industry, as_of)))
+        return _encoded(
+            request, snap.document(("form", pack, industry, as_of), lambda: catalog.form_for(snap, pack, industry, as_of))
+        )
 
     async def openapi(request: Request) -> Response:
         _params(request, ())
@@ -356,10 +397,19 @@ def _routes(service: Service) -> List[BaseRoute]:
         try:
             snap = await anyio.to_thread.run_sync(service.reload)
         except LoadError as exc:
-            raise Problem(RELOAD_FAILED, f"{len(exc.diagnostics)} error(s) loading rules",
-                          {"errors": [{"path": d.location.path, "message": f"{d.code} {d.message}"} for d in exc.diagnostics]}) from None
-        return _json({"status": "reloaded", "generation": snap.generation, "loaded_at": snap.loaded_at,
-                      "packs": [{"name": p.name, "version": p.version} for p in snap.rules.packs]})
+            raise Problem(
+                RELOAD_FAILED,
+                f"{len(exc.diagnostics)} error(s) loading rules",
+                {"errors": [{"path": d.location.path, "message": f"{d.code} {d.message}"} for d in exc.diagnostics]},
+            ) from None
+        return _json(
+            {
+                "status": "reloaded",
+                "generation": snap.generation,
+                "loaded_at": snap.loaded_at,
+                "packs": [{"name": p.name, "version": p.version} for p in snap.rules.packs],
+            }
+        )
 
     return [
         Route("/", index, methods=["GET"]),

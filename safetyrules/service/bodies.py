@@ -14,8 +14,14 @@ from ..inputs import JsonProblem, decode_json
 from .problems import MALFORMED_BODY, TOO_LARGE, TOO_MANY_RECORDS, UNSUPPORTED_MEDIA, Problem
 
 JSON_TYPES = ("application/json",)
-JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/json-lines",
-               "application/jsonlines", "application/ndjson")
+JSONL_TYPES = (
+    "application/x-ndjson",
+    "application/jsonl",
+    "application/x-jsonlines",
+    "application/json-lines",
+    "application/jsonlines",
+    "application/ndjson",
+)
 
 
 def media_type(content_type: Optional[str]) -> str:
@@ -48,8 +54,11 @@ async def read_body(stream: AsyncIterator[bytes], declared_length: Optional[str]
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(TOO_LARGE, f"the body is larger than {limit} bytes, the limit of this endpoint "
-                              "(send a larger batch as several requests)", {"limit": limit})
+    return Problem(
+        TOO_LARGE,
+        f"the body is larger than {limit} bytes, the limit of this endpoint (send a larger batch as several requests)",
+        {"limit": limit},
+    )
 
 
 def _text(data: bytes, line: Optional[int] = None) -> str:
@@ -59,8 +68,9 @@ def _text(data: bytes, line: Optional[int] = None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         where = f"line {line}: " if line is not None else ""
-        raise Problem(MALFORMED_BODY, f"{where}the body is not UTF-8 text (byte {exc.start})",
-                      {"line": line} if line is not None else {}) from None
+        raise Problem(
+            MALFORMED_BODY, f"{where}the body is not UTF-8 text (byte {exc.start})", {"line": line} if line is not None else {}
+        ) from None
 
 
 def parse_json(data: bytes, line: Optional[int] = None) -> Any:
@@ -101,8 +111,11 @@ def parse_batch(data: bytes, media: str, max_records: int) -> List[BatchEntry]:
     if as_array:
         value = parse_json(data)
         if not isinstance(value, list):
-            raise Problem(MALFORMED_BODY, f"a batch in JSON is an array of records, not {_json_kind(value)} "
-                                          "(send one record to POST /v1/judge, or JSON Lines as application/x-ndjson)")
+            raise Problem(
+                MALFORMED_BODY,
+                f"a batch in JSON is an array of records, not {_json_kind(value)} "
+                "(send one record to POST /v1/judge, or JSON Lines as application/x-ndjson)",
+            )
         if len(value) > max_records:
             raise _too_many(len(value), max_records)
         return [BatchEntry(v) for v in value]
@@ -120,8 +133,11 @@ def parse_batch(data: bytes, media: str, max_records: int) -> List[BatchEntry]:
 
 
 def _too_many(n: int, limit: int, at_least: bool = False) -> Problem:
-    return Problem(TOO_MANY_RECORDS, f"the batch has {'more than ' + str(n - 1) if at_least else n} records; "
-                                     f"the limit is {limit} (send several requests)", {"limit": limit})
+    return Problem(
+        TOO_MANY_RECORDS,
+        f"the batch has {'more than ' + str(n - 1) if at_least else n} records; the limit is {limit} (send several requests)",
+        {"limit": limit},
+    )
 
 
 def _json_kind(value: Any) -> str:

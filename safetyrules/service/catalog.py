@@ -65,6 +65,7 @@ def new_snapshot(rules: RuleSet, specs: Tuple[str, ...], generation: int = 1) ->
 
 # ------------------------------------------------------------------------------------------ documents
 
+
 def packs_document(snap: Snapshot) -> Dict[str, Any]:
     rules = snap.rules
     out: List[Dict[str, Any]] = []
@@ -126,8 +127,17 @@ def rule_document(snap: Snapshot, rule_id: str) -> Dict[str, Any]:
     item: Dict[str, Any] = {}
     facts: List[Dict[str, Any]] = []
     if form is not None:
-        item = next((i for m in form["modules"] if m["id"] == module.id for c in m["categories"] for i in c["items"]
-                     if i["rule_id"] == rule_id), {})
+        item = next(
+            (
+                i
+                for m in form["modules"]
+                if m["id"] == module.id
+                for c in m["categories"]
+                for i in c["items"]
+                if i["rule_id"] == rule_id
+            ),
+            {},
+        )
         wanted = item.get("facts", [])
         for ind in form["industries"]:
             if ind["id"] in module.industries:
@@ -207,8 +217,9 @@ def _only_industries(schema: Dict[str, Any], industries: List[str]) -> Dict[str,
     site = schema["properties"]["site"]["properties"]
     site["industry"] = dict(site["industry"], enum=[i for i in site["industry"].get("enum", []) if i in industries])
     if "allOf" in schema:
-        schema["allOf"] = [b for b in schema["allOf"]
-                           if b["if"]["properties"]["site"]["properties"]["industry"]["const"] in industries]
+        schema["allOf"] = [
+            b for b in schema["allOf"] if b["if"]["properties"]["site"]["properties"]["industry"]["const"] in industries
+        ]
     return schema
 
 

@@ -67,8 +67,11 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 def from_env(env: Mapping[str, str]) -> ServiceConfig:
     """The settings of a worker started by an ASGI server, from ``SAFETYRULES_SERVICE_*``."""
     specs = tuple(s for s in env.get(ENV_RULES, "").split(",") if s)
-    limits = Limits(_int(env, ENV_MAX_BODY, Limits.max_body_bytes), _int(env, ENV_MAX_BATCH_BODY, Limits.max_batch_bytes),
-                    _int(env, ENV_MAX_BATCH_RECORDS, Limits.max_batch_records))
+    limits = Limits(
+        _int(env, ENV_MAX_BODY, Limits.max_body_bytes),
+        _int(env, ENV_MAX_BATCH_BODY, Limits.max_batch_bytes),
+        _int(env, ENV_MAX_BATCH_RECORDS, Limits.max_batch_records),
+    )
     flag = env.get(ENV_RELOAD_ENDPOINT, "").strip().lower()
     if flag not in ("", "0", "1", "true", "false", "yes", "no"):
         raise ConfigError(f"{ENV_RELOAD_ENDPOINT}={flag!r}: use 1 or 0")
@@ -98,5 +101,8 @@ class LimitsJson(TypedDict):
 
 def describe_limits(limits: Optional[Limits]) -> LimitsJson:
     limits = limits or Limits()
-    return {"max_body_bytes": limits.max_body_bytes, "max_batch_bytes": limits.max_batch_bytes,
-            "max_batch_records": limits.max_batch_records}
+    return {
+        "max_body_bytes": limits.max_body_bytes,
+        "max_batch_bytes": limits.max_batch_bytes,
+        "max_batch_records": limits.max_batch_records,
+    }

@@ -25,8 +25,9 @@ class FormError(ValueError):
     """A form was asked for a pack, industry or date that the loaded rules cannot give."""
 
 
-def form_description(rules: RuleSet, pack: str, *, as_of: Optional[date] = None,
-                     industry: Optional[str] = None) -> Dict[str, Any]:
+def form_description(
+    rules: RuleSet, pack: str, *, as_of: Optional[date] = None, industry: Optional[str] = None
+) -> Dict[str, Any]:
     """The form for one loaded pack: its industries (each with its site attributes and the facts its
     modules read), its modules in checklist order (only those in force on ``as_of`` when given, only
     those of ``industry`` when given), and per module its scope, categories and items.
@@ -40,13 +41,16 @@ def form_description(rules: RuleSet, pack: str, *, as_of: Optional[date] = None,
     industries = list(the_pack.industries)
     if industry is not None:
         if industry not in [i.id for i in industries]:
-            raise FormError(f"industry {industry!r} is not in pack {pack!r} "
-                            f"(its industries: {', '.join(i.id for i in industries) or 'none'})")
+            raise FormError(
+                f"industry {industry!r} is not in pack {pack!r} (its industries: {', '.join(i.id for i in industries) or 'none'})"
+            )
         industries = [i for i in industries if i.id == industry]
     view: PackView = build_view(rules.ir, pack)
-    modules = [mv for mv in view.modules
-               if (as_of is None or mv.module.in_force(as_of))
-               and (industry is None or industry in mv.module.industries)]
+    modules = [
+        mv
+        for mv in view.modules
+        if (as_of is None or mv.module.in_force(as_of)) and (industry is None or industry in mv.module.industries)
+    ]
     module_json = [_module(rules, mv) for mv in modules]
     order = 0
     for m in module_json:
@@ -56,8 +60,12 @@ def form_description(rules: RuleSet, pack: str, *, as_of: Optional[date] = None,
                 order += 1
     return {
         "form_version": FORM_VERSION,
-        "pack": {"name": view.name, "version": view.version, "title": {"zh": view.title_zh, "en": view.title_en},
-                 "description": view.description},
+        "pack": {
+            "name": view.name,
+            "version": view.version,
+            "title": {"zh": view.title_zh, "en": view.title_en},
+            "description": view.description,
+        },
         "as_of": as_of.isoformat() if as_of else None,
         "industry": industry,
         "industries": [_industry(rules, ind.id, ind.name.to_json(), list(ind.attributes), modules) for ind in industries],
@@ -66,6 +74,7 @@ def form_description(rules: RuleSet, pack: str, *, as_of: Optional[date] = None,
 
 
 # ------------------------------------------------------------------------------------------ modules and items
+
 
 def _module(rules: RuleSet, mv: ModuleView) -> Dict[str, Any]:
     m = mv.module
@@ -84,19 +93,25 @@ def _module(rules: RuleSet, mv: ModuleView) -> Dict[str, Any]:
                     lists.append(f.name)
             items.append(item)
         c = cv.category
-        categories.append({
-            "id": c.id if c else None,
-            "title": c.title.to_json() if c else {"zh": "其他", "en": "Other"},
-            "citation": c.citation.to_json() if c and c.citation else None,
-            "items": items,
-        })
+        categories.append(
+            {
+                "id": c.id if c else None,
+                "title": c.title.to_json() if c else {"zh": "其他", "en": "Other"},
+                "citation": c.citation.to_json() if c and c.citation else None,
+                "items": items,
+            }
+        )
     return {
         "id": m.id,
         "series": m.series,
         "version": m.version,
         "title": m.title.to_json(),
-        "document": {"title": m.document.title, "number": m.document.number, "issuer": m.document.issuer.to_json(),
-                     "url": m.document.url},
+        "document": {
+            "title": m.document.title,
+            "number": m.document.number,
+            "issuer": m.document.issuer.to_json(),
+            "url": m.document.url,
+        },
         "effective_from": m.effective_from.isoformat(),
         "effective_until": m.effective_until.isoformat() if m.effective_until else None,
         "jurisdiction": m.jurisdiction.to_json(),
@@ -132,18 +147,30 @@ def _item(rules: RuleSet, module: Module, iv: ItemView) -> Dict[str, Any]:
         "condition": iv.condition,
         "facts": [f.name for f in iv.facts],
         "fields": {f.name: [s.name for s in f.fields] for f in iv.facts if f.is_list},
-        "derived": [{"name": d.name, "label": d.derived.label.to_json(), "definition": d.definition, "unit": d.unit}
-                    for d in iv.derived],
-        "thresholds": [{"fact": t.threshold.fact, "label": t.label, "term": t.threshold.term, "value": t.threshold.value,
-                        "reading": t.reading, "note": t.threshold.note, "comparisons": t.comparisons}
-                       for t in iv.thresholds],
+        "derived": [
+            {"name": d.name, "label": d.derived.label.to_json(), "definition": d.definition, "unit": d.unit} for d in iv.derived
+        ],
+        "thresholds": [
+            {
+                "fact": t.threshold.fact,
+                "label": t.label,
+                "term": t.threshold.term,
+                "value": t.threshold.value,
+                "reading": t.reading,
+                "note": t.threshold.note,
+                "comparisons": t.comparisons,
+            }
+            for t in iv.thresholds
+        ],
     }
 
 
 # ------------------------------------------------------------------------------------------ facts per industry
 
-def _industry(rules: RuleSet, industry: str, label: Dict[str, str], attributes: List[str],
-              modules: Sequence[ModuleView]) -> Dict[str, Any]:
+
+def _industry(
+    rules: RuleSet, industry: str, label: Dict[str, str], attributes: List[str], modules: Sequence[ModuleView]
+) -> Dict[str, Any]:
     """An industry's modules and facts: site attributes first (in the order the pack declares them),
     then every fact in the order the form first asks it, each with who reads it."""
     vocabulary = rules.ir.vocabularies.get(industry, {})
@@ -163,8 +190,9 @@ def _industry(rules: RuleSet, industry: str, label: Dict[str, str], attributes: 
         for cv in mv.categories:
             for iv in cv.items:
                 fe = iv.rule.for_each
-                for name in condition_facts(rules.ir, mv.module, iv.rule.applies_if,
-                                            fe.list_name if fe else None, fe.var if fe else None):
+                for name in condition_facts(
+                    rules.ir, mv.module, iv.rule.applies_if, fe.list_name if fe else None, fe.var if fe else None
+                ):
                     entry = add(name, None)
                     if iv.rule.id not in entry["applicability_of"]:
                         entry["applicability_of"].append(iv.rule.id)
@@ -173,8 +201,7 @@ def _industry(rules: RuleSet, industry: str, label: Dict[str, str], attributes: 
     ordered = list(facts.values())
     # site attributes before the rest, each group in order of first asking
     ordered.sort(key=lambda f: 0 if f["site"] else 1)
-    return {"id": industry, "name": label, "attributes": attributes,
-            "modules": [mv.module.id for mv in mine], "facts": ordered}
+    return {"id": industry, "name": label, "attributes": attributes, "modules": [mv.module.id for mv in mine], "facts": ordered}
 
 
 def _read_by(entry: Dict[str, Any], line: FactLine, rule_id: str) -> None:
@@ -199,8 +226,17 @@ def _fact(spec: Optional[FactSpec], name: str) -> Dict[str, Any]:
 
 def _spec(spec: Optional[FactSpec], name: str) -> Dict[str, Any]:
     if spec is None:
-        return {"name": name, "label": {"zh": name, "en": name}, "type": None, "unit": None, "minimum": None,
-                "maximum": None, "values": [], "site": False, "description": ""}
+        return {
+            "name": name,
+            "label": {"zh": name, "en": name},
+            "type": None,
+            "unit": None,
+            "minimum": None,
+            "maximum": None,
+            "values": [],
+            "site": False,
+            "description": "",
+        }
     kind = spec.type.kind
     return {
         "name": name,

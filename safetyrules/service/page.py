@@ -17,7 +17,6 @@ from .catalog import new_snapshot, packs_document
 from .form import form_description
 
 
-
 _DATA_MARK = "<!-- static data -->"
 FILES = ("index.html", "app.js", "app.css")
 

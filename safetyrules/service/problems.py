@@ -44,8 +44,19 @@ RELOAD_DISABLED = Kind("reload-disabled", 403, "Reloading rules through the API 
 RELOAD_FAILED = Kind("reload-failed", 409, "The rules could not be reloaded; the rules loaded before still serve")
 INTERNAL = Kind("internal-error", 500, "Internal error")
 
-KINDS: Tuple[Kind, ...] = (INVALID_RECORD, MALFORMED_BODY, BAD_PARAMETER, TOO_LARGE, TOO_MANY_RECORDS, UNSUPPORTED_MEDIA,
-                           NOT_FOUND, METHOD_NOT_ALLOWED, RELOAD_DISABLED, RELOAD_FAILED, INTERNAL)
+KINDS: Tuple[Kind, ...] = (
+    INVALID_RECORD,
+    MALFORMED_BODY,
+    BAD_PARAMETER,
+    TOO_LARGE,
+    TOO_MANY_RECORDS,
+    UNSUPPORTED_MEDIA,
+    NOT_FOUND,
+    METHOD_NOT_ALLOWED,
+    RELOAD_DISABLED,
+    RELOAD_FAILED,
+    INTERNAL,
+)
 
 
 class Problem(Exception):
@@ -58,8 +69,12 @@ class Problem(Exception):
         self.kind, self.detail, self.extra = kind, detail, dict(extra or {})
 
     def to_json(self, instance: Optional[str] = None) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"type": self.kind.type, "title": self.kind.title, "status": self.kind.status,
-                               "detail": self.detail}
+        out: Dict[str, Any] = {
+            "type": self.kind.type,
+            "title": self.kind.title,
+            "status": self.kind.status,
+            "detail": self.detail,
+        }
         if instance is not None:
             out["instance"] = instance
         out.update(self.extra)
@@ -101,8 +116,11 @@ def problem_schema() -> Dict[str, Any]:
             "errors": {
                 "type": "array",
                 "description": "an invalid record's problems, each at its JSON path",
-                "items": {"type": "object", "required": ["path", "message"],
-                          "properties": {"path": {"type": "string"}, "message": {"type": "string"}}},
+                "items": {
+                    "type": "object",
+                    "required": ["path", "message"],
+                    "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
+                },
             },
             "parameter": {"type": "string", "description": "the query parameter that is not valid"},
             "limit": {"type": "integer", "description": "the limit that was exceeded (bytes or records)"},

@@ -37,8 +37,18 @@ def hazchem_ctx(hazchem_rules):
     return AuditContext(hazchem_rules.ir)
 
 
-def demo(record_id="D-1", date="2026-08-12", output=7150.01, capacity=6500, quarter=1000, faces=(), findings=None,
-         mine_type="underground", region="CN-NM", **extra):
+def demo(
+    record_id="D-1",
+    date="2026-08-12",
+    output=7150.01,
+    capacity=6500,
+    quarter=1000,
+    faces=(),
+    findings=None,
+    mine_type="underground",
+    region="CN-NM",
+    **extra,
+):
     facts = {"approved_capacity_t": capacity, "working_faces": list(faces)}
     if output is not None:
         facts["annual_output_t"] = output
@@ -90,10 +100,23 @@ def demo_batch(n=500, seed=3, corrupt_every=100):
         findings = []
         if output and output > 7150 and rng.random() < 0.8:
             version = "2026" if day >= "2026-07-01" else "2020"
-            findings.append({"rule": f"demo-capacity-{version}.a4.i1", "status": rng.choice(("listed", "rectified", "closed")),
-                             "listed_on": day, "deadline": "2026-09-30"})
+            findings.append(
+                {
+                    "rule": f"demo-capacity-{version}.a4.i1",
+                    "status": rng.choice(("listed", "rectified", "closed")),
+                    "listed_on": day,
+                    "deadline": "2026-09-30",
+                }
+            )
         if rng.random() < 0.05:
             findings.append({"rule": "demo-capacity-2020.a4.i1", "status": "listed", "listed_on": day})
-        out.append(demo(record_id=f"B-{i}", date=day, output=output, region=rng.choice(("CN-NM", "CN-SX", None)),
-                        findings=findings or None))
+        out.append(
+            demo(
+                record_id=f"B-{i}",
+                date=day,
+                output=output,
+                region=rng.choice(("CN-NM", "CN-SX", None)),
+                findings=findings or None,
+            )
+        )
     return out

@@ -48,8 +48,10 @@ def browser():
         try:
             b = p.chromium.launch(executable_path=path) if path else p.chromium.launch()
         except Exception as exc:  # noqa: BLE001 - say how to get a browser
-            pytest.fail(f"no Chromium to run the browser tests ({exc.__class__.__name__}: {str(exc)[:300]}). "
-                        f"Install one (Debian/Ubuntu: apt-get install chromium) or set {ENV} to its path.")
+            pytest.fail(
+                f"no Chromium to run the browser tests ({exc.__class__.__name__}: {str(exc)[:300]}). "
+                f"Install one (Debian/Ubuntu: apt-get install chromium) or set {ENV} to its path."
+            )
         yield b
         b.close()
 
@@ -58,8 +60,12 @@ def browser():
 def report(tmp_path_factory, demo_rules, hazchem_rules):
     """Two reports: the re-inspection example (hazchem) and a varied demo batch with every class."""
     d = tmp_path_factory.mktemp("browser")
-    run_audit([os.path.join(EXAMPLES, "audit-reinspections.jsonl")], str(d / "hazchem"), hazchem_rules,
-              AuditOptions(jobs=1, report_date=date(2026, 10, 15)))
+    run_audit(
+        [os.path.join(EXAMPLES, "audit-reinspections.jsonl")],
+        str(d / "hazchem"),
+        hazchem_rules,
+        AuditOptions(jobs=1, report_date=date(2026, 10, 15)),
+    )
     path = write_jsonl(d / "demo.jsonl", demo_batch(400))
     run_audit([path], str(d / "demo"), demo_rules, AuditOptions(jobs=1))
     return {"hazchem": str(d / "hazchem" / "report.html"), "demo": str(d / "demo" / "report.html")}
@@ -103,7 +109,9 @@ def test_filter_narrows_a_table(browser, report):
     rows = page.locator("#t-by_criterion tbody tr:visible")
     assert 0 < rows.count() < total
     assert all("demo-capacity-2020" in t for t in rows.all_inner_texts())
-    assert page.locator(".tools:has(input[data-filter='t-by_criterion']) .count").inner_text() == f"{rows.count()} of {total} rows"
+    assert (
+        page.locator(".tools:has(input[data-filter='t-by_criterion']) .count").inner_text() == f"{rows.count()} of {total} rows"
+    )
     box.fill("no such criterion anywhere")
     assert visible_rows(page, "t-by_criterion") == 0
     box.fill("")

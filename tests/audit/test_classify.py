@@ -159,8 +159,14 @@ def test_findings_not_a_list(demo_ctx):
 
 
 def test_closed_loop_fields_are_kept(demo_ctx):
-    f = {"rule": A4_2026, "status": "rectified", "listed_on": "2026-08-12", "assigned_on": "2026-08-13",
-         "deadline": "2026-09-12", "rectified_on": "2026-09-01"}
+    f = {
+        "rule": A4_2026,
+        "status": "rectified",
+        "listed_on": "2026-08-12",
+        "assigned_on": "2026-08-13",
+        "deadline": "2026-09-12",
+        "rectified_on": "2026-09-01",
+    }
     row = audit_one(demo_ctx, demo(findings=[f]))
     e = row["entries"][0]
     for k, v in f.items():

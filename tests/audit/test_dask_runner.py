@@ -9,8 +9,6 @@ from safetyrules.audit.runner import OUTPUT_FILES
 from tests.audit.conftest import demo_batch, write_jsonl
 
 
-
-
 def outputs(d):
     return {n: open(os.path.join(d, n), "rb").read() for n in OUTPUT_FILES}
 
@@ -61,10 +59,17 @@ def test_dask_parquet_matches_local(tmp_path, demo_rules, client):
 
     rows = []
     for r in demo_batch(200, corrupt_every=0):
-        rows.append({"record_id": r["record_id"], "inspection_date": r["inspection_date"], "site.industry": "demo",
-                     "site.attributes.mine_type": "underground", "facts.annual_output_t": r["facts"].get("annual_output_t"),
-                     "facts.approved_capacity_t": r["facts"]["approved_capacity_t"],
-                     "findings": json.dumps(r.get("findings") or [])})
+        rows.append(
+            {
+                "record_id": r["record_id"],
+                "inspection_date": r["inspection_date"],
+                "site.industry": "demo",
+                "site.attributes.mine_type": "underground",
+                "facts.annual_output_t": r["facts"].get("annual_output_t"),
+                "facts.approved_capacity_t": r["facts"]["approved_capacity_t"],
+                "findings": json.dumps(r.get("findings") or []),
+            }
+        )
     path = str(tmp_path / "p.parquet")
     pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=40)
     run_audit([path], str(tmp_path / "local"), demo_rules, AuditOptions(jobs=2))

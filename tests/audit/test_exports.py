@@ -25,7 +25,9 @@ def test_tables_and_parquet(tmp_path, demo_rules):
             assert f'data-name="{name}"' in html  # the page has the same table with a CSV button
     with open(out / "tables" / "by_criterion.csv", encoding="utf-8") as fh:
         crit = {r["rule"]: r for r in csv.DictReader(fh)}
-    assert crit["demo-capacity-2026.a4.i1"]["missed"] == str(next(e["missed"] for e in summary["by_criterion"] if e["rule"] == "demo-capacity-2026.a4.i1"))
+    assert crit["demo-capacity-2026.a4.i1"]["missed"] == str(
+        next(e["missed"] for e in summary["by_criterion"] if e["rule"] == "demo-capacity-2026.a4.i1")
+    )
 
     rows = [json.loads(line) for line in open(out / "results.jsonl", encoding="utf-8")]
     table = pq.read_table(out / "results.parquet").to_pylist()
@@ -49,7 +51,10 @@ def test_exports_are_byte_identical_across_workers(tmp_path, demo_rules):
     for jobs in (1, 2):
         out = tmp_path / f"out{jobs}"
         run_audit([path], str(out), demo_rules, AuditOptions(jobs=jobs, part_bytes=8192))
-        files[jobs] = {os.path.relpath(os.path.join(d, n), out): open(os.path.join(d, n), "rb").read()
-                       for d, _, names in os.walk(out) for n in names}
+        files[jobs] = {
+            os.path.relpath(os.path.join(d, n), out): open(os.path.join(d, n), "rb").read()
+            for d, _, names in os.walk(out)
+            for n in names
+        }
     assert files[1].keys() == files[2].keys() and "results.parquet" in files[1] and "tables/by_site.csv" in files[1]
     assert files[1] == files[2]

@@ -21,7 +21,9 @@ def f(status, deadline=None, **dates):
 def records():
     return [
         # 1: confirmed, rectified (dated) on 09-10
-        demo(record_id="1", date="2026-08-01", region="CN-NM", findings=[f("rectified", "2026-09-01", rectified_on="2026-09-10")]),
+        demo(
+            record_id="1", date="2026-08-01", region="CN-NM", findings=[f("rectified", "2026-09-01", rectified_on="2026-09-10")]
+        ),
         # 2: confirmed, closed without dates
         demo(record_id="2", date="2026-08-02", region="CN-NM", findings=[f("closed", "2026-08-20")]),
         # 3: unsupported, listed, overdue after 2026-09-01
@@ -80,10 +82,10 @@ def test_breakdowns(tmp_path):
     assert months["2026-09"]["unsupported"] == 1 and months["2026-09"]["missed"] == 1
     regions = {r["key"]: r["inspections"] for r in s["by_region"]}
     assert regions == {"(none)": 1, "CN-NM": 2, "CN-SX": 2}
-    industry, = s["by_industry"]
+    (industry,) = s["by_industry"]
     assert industry["key"] == "demo" and industry["recorded_per_1000"] == 600.0
     assert industry["rectification_rate"] == round(2 / 3, 6) and industry["overdue_open"] == 1
-    crit, = s["by_criterion"]
+    (crit,) = s["by_criterion"]
     assert crit["rule"] == A4 and crit["recorded"] == 3 and crit["matched"] == 3 and crit["missed"] == 1
     assert s["top_criteria"]["recorded"][0]["rule"] == A4
     assert "rectification_rate" in s["definitions"]
@@ -99,8 +101,15 @@ def test_aggregate_merge_is_order_free():
     from safetyrules.audit.metrics import Aggregate
 
     def row(i):
-        return {"industry": "demo", "region": "CN-NM", "inspection_date": f"2026-0{1 + i % 3}-01", "status": "major_hazard_found",
-                "matched": [A4], "undetermined": [], "entries": [{"class": "missed", "source": "rule", "rule": A4}]}
+        return {
+            "industry": "demo",
+            "region": "CN-NM",
+            "inspection_date": f"2026-0{1 + i % 3}-01",
+            "status": "major_hazard_found",
+            "matched": [A4],
+            "undetermined": [],
+            "entries": [{"class": "missed", "source": "rule", "rule": A4}],
+        }
 
     parts = []
     for k in range(3):

@@ -59,22 +59,48 @@ def write_csv(path, header, rows):
     return str(path)
 
 
-HEADER = ["record_id", "inspection_date", "site.industry", "site.region", "site.attributes.mine_type",
-          "facts.annual_output_t", "facts.approved_capacity_t", "facts.max_quarter_output_t", "facts.working_faces", "findings"]
+HEADER = [
+    "record_id",
+    "inspection_date",
+    "site.industry",
+    "site.region",
+    "site.attributes.mine_type",
+    "facts.annual_output_t",
+    "facts.approved_capacity_t",
+    "facts.max_quarter_output_t",
+    "facts.working_faces",
+    "findings",
+]
 
 
 def test_csv_mapping(tmp_path, demo_rules):
     findings = json.dumps([{"rule": "demo-capacity-2026.a4.i1", "status": "listed"}])
-    path = write_csv(tmp_path / "a.csv", HEADER, [
-        ["C-1", "2026-08-12", "demo", "CN-NM", "underground", "7150.01", "6500", "", '[{"id": "F-1", "ch4_pct": 0.5}]', findings],
-        ["C-2", "2026-08-12", "demo", "", "underground", "abc", "6500", "1e3", "", ""],
-        ["C-3", "2026-08-12", "demo"],
-    ])
+    path = write_csv(
+        tmp_path / "a.csv",
+        HEADER,
+        [
+            [
+                "C-1",
+                "2026-08-12",
+                "demo",
+                "CN-NM",
+                "underground",
+                "7150.01",
+                "6500",
+                "",
+                '[{"id": "F-1", "ch4_pct": 0.5}]',
+                findings,
+            ],
+            ["C-2", "2026-08-12", "demo", "", "underground", "abc", "6500", "1e3", "", ""],
+            ["C-3", "2026-08-12", "demo"],
+        ],
+    )
     got = items(path, "csv", demo_rules.ir.vocabularies)
     (pos1, rec1, err1), (pos2, rec2, err2), (pos3, _, err3) = got
     assert pos1 == (path, "row", 2) and err1 is None
     assert rec1 == {
-        "record_id": "C-1", "inspection_date": "2026-08-12",
+        "record_id": "C-1",
+        "inspection_date": "2026-08-12",
         "site": {"industry": "demo", "region": "CN-NM", "attributes": {"mine_type": "underground"}},
         "facts": {"annual_output_t": 7150.01, "approved_capacity_t": 6500, "working_faces": [{"id": "F-1", "ch4_pct": 0.5}]},
         "findings": [{"rule": "demo-capacity-2026.a4.i1", "status": "listed"}],
@@ -89,7 +115,7 @@ def test_csv_exact_decimals(tmp_path, demo_rules):
     from decimal import Decimal
 
     path = write_csv(tmp_path / "d.csv", HEADER[:6], [["C", "2026-01-01", "demo", "", "", "7150.0000000000000001"]])
-    (_, rec, _), = items(path, "csv", demo_rules.ir.vocabularies)
+    ((_, rec, _),) = items(path, "csv", demo_rules.ir.vocabularies)
     assert rec["facts"]["annual_output_t"] == Decimal("7150.0000000000000001")
 
 
@@ -107,7 +133,7 @@ def test_csv_unknown_column_is_a_clear_error(tmp_path):
 
 def test_csv_bad_json_cell_is_an_error_row(tmp_path, demo_rules):
     path = write_csv(tmp_path / "j.csv", HEADER, [["C", "2026-08-12", "demo", "", "underground", "1", "1", "1", "[oops", ""]])
-    (_, _, err), = items(path, "csv", demo_rules.ir.vocabularies)
+    ((_, _, err),) = items(path, "csv", demo_rules.ir.vocabularies)
     assert err[0] == "malformed_cell" and "facts.working_faces" in err[1]
 
 
@@ -122,10 +148,18 @@ def parquet_flat(path, rows):
 def test_parquet_flat_columns(tmp_path, demo_rules):
     import datetime
 
-    rows = [{"record_id": f"P-{i}", "inspection_date": datetime.date(2026, 8, 12), "site.industry": "demo",
-             "site.attributes.mine_type": "underground", "facts.annual_output_t": 7150.01 if i % 2 else None,
-             "facts.approved_capacity_t": 6500.0, "findings": json.dumps([{"rule": "demo-capacity-2026.a4.i1"}]) if i == 1 else None}
-            for i in range(7)]
+    rows = [
+        {
+            "record_id": f"P-{i}",
+            "inspection_date": datetime.date(2026, 8, 12),
+            "site.industry": "demo",
+            "site.attributes.mine_type": "underground",
+            "facts.annual_output_t": 7150.01 if i % 2 else None,
+            "facts.approved_capacity_t": 6500.0,
+            "findings": json.dumps([{"rule": "demo-capacity-2026.a4.i1"}]) if i == 1 else None,
+        }
+        for i in range(7)
+    ]
     path = parquet_flat(tmp_path / "f.parquet", rows)
     got = items(path, "parquet", demo_rules.ir.vocabularies)
     assert [g[0] for g in got] == [(path, "row", i) for i in range(1, 8)]
@@ -138,18 +172,30 @@ def test_parquet_nested_structs(tmp_path, demo_rules):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = [{"record_id": "N-1", "inspection_date": "2026-08-12",
-             "site": {"industry": "demo", "region": "CN-NM", "attributes": {"mine_type": "underground"}},
-             "facts": {"annual_output_t": 7150.01, "approved_capacity_t": 6500.0, "max_quarter_output_t": None,
-                       "working_faces": [{"id": "F-1", "ch4_pct": 1.2, "electric_work_continued": True}]},
-             "findings": [{"rule": "demo-capacity-2026.a4.i1", "status": "listed", "listed_on": "2026-08-12"}]}]
+    rows = [
+        {
+            "record_id": "N-1",
+            "inspection_date": "2026-08-12",
+            "site": {"industry": "demo", "region": "CN-NM", "attributes": {"mine_type": "underground"}},
+            "facts": {
+                "annual_output_t": 7150.01,
+                "approved_capacity_t": 6500.0,
+                "max_quarter_output_t": None,
+                "working_faces": [{"id": "F-1", "ch4_pct": 1.2, "electric_work_continued": True}],
+            },
+            "findings": [{"rule": "demo-capacity-2026.a4.i1", "status": "listed", "listed_on": "2026-08-12"}],
+        }
+    ]
     path = str(tmp_path / "n.parquet")
     pq.write_table(pa.Table.from_pylist(rows), path)
-    (_, rec, err), = items(path, "parquet", demo_rules.ir.vocabularies)
+    ((_, rec, err),) = items(path, "parquet", demo_rules.ir.vocabularies)
     assert err is None
     assert rec["site"] == rows[0]["site"]
-    assert rec["facts"] == {"annual_output_t": 7150.01, "approved_capacity_t": 6500.0,
-                            "working_faces": [{"id": "F-1", "ch4_pct": 1.2, "electric_work_continued": True}]}
+    assert rec["facts"] == {
+        "annual_output_t": 7150.01,
+        "approved_capacity_t": 6500.0,
+        "working_faces": [{"id": "F-1", "ch4_pct": 1.2, "electric_work_continued": True}],
+    }
     assert rec["findings"] == [{"rule": "demo-capacity-2026.a4.i1", "status": "listed", "listed_on": "2026-08-12"}]
 
 
@@ -179,8 +225,10 @@ def test_parquet_damaged_row_group_gives_error_rows(tmp_path, demo_rules):
     import pyarrow.parquet as pq
 
     path = str(tmp_path / "c.parquet")
-    rows = [{"record_id": f"x{i}", "inspection_date": "2026-01-01", "site.industry": "demo", "facts.annual_output_t": float(i)}
-            for i in range(300)]
+    rows = [
+        {"record_id": f"x{i}", "inspection_date": "2026-01-01", "site.industry": "demo", "facts.annual_output_t": float(i)}
+        for i in range(300)
+    ]
     pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=100)
     col = pq.ParquetFile(path).metadata.row_group(1).column(0)
     with open(path, "r+b") as fh:
@@ -211,8 +259,10 @@ def test_parquet_row_group_cut_into_parts(tmp_path, demo_rules):
     import pyarrow.parquet as pq
 
     path = str(tmp_path / "one-group.parquet")
-    rows = [{"record_id": f"x{i}", "inspection_date": "2026-01-01", "site.industry": "demo", "facts.annual_output_t": float(i)}
-            for i in range(1000)]
+    rows = [
+        {"record_id": f"x{i}", "inspection_date": "2026-01-01", "site.industry": "demo", "facts.annual_output_t": float(i)}
+        for i in range(1000)
+    ]
     pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=600)  # groups of 600 and 400 rows
     whole = [(g[0], g[1]) for g in items(path, "parquet", demo_rules.ir.vocabularies, parquet_rows=10**6)]
     for step in (1, 7, 100, 333, 600):

@@ -24,8 +24,14 @@ def hist(*steps):
 
 
 def closed(fid, closed_on="2026-08-20", rule=A4, listed="2026-08-01", **extra):
-    return {"id": fid, "rule": rule, "listed_on": listed, "deadline": "2026-09-01",
-            "history": hist(("listed", listed), ("rectified", closed_on), ("closed", closed_on)), **extra}
+    return {
+        "id": fid,
+        "rule": rule,
+        "listed_on": listed,
+        "deadline": "2026-09-01",
+        "history": hist(("listed", listed), ("rectified", closed_on), ("closed", closed_on)),
+        **extra,
+    }
 
 
 def run(tmp_path, rules, records, report_date="2026-10-31", jobs=1):
@@ -56,16 +62,41 @@ def test_the_three_closure_classes_and_overdue(tmp_path, demo_rules):
         # S4: closed, no later inspection of the site: not evidenced
         site(demo(record_id="S4-a", date="2026-08-01", findings=[closed("S4-F")]), "S4"),
         # S5: open past its deadline; S6 open within it
-        site(demo(record_id="S5-a", date="2026-08-01", findings=[{"id": "S5-F", "rule": A4, "status": "assigned", "deadline": "2026-10-01"}]), "S5"),
-        site(demo(record_id="S6-a", date="2026-10-20", findings=[{"id": "S6-F", "rule": A4, "status": "listed", "deadline": "2026-11-20"}]), "S6"),
+        site(
+            demo(
+                record_id="S5-a",
+                date="2026-08-01",
+                findings=[{"id": "S5-F", "rule": A4, "status": "assigned", "deadline": "2026-10-01"}],
+            ),
+            "S5",
+        ),
+        site(
+            demo(
+                record_id="S6-a",
+                date="2026-10-20",
+                findings=[{"id": "S6-F", "rule": A4, "status": "listed", "deadline": "2026-11-20"}],
+            ),
+            "S6",
+        ),
     ]
     summary, rows = run(tmp_path, demo_rules, recs)
     got = {k: v["class"] for k, v in by_id(rows).items()}
-    assert got == {"S1-F": "verified_closed", "S2-F": "closed_still_present", "S3-F": "closure_not_evidenced",
-                   "S4-F": "closure_not_evidenced", "S5-F": "open_overdue", "S6-F": "open"}
+    assert got == {
+        "S1-F": "verified_closed",
+        "S2-F": "closed_still_present",
+        "S3-F": "closure_not_evidenced",
+        "S4-F": "closure_not_evidenced",
+        "S5-F": "open_overdue",
+        "S6-F": "open",
+    }
     r = by_id(rows)
-    assert r["S1-F"]["evidence"] == {"record_id": "S1-b", "inspection_date": "2026-09-15", "where": r["S1-F"]["evidence"]["where"],
-                                     "outcome": "not_matched", "rule": A4}
+    assert r["S1-F"]["evidence"] == {
+        "record_id": "S1-b",
+        "inspection_date": "2026-09-15",
+        "where": r["S1-F"]["evidence"]["where"],
+        "outcome": "not_matched",
+        "rule": A4,
+    }
     assert r["S2-F"]["evidence"]["outcome"] == "matched"
     assert "cannot decide" in r["S3-F"]["reason"] and r["S3-F"]["evidence"]["outcome"] == "undetermined"
     assert r["S4-F"]["reason"].startswith("no re-inspection")
@@ -99,16 +130,24 @@ def test_only_reinspections_after_the_closure_and_up_to_the_report_date(tmp_path
 
 
 def test_another_site_is_not_a_reinspection(tmp_path, demo_rules):
-    recs = [site(demo(record_id="a", date="2026-08-01", findings=[closed("F")]), "S1"),
-            site(demo(record_id="b", date="2026-09-15", output=5000), "S2")]
+    recs = [
+        site(demo(record_id="a", date="2026-08-01", findings=[closed("F")]), "S1"),
+        site(demo(record_id="b", date="2026-09-15", output=5000), "S2"),
+    ]
     _, rows = run(tmp_path, demo_rules, recs)
     assert rows[0]["class"] == "closure_not_evidenced"
 
 
 def test_explicit_reinspection_link(tmp_path, demo_rules):
     recs = [
-        site(demo(record_id="a", date="2026-08-01", findings=[closed("F1", reinspection="c"), closed("F2", reinspection="zz"),
-                                                               closed("F3", reinspection="other")]), "S"),
+        site(
+            demo(
+                record_id="a",
+                date="2026-08-01",
+                findings=[closed("F1", reinspection="c"), closed("F2", reinspection="zz"), closed("F3", reinspection="other")],
+            ),
+            "S",
+        ),
         site(demo(record_id="b", date="2026-09-01"), "S"),  # the first by date, but the link names c
         site(demo(record_id="c", date="2026-09-20", output=5000), "S"),
         site(demo(record_id="other", date="2026-09-20", output=5000), "T"),
@@ -129,18 +168,33 @@ def test_no_site_id_cannot_be_matched(tmp_path, demo_rules):
 
 def test_superseded_version_is_checked_in_the_version_in_force(tmp_path, demo_rules):
     # listed under the 2020 text in March, re-inspected in August under the 2026 text (same article)
-    recs = [site(demo(record_id="a", date="2026-03-01", findings=[closed("F", rule=A4_2020, closed_on="2026-04-01", listed="2026-03-01")]), "S"),
-            site(demo(record_id="b", date="2026-08-10", output=5000), "S")]
+    recs = [
+        site(
+            demo(
+                record_id="a",
+                date="2026-03-01",
+                findings=[closed("F", rule=A4_2020, closed_on="2026-04-01", listed="2026-03-01")],
+            ),
+            "S",
+        ),
+        site(demo(record_id="b", date="2026-08-10", output=5000), "S"),
+    ]
     _, rows = run(tmp_path, demo_rules, recs)
     assert rows[0]["class"] == "verified_closed"
     assert rows[0]["rule"] == A4_2020 and rows[0]["evidence"]["rule"] == A4  # the rule at the same place, in force then
 
 
 def test_history_decides_the_status_as_of_the_report_date(tmp_path, demo_rules):
-    f = {"id": "F", "rule": A4, "deadline": "2026-09-01",
-         "history": hist(("listed", "2026-08-01"), ("rectified", "2026-09-10"), ("closed", "2026-09-12"))}
-    recs = [site(demo(record_id="a", date="2026-08-01", findings=[f]), "S"),
-            site(demo(record_id="b", date="2026-09-20", output=5000), "S")]
+    f = {
+        "id": "F",
+        "rule": A4,
+        "deadline": "2026-09-01",
+        "history": hist(("listed", "2026-08-01"), ("rectified", "2026-09-10"), ("closed", "2026-09-12")),
+    }
+    recs = [
+        site(demo(record_id="a", date="2026-08-01", findings=[f]), "S"),
+        site(demo(record_id="b", date="2026-09-20", output=5000), "S"),
+    ]
     s, rows = run(tmp_path, demo_rules, recs, report_date="2026-09-05")
     assert rows[0]["class"] == "open_overdue" and rows[0]["status_as_of"] == "listed"
     assert s["metrics"]["rectification_rate"] == 0.0 and s["metrics"]["overdue_open"] == 1
@@ -149,15 +203,18 @@ def test_history_decides_the_status_as_of_the_report_date(tmp_path, demo_rules):
     assert s["metrics"]["rectification_rate"] == 1.0 and s["metrics"]["overdue_open"] == 0
 
 
-@pytest.mark.parametrize("finding, path", [
-    ({"rule": A4, "history": [{"status": "done", "on": "2026-08-01"}]}, "$.findings[0].history[0].status"),
-    ({"rule": A4, "history": [{"status": "listed", "on": "01/08/2026"}]}, "$.findings[0].history[0].on"),
-    ({"rule": A4, "history": hist(("listed", "2026-08-05"), ("closed", "2026-08-01"))}, "$.findings[0].history[1].on"),
-    ({"rule": A4, "history": "closed"}, "$.findings[0].history"),
-    ({"rule": A4, "status": "closed", "history": hist(("listed", "2026-08-05"))}, "$.findings[0].status"),
-    ({"rule": A4, "reinspection": 12}, "$.findings[0].reinspection"),
-    ({"rule": A4, "id": ["x"]}, "$.findings[0].id"),
-])
+@pytest.mark.parametrize(
+    "finding, path",
+    [
+        ({"rule": A4, "history": [{"status": "done", "on": "2026-08-01"}]}, "$.findings[0].history[0].status"),
+        ({"rule": A4, "history": [{"status": "listed", "on": "01/08/2026"}]}, "$.findings[0].history[0].on"),
+        ({"rule": A4, "history": hist(("listed", "2026-08-05"), ("closed", "2026-08-01"))}, "$.findings[0].history[1].on"),
+        ({"rule": A4, "history": "closed"}, "$.findings[0].history"),
+        ({"rule": A4, "status": "closed", "history": hist(("listed", "2026-08-05"))}, "$.findings[0].status"),
+        ({"rule": A4, "reinspection": 12}, "$.findings[0].reinspection"),
+        ({"rule": A4, "id": ["x"]}, "$.findings[0].id"),
+    ],
+)
 def test_malformed_history_or_link_is_an_error_row(demo_ctx, finding, path):
     row = audit_one(demo_ctx, demo(findings=[finding]))
     assert row["error"]["reason"] == "invalid_finding"
@@ -177,8 +234,17 @@ def test_same_figures_whatever_the_workers(tmp_path, demo_rules):
     for i in range(300):
         sid = f"S{i % 40}"
         findings = [closed(f"F{i}", closed_on="2026-05-01", listed="2026-04-01")] if i < 120 else None
-        recs.append(site(demo(record_id=f"R{i}", date=f"2026-{4 + i // 60:02d}-{1 + i % 28:02d}",
-                              output=(5000, 7150.01, None)[i % 3], findings=findings), sid))
+        recs.append(
+            site(
+                demo(
+                    record_id=f"R{i}",
+                    date=f"2026-{4 + i // 60:02d}-{1 + i % 28:02d}",
+                    output=(5000, 7150.01, None)[i % 3],
+                    findings=findings,
+                ),
+                sid,
+            )
+        )
     path = write_jsonl(tmp_path / "in.jsonl", recs)
     outs = []
     for jobs in (1, 2):
@@ -193,13 +259,24 @@ def test_same_figures_whatever_the_workers(tmp_path, demo_rules):
 
 def test_example_data_set(tmp_path, hazchem_rules):
     out = tmp_path / "out"
-    s = run_audit([os.path.join(EXAMPLES, "audit-reinspections.jsonl")], str(out), hazchem_rules,
-                  AuditOptions(jobs=1, report_date=date(2026, 10, 15)))
+    s = run_audit(
+        [os.path.join(EXAMPLES, "audit-reinspections.jsonl")],
+        str(out),
+        hazchem_rules,
+        AuditOptions(jobs=1, report_date=date(2026, 10, 15)),
+    )
     with open(out / "rectification.jsonl", encoding="utf-8") as fh:
         got = {r["id"]: r["class"] for r in map(json.loads, fh)}
-    assert got == {"CHEM-017-F1": "verified_closed", "CHEM-017-F2": "closed_still_present", "CHEM-017-F3": "closure_not_evidenced",
-                   "CHEM-017-F4": "open_overdue", "CHEM-017-F5": "open", "CHEM-017-F6": "open",
-                   "CHEM-023-F1": "closure_not_evidenced", "CHEM-031-F1": "closure_not_evidenced"}
+    assert got == {
+        "CHEM-017-F1": "verified_closed",
+        "CHEM-017-F2": "closed_still_present",
+        "CHEM-017-F3": "closure_not_evidenced",
+        "CHEM-017-F4": "open_overdue",
+        "CHEM-017-F5": "open",
+        "CHEM-017-F6": "open",
+        "CHEM-023-F1": "closure_not_evidenced",
+        "CHEM-031-F1": "closure_not_evidenced",
+    }
     assert s["reconciliation"]["errors"] == 0
     assert [r["key"] for r in s["by_inspector"]] == sorted({"检查组A-张某", "复查组B-刘某", "检查组C-陈某"})
     assert [r["key"] for r in s["by_site"]] == ["CHEM-017", "CHEM-023", "CHEM-031"]

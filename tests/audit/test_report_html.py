@@ -17,7 +17,7 @@ def test_reports(tmp_path, demo_rules):
     assert html.count("<svg") >= 3
     # one inline script, nothing loaded: no src attribute, links only to anchors of the page itself
     assert html.count("<script") == 1 and "<script>" in html
-    assert not re.search(r'\ssrc\s*=', html)
+    assert not re.search(r"\ssrc\s*=", html)
     hrefs = re.findall(r'href="([^"]*)"', html)
     assert hrefs and all(h.startswith("#") for h in hrefs)
     ids = set(re.findall(r'id="([^"]+)"', html))
@@ -76,7 +76,10 @@ def _report(tmp_path, rules, records, **opts):
 
 def test_structure_summary_first_and_versions_beside_citations(tmp_path, demo_rules):
     summary, html = _report(tmp_path, demo_rules, demo_batch(300))
-    order = [html.index(f'id="{k}"') for k in ("summary", "rectification", "classes", "criteria", "breakdowns", "records", "definitions")]
+    order = [
+        html.index(f'id="{k}"')
+        for k in ("summary", "rectification", "classes", "criteria", "breakdowns", "records", "definitions")
+    ]
     assert order == sorted(order)
     assert html.index("Needs action") < html.index('id="classes"')
     # the 2020 and 2026 texts share the citation; the label says which version is meant

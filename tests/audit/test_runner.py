@@ -59,7 +59,9 @@ def test_bad_records_become_error_rows(tmp_path, demo_rules):
     assert "error" not in rows[0]
     by_id = {r.get("record_id"): r for r in rows[1:]}
     assert by_id["WRONG-TYPE"]["error"]["problems"][0] == {
-        "path": "$.facts.annual_output_t", "message": "expected a number in t, got a string (write numbers without quotes)"}
+        "path": "$.facts.annual_output_t",
+        "message": "expected a number in t, got a string (write numbers without quotes)",
+    }
     assert "did you mean 'annual_output_t'" in by_id["UNKNOWN-FACT"]["error"]["problems"][0]["message"]
     assert by_id["NO-DATE"]["error"]["problems"][0]["path"] == "$.inspection_date"
     assert by_id["BAD-FINDING"]["error"]["reason"] == "unknown_criterion"
@@ -90,18 +92,35 @@ def test_formats_agree(tmp_path, demo_rules):
 
     records = [r for r in demo_batch(120, corrupt_every=0)]
     write_jsonl(tmp_path / "r.jsonl", records)
-    header = ["record_id", "inspection_date", "site.industry", "site.region", "site.attributes.mine_type",
-              "facts.annual_output_t", "facts.approved_capacity_t", "facts.max_quarter_output_t", "facts.working_faces", "findings"]
+    header = [
+        "record_id",
+        "inspection_date",
+        "site.industry",
+        "site.region",
+        "site.attributes.mine_type",
+        "facts.annual_output_t",
+        "facts.approved_capacity_t",
+        "facts.max_quarter_output_t",
+        "facts.working_faces",
+        "findings",
+    ]
     flat = []
     for r in records:
         f = r["facts"]
-        flat.append({
-            "record_id": r["record_id"], "inspection_date": r["inspection_date"], "site.industry": "demo",
-            "site.region": r["site"]["region"], "site.attributes.mine_type": "underground",
-            "facts.annual_output_t": f.get("annual_output_t"), "facts.approved_capacity_t": f["approved_capacity_t"],
-            "facts.max_quarter_output_t": f.get("max_quarter_output_t"), "facts.working_faces": json.dumps(f["working_faces"]),
-            "findings": json.dumps(r["findings"]) if r.get("findings") else None,
-        })
+        flat.append(
+            {
+                "record_id": r["record_id"],
+                "inspection_date": r["inspection_date"],
+                "site.industry": "demo",
+                "site.region": r["site"]["region"],
+                "site.attributes.mine_type": "underground",
+                "facts.annual_output_t": f.get("annual_output_t"),
+                "facts.approved_capacity_t": f["approved_capacity_t"],
+                "facts.max_quarter_output_t": f.get("max_quarter_output_t"),
+                "facts.working_faces": json.dumps(f["working_faces"]),
+                "findings": json.dumps(r["findings"]) if r.get("findings") else None,
+            }
+        )
     with open(tmp_path / "r.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(header)
@@ -111,7 +130,9 @@ def test_formats_agree(tmp_path, demo_rules):
     outs = {}
     for name in ("r.jsonl", "r.csv", "r.parquet"):
         run_audit([str(tmp_path / name)], str(tmp_path / ("o-" + name)), demo_rules, AuditOptions(jobs=1))
-        outs[name] = [{k: v for k, v in row.items() if k not in ("source", "line", "row")} for row in read_rows(tmp_path / ("o-" + name))]
+        outs[name] = [
+            {k: v for k, v in row.items() if k not in ("source", "line", "row")} for row in read_rows(tmp_path / ("o-" + name))
+        ]
     assert outs["r.jsonl"] == outs["r.csv"] == outs["r.parquet"]
     assert len(outs["r.jsonl"]) == 120
 
@@ -158,7 +179,9 @@ def test_truncated_parquet_audit_fails_cleanly(tmp_path, demo_rules):
     import pyarrow.parquet as pq
 
     path = str(tmp_path / "t.parquet")
-    pq.write_table(pa.Table.from_pylist([{"record_id": "x", "inspection_date": "2026-01-01", "site.industry": "demo"}] * 50), path)
+    pq.write_table(
+        pa.Table.from_pylist([{"record_id": "x", "inspection_date": "2026-01-01", "site.industry": "demo"}] * 50), path
+    )
     with open(path, "r+b") as fh:
         fh.truncate(os.path.getsize(path) - 20)
     with pytest.raises(AuditInputError, match="truncated or corrupt"):

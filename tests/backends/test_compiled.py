@@ -30,7 +30,11 @@ FACTS = {
     "g": {"type": "boolean"},
     "d": {"type": "date"},
     "note": {"type": "string"},
-    "mine_type": {"type": "enum", "site": True, "values": {"underground": {"zh": "井工", "en": "underground"}, "open_pit": {"zh": "露天", "en": "open pit"}}},
+    "mine_type": {
+        "type": "enum",
+        "site": True,
+        "values": {"underground": {"zh": "井工", "en": "underground"}, "open_pit": {"zh": "露天", "en": "open pit"}},
+    },
 }
 DERIVED = {"ratio": "a / b", "hot": "a > 100 and f", "excess": "a - b * 110%", "when_seen": "if(f, d, date('2024-01-01'))"}
 RULES = [
@@ -63,8 +67,32 @@ RULES = [
 ]
 SCOPE = "  scope: mine_type == 'underground'\n"
 
-NUMBERS = [0, 1, 2, 3, 5, 10, 100, 110, 650, 6500, 7150, 7149.99, 7150.01, 0.1, 0.2, 0.3, 0.30000000000000004,
-           1000000.3, 1000000.2, 1.1, -3, 2**52, 123456789.123456, 1e-7]
+NUMBERS = [
+    0,
+    1,
+    2,
+    3,
+    5,
+    10,
+    100,
+    110,
+    650,
+    6500,
+    7150,
+    7149.99,
+    7150.01,
+    0.1,
+    0.2,
+    0.3,
+    0.30000000000000004,
+    1000000.3,
+    1000000.2,
+    1.1,
+    -3,
+    2**52,
+    123456789.123456,
+    1e-7,
+]
 DAY = date(2024, 5, 1)
 
 
@@ -90,9 +118,15 @@ def maybe(values):
 def records(draw):
     facts = {}
     choices = {
-        "a": NUMBERS, "b": NUMBERS, "c": NUMBERS, "n": [0, 10, 11, 499, 500, 501, 1000, 500.0],
-        "e": ["x", "y", "z"], "f": [True, False], "g": [True, False],
-        "d": [(DAY + timedelta(days=k)).isoformat() for k in (-400, -31, -30, -29, 0, 1)] + ["2024-01-01", "2023-12-31", "2024-02-29"],
+        "a": NUMBERS,
+        "b": NUMBERS,
+        "c": NUMBERS,
+        "n": [0, 10, 11, 499, 500, 501, 1000, 500.0],
+        "e": ["x", "y", "z"],
+        "f": [True, False],
+        "g": [True, False],
+        "d": [(DAY + timedelta(days=k)).isoformat() for k in (-400, -31, -30, -29, 0, 1)]
+        + ["2024-01-01", "2023-12-31", "2024-02-29"],
         "note": ["", "any text"],
     }
     for name, values in choices.items():
@@ -103,7 +137,12 @@ def records(draw):
     mine = draw(maybe(["underground", "open_pit"]))
     if mine != "<absent>":
         attributes["mine_type"] = mine
-    return {"record_id": "gen", "inspection_date": DAY.isoformat(), "site": {"industry": "demo", "attributes": attributes}, "facts": facts}
+    return {
+        "record_id": "gen",
+        "inspection_date": DAY.isoformat(),
+        "site": {"industry": "demo", "attributes": attributes},
+        "facts": facts,
+    }
 
 
 def test_the_compiled_evaluator_is_built():
@@ -172,7 +211,12 @@ def assert_same_before_lists_are_built(report, expected):
 )
 def test_exact_boundaries(three_ways, facts, rule, outcome):
     fast = three_ways[0]
-    raw = {"record_id": "b", "inspection_date": "2024-05-01", "site": {"industry": "demo", "attributes": {"mine_type": "underground"}}, "facts": facts}
+    raw = {
+        "record_id": "b",
+        "inspection_date": "2024-05-01",
+        "site": {"industry": "demo", "attributes": {"mine_type": "underground"}},
+        "facts": facts,
+    }
     assert fast.evaluate_compiled(raw) is not None
     assert fast.evaluate(raw).outcome_of(rule) == outcome
 
@@ -201,7 +245,12 @@ BAD_FACTS = [
 @pytest.mark.parametrize("facts", BAD_FACTS, ids=[repr(f) for f in BAD_FACTS])
 def test_bad_records_raise_the_same_error_either_way(three_ways, facts):
     fast, python, _ = three_ways
-    raw = {"record_id": "bad", "inspection_date": "2024-05-01", "site": {"industry": "demo", "attributes": {"mine_type": "underground"}}, "facts": facts}
+    raw = {
+        "record_id": "bad",
+        "inspection_date": "2024-05-01",
+        "site": {"industry": "demo", "attributes": {"mine_type": "underground"}},
+        "facts": facts,
+    }
     with pytest.raises(RecordError) as expected:
         python.evaluate(raw)
     with pytest.raises(RecordError) as got:
@@ -212,10 +261,25 @@ def test_bad_records_raise_the_same_error_either_way(three_ways, facts):
 @pytest.mark.parametrize(
     "raw",
     [
-        {"record_id": 7, "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": {"a": 1}},  # an int id is read as text
+        {
+            "record_id": 7,
+            "inspection_date": "2024-05-01",
+            "site": {"industry": "demo"},
+            "facts": {"a": 1},
+        },  # an int id is read as text
         {"record_id": "x", "inspection_date": "2024-05-01", "site": {"industry": "demo", "attributes": None}, "facts": None},
-        {"record_id": "x", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": {"a": 2**60}},  # beyond float precision
-        {"record_id": "x", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": {"a": 0.1234567890123456789e-300}},
+        {
+            "record_id": "x",
+            "inspection_date": "2024-05-01",
+            "site": {"industry": "demo"},
+            "facts": {"a": 2**60},
+        },  # beyond float precision
+        {
+            "record_id": "x",
+            "inspection_date": "2024-05-01",
+            "site": {"industry": "demo"},
+            "facts": {"a": 0.1234567890123456789e-300},
+        },
     ],
 )
 def test_unusual_but_valid_records_give_the_same_report(three_ways, raw):
@@ -225,7 +289,12 @@ def test_unusual_but_valid_records_give_the_same_report(three_ways, raw):
 
 def test_a_report_explains_the_record_as_it_was_evaluated(three_ways):
     fast = three_ways[0]
-    raw = {"record_id": "m", "inspection_date": "2024-05-01", "site": {"industry": "demo", "attributes": {"mine_type": "underground"}}, "facts": {"a": 7150, "b": 6500}}
+    raw = {
+        "record_id": "m",
+        "inspection_date": "2024-05-01",
+        "site": {"industry": "demo", "attributes": {"mine_type": "underground"}},
+        "facts": {"a": 7150, "b": 6500},
+    }
     report = fast.evaluate(raw)
     raw["facts"]["a"] = 1  # the caller reuses its dict before reading the report
     raw["site"]["attributes"]["mine_type"] = "open_pit"
@@ -235,7 +304,12 @@ def test_a_report_explains_the_record_as_it_was_evaluated(three_ways):
 
 def test_deferred_reports_pickle_and_compare(three_ways):
     fast, python, _ = three_ways
-    raw = {"record_id": "p", "inspection_date": "2024-05-01", "site": {"industry": "demo", "attributes": {"mine_type": "underground"}}, "facts": {"a": 7150, "b": 6500, "f": True}}
+    raw = {
+        "record_id": "p",
+        "inspection_date": "2024-05-01",
+        "site": {"industry": "demo", "attributes": {"mine_type": "underground"}},
+        "facts": {"a": 7150, "b": 6500, "f": True},
+    }
     report = fast.evaluate(raw)
     again = pickle.loads(pickle.dumps(report))
     assert comparable(again) == comparable(report) == comparable(python.evaluate(raw))
@@ -245,8 +319,15 @@ def test_deferred_reports_pickle_and_compare(three_ways):
 
 def test_threads_share_one_rule_set(three_ways):
     fast, _, reference = three_ways
-    base = {"record_id": "t", "inspection_date": "2024-05-01", "site": {"industry": "demo", "attributes": {"mine_type": "underground"}}}
-    raws = [dict(base, facts={"a": NUMBERS[i % len(NUMBERS)], "b": NUMBERS[(i * 7) % len(NUMBERS)], "f": i % 2 == 0}) for i in range(200)]
+    base = {
+        "record_id": "t",
+        "inspection_date": "2024-05-01",
+        "site": {"industry": "demo", "attributes": {"mine_type": "underground"}},
+    }
+    raws = [
+        dict(base, facts={"a": NUMBERS[i % len(NUMBERS)], "b": NUMBERS[(i * 7) % len(NUMBERS)], "f": i % 2 == 0})
+        for i in range(200)
+    ]
     expected = [comparable(reference.evaluate(r)) for r in raws]
     results = in_threads(lambda: [comparable(fast.evaluate(copy.deepcopy(r))) for r in raws])
     assert all(result == expected for result in results)
@@ -261,7 +342,9 @@ def test_date_ordinals_match_python(day):
     assert compiled._evaluator.Program.date_ordinal(day.isoformat()) == day.toordinal()
 
 
-@pytest.mark.parametrize("text", ["2024-02-30", "2023-02-29", "0000-01-01", "2024-13-01", "2024-00-10", "２０２４-01-01", "2024/01/01", ""])
+@pytest.mark.parametrize(
+    "text", ["2024-02-30", "2023-02-29", "0000-01-01", "2024-13-01", "2024-00-10", "２０２４-01-01", "2024/01/01", ""]
+)
 def test_invalid_dates_are_declined(text):
     assert compiled._evaluator.Program.date_ordinal(text) is None
 
@@ -293,7 +376,9 @@ def test_malformed_programs_are_refused_not_run(nodes, message):
 
 
 def test_a_program_is_initialised_once():
-    program = compiled._evaluator.Program({}, [], [(compiled.B_LIT, 1, 0, 0, 0.0, 0, 0, 0)], [], [], [(-1, 0, 1)], [(-1, 0, -1, 0, 0)], 1e-9)
+    program = compiled._evaluator.Program(
+        {}, [], [(compiled.B_LIT, 1, 0, 0, 0.0, 0, 0, 0)], [], [], [(-1, 0, 1)], [(-1, 0, -1, 0, 0)], 1e-9
+    )
     assert program.run({}, None, 0) == bytes([1, 1])
     with pytest.raises(RuntimeError):
         program.__init__({}, [], [], [], [], [], [], 1e-9)
@@ -303,12 +388,17 @@ def test_a_program_is_initialised_once():
 
 LIST_FACTS = {
     "cranes": {
-        "type": "list", "key": "id",
+        "type": "list",
+        "key": "id",
         "fields": {
             "id": {"type": "string", "label": {"zh": "编号", "en": "id"}},
             "load_pct": {"type": "number", "unit": "%", "label": {"zh": "力矩", "en": "load"}},
             "limiter_ok": {"type": "boolean", "label": {"zh": "限制器", "en": "limiter"}},
-            "kind": {"type": "enum", "values": {"tower": {"zh": "塔式", "en": "tower"}, "gantry": {"zh": "门式", "en": "gantry"}}, "label": {"zh": "类型", "en": "kind"}},
+            "kind": {
+                "type": "enum",
+                "values": {"tower": {"zh": "塔式", "en": "tower"}, "gantry": {"zh": "门式", "en": "gantry"}},
+                "label": {"zh": "类型", "en": "kind"},
+            },
             "inspected": {"type": "date", "label": {"zh": "检验日期", "en": "inspected"}},
         },
     },
@@ -317,9 +407,18 @@ LIST_FACTS = {
 }
 LIST_RULES = [
     {"id": "each_over", "for_each": {"list": "cranes", "as": "c"}, "when": "c.load_pct > 110% * 100"},
-    {"id": "each_applies_item", "for_each": {"list": "cranes", "as": "c"}, "applies_if": "c.kind == 'tower'", "when": "not c.limiter_ok"},
+    {
+        "id": "each_applies_item",
+        "for_each": {"list": "cranes", "as": "c"},
+        "applies_if": "c.kind == 'tower'",
+        "when": "not c.limiter_ok",
+    },
     {"id": "each_applies_global", "for_each": {"list": "cranes", "as": "c"}, "applies_if": "q", "when": "c.load_pct >= h"},
-    {"id": "each_known", "for_each": {"list": "cranes", "as": "c"}, "when": "not known(c.inspected) or days_between(c.inspected, inspection_date) > 365"},
+    {
+        "id": "each_known",
+        "for_each": {"list": "cranes", "as": "c"},
+        "when": "not known(c.inspected) or days_between(c.inspected, inspection_date) > 365",
+    },
     ("any_over", "any(c in cranes where c.load_pct > 100)"),
     ("all_ok", "all(c in cranes where c.limiter_ok)"),
     ("count_two", "count(c in cranes where c.kind == 'tower') >= 2"),
@@ -342,8 +441,12 @@ def list_records(draw):
         cranes = []
         for i in range(draw(st.integers(0, 4))):
             item = {"id": f"TC-{i}"}
-            for name, values in (("load_pct", [0, 100, 110, 110.0, 109.99, 110.01, 121]), ("limiter_ok", [True, False]),
-                                 ("kind", ["tower", "gantry"]), ("inspected", ["2023-05-01", "2023-05-02", "2024-04-30"])):
+            for name, values in (
+                ("load_pct", [0, 100, 110, 110.0, 109.99, 110.01, 121]),
+                ("limiter_ok", [True, False]),
+                ("kind", ["tower", "gantry"]),
+                ("inspected", ["2023-05-01", "2023-05-02", "2024-04-30"]),
+            ):
                 value = draw(maybe(values))
                 if value != "<absent>":
                     item[name] = value
@@ -391,7 +494,12 @@ def test_bad_lists_raise_the_same_error_either_way(list_three_ways, cranes):
 def test_a_report_keeps_its_own_copy_of_lists_of_items(list_three_ways):
     fast, python, _ = list_three_ways
     cranes = [{"id": "TC-1", "load_pct": 121, "limiter_ok": False, "kind": "tower"}]
-    raw = {"record_id": "m", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": {"cranes": cranes, "h": 100, "q": True}}
+    raw = {
+        "record_id": "m",
+        "inspection_date": "2024-05-01",
+        "site": {"industry": "demo"},
+        "facts": {"cranes": cranes, "h": 100, "q": True},
+    }
     expected = comparable(python.evaluate(raw))
     report = fast.evaluate(raw)
     cranes[0]["load_pct"] = 1  # the caller reuses its lists and items before reading the report
@@ -404,10 +512,15 @@ def test_a_report_keeps_its_own_copy_of_lists_of_items(list_three_ways):
 
 JSON_VALUES = st.recursive(
     st.one_of(
-        st.none(), st.booleans(), st.integers(-(2**60), 2**60), st.floats(allow_nan=True, allow_infinity=True),
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**60), 2**60),
+        st.floats(allow_nan=True, allow_infinity=True),
         st.sampled_from(["", "x", "y", "tower", "2024-05-01", "2024-02-30", "TC-1", "underground"]),
     ),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["id", "load_pct", "kind", "zz"]), inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["id", "load_pct", "kind", "zz"]), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 FACT_NAMES = sorted(FACTS) + sorted(LIST_FACTS) + ["unknown", "ratio"]
@@ -420,12 +533,24 @@ def anything_records(draw):
     for key, value in (
         ("record_id", st.one_of(st.just("r"), st.just(""), st.integers(0, 9), st.none())),
         ("inspection_date", st.one_of(st.just("2024-05-01"), st.just("2024-5-1"), st.integers(), st.none())),
-        ("site", st.one_of(
-            st.fixed_dictionaries({"industry": st.sampled_from(["demo", "mine", 3])},
-                                  optional={"attributes": st.one_of(st.none(), st.just(0), JSON_VALUES, st.dictionaries(st.sampled_from(["mine_type", "a"]), JSON_VALUES, max_size=2)),
-                                            "region": st.one_of(st.none(), st.just("CN-XX"), st.integers())}),
-            JSON_VALUES,
-        )),
+        (
+            "site",
+            st.one_of(
+                st.fixed_dictionaries(
+                    {"industry": st.sampled_from(["demo", "mine", 3])},
+                    optional={
+                        "attributes": st.one_of(
+                            st.none(),
+                            st.just(0),
+                            JSON_VALUES,
+                            st.dictionaries(st.sampled_from(["mine_type", "a"]), JSON_VALUES, max_size=2),
+                        ),
+                        "region": st.one_of(st.none(), st.just("CN-XX"), st.integers()),
+                    },
+                ),
+                JSON_VALUES,
+            ),
+        ),
         ("facts", st.one_of(st.dictionaries(st.sampled_from(FACT_NAMES), JSON_VALUES, max_size=5), JSON_VALUES)),
         ("findings", st.one_of(st.just([]), st.just([{"rule": "tie_gt"}]), JSON_VALUES)),
         ("extra", JSON_VALUES),
@@ -458,7 +583,11 @@ def test_any_record_gets_the_same_answer_compiled_or_not(request, module):
 
 def test_the_lane_declines_what_needs_wider_rationals_and_the_general_path_decides(three_ways):
     fast, _, reference = three_ways
-    raw = {"record_id": "gen", "inspection_date": DAY.isoformat(), "site": {"industry": "demo", "attributes": {}},
-           "facts": {"a": 2**52, "b": 1e-7, "c": 2**52}}
+    raw = {
+        "record_id": "gen",
+        "inspection_date": DAY.isoformat(),
+        "site": {"industry": "demo", "attributes": {}},
+        "facts": {"a": 2**52, "b": 1e-7, "c": 2**52},
+    }
     assert fast.evaluate_compiled(raw) is None and _beyond_64_bit_rationals(raw)
     assert comparable(fast.evaluate(raw)) == comparable(reference.evaluate(raw))

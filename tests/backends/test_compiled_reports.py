@@ -69,8 +69,11 @@ def _varied(values: dict, vocabulary, rnd: random.Random) -> dict:
             fields = {f.name: f for f in spec.fields}
             items = [item for item in value if rnd.random() > 0.2]
             out[name] = [
-                {k: v if k == spec.key or v is None else _varied_value(fields[k], v, rnd) for k, v in item.items()
-                 if k == spec.key or rnd.random() > 0.1}
+                {
+                    k: v if k == spec.key or v is None else _varied_value(fields[k], v, rnd)
+                    for k, v in item.items()
+                    if k == spec.key or rnd.random() > 0.1
+                }
                 for item in items
             ]
         else:
@@ -115,6 +118,8 @@ def test_reports_read_from_the_compiled_lane_are_the_interpreters(two_ways, path
         assert [(d.rule_id, d.item, d.evidence, d.facts) for d in again.determinations] == [
             (d.rule_id, d.item, d.evidence, d.facts) for d in expected.determinations
         ]
-        assert [(u.rule_id, u.items, u.needs) for u in again.undetermined] == [(u.rule_id, u.items, u.needs) for u in expected.undetermined]
+        assert [(u.rule_id, u.items, u.needs) for u in again.undetermined] == [
+            (u.rule_id, u.items, u.needs) for u in expected.undetermined
+        ]
     # the variants are valid records: the compiled lane must have taken most of them, or this tests nothing
     assert taken >= VARIANTS // 2, f"the compiled lane declined {VARIANTS + 1 - taken} of {VARIANTS + 1} variants"

@@ -56,7 +56,11 @@ def run_isolated(code: str, timeout: int = 240) -> subprocess.CompletedProcess:
     env = dict(os.environ, MALLOC_CHECK_="3", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run(
         [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -123,19 +127,25 @@ def test_exact_ties(tmp_path):
         facts={"a": {"type": "number"}, "b": {"type": "number"}, "c": {"type": "number"}},
         derived={"excess": "a - b * 110%", "ratio": "a / b"},
         rules=[
-            ("r1", "excess >= 0"), ("r2", "a - b > c"), ("r3", "a / b > 110%"), ("r4", "(a - b) * 3 == c"),
-            ("r5", "a > b * 110%"), ("r6", "ratio >= 1.1"), ("r7", "a == 7150"), ("r8", "c <= 0.3"),
+            ("r1", "excess >= 0"),
+            ("r2", "a - b > c"),
+            ("r3", "a / b > 110%"),
+            ("r4", "(a - b) * 3 == c"),
+            ("r5", "a > b * 110%"),
+            ("r6", "ratio >= 1.1"),
+            ("r7", "a == 7150"),
+            ("r8", "c <= 0.3"),
         ],
     )
     report = durable.evaluate(record({"a": 7150, "b": 6500, "c": 650}))
-    assert report.outcome_of("r1") == "matched"       # 7150 - 7150 >= 0 exactly
-    assert report.outcome_of("r2") == "not_matched"   # 650 > 650 is false
-    assert report.outcome_of("r3") == "not_matched"   # 1.1 > 1.1 is false
-    assert report.outcome_of("r5") == "not_matched"   # 7150 > 6500 * 110% is false
-    assert report.outcome_of("r6") == "matched"       # the derived ratio is exactly 1.1
+    assert report.outcome_of("r1") == "matched"  # 7150 - 7150 >= 0 exactly
+    assert report.outcome_of("r2") == "not_matched"  # 650 > 650 is false
+    assert report.outcome_of("r3") == "not_matched"  # 1.1 > 1.1 is false
+    assert report.outcome_of("r5") == "not_matched"  # 7150 > 6500 * 110% is false
+    assert report.outcome_of("r6") == "matched"  # the derived ratio is exactly 1.1
     assert report.outcome_of("r7") == "matched"
     report = durable.evaluate(record({"a": 1000000.3, "b": 1000000.2, "c": 0.3}))
-    assert report.outcome_of("r4") == "matched"       # (0.1) * 3 == 0.3 exactly (not in doubles)
+    assert report.outcome_of("r4") == "matched"  # (0.1) * 3 == 0.3 exactly (not in doubles)
     assert report.outcome_of("r8") == "matched"
     for facts in ({"a": 7150, "b": 6500, "c": 650}, {"a": 7150.000001, "b": 6500}, {"b": 0, "a": 1}, {"c": 0.30000000000000004}):
         assert comparable(durable.evaluate(record(facts))) == comparable(native.evaluate(record(facts)))
@@ -159,7 +169,15 @@ def test_three_valued_applies_if_scope_and_items(tmp_path):
         facts={
             "kind": {"type": "enum", "values": {"x": {"zh": "x", "en": "x"}, "y": {"zh": "y", "en": "y"}}},
             "n": {"type": "number"},
-            "cranes": {"type": "list", "key": "id", "fields": {"id": {"type": "string", "label": L}, "load": {"type": "number", "label": L}, "ok": {"type": "boolean", "label": L}}},
+            "cranes": {
+                "type": "list",
+                "key": "id",
+                "fields": {
+                    "id": {"type": "string", "label": L},
+                    "load": {"type": "number", "label": L},
+                    "ok": {"type": "boolean", "label": L},
+                },
+            },
         },
         extra="  scope: kind != 'y'\n",
         rules=[
@@ -221,7 +239,15 @@ def test_sessions_are_deleted_and_memory_stays_flat(tmp_path):
     """Fault: each session keeps state (0.3-2 MB per record; the 1,024th live session fails)."""
     native, durable = both(
         tmp_path,
-        facts={"a": {"type": "number"}, "b": {"type": "number"}, "items": {"type": "list", "key": "id", "fields": {"id": {"type": "string", "label": L}, "v": {"type": "number", "label": L}}}},
+        facts={
+            "a": {"type": "number"},
+            "b": {"type": "number"},
+            "items": {
+                "type": "list",
+                "key": "id",
+                "fields": {"id": {"type": "string", "label": L}, "v": {"type": "number", "label": L}},
+            },
+        },
         derived={"r": "a / b"},
         rules=[("r1", "r > 110%"), {"id": "r2", "when": "i.v > a", "for_each": {"list": "items", "as": "i"}}],
     )
@@ -350,8 +376,18 @@ def test_or_gives_one_determination(tmp_path):
     native, durable = both(
         tmp_path,
         facts={
-            "a": {"type": "number"}, "b": {"type": "number"}, "k": {"type": "boolean"},
-            "items": {"type": "list", "key": "id", "fields": {"id": {"type": "string", "label": L}, "x": {"type": "number", "label": L}, "y": {"type": "number", "label": L}}},
+            "a": {"type": "number"},
+            "b": {"type": "number"},
+            "k": {"type": "boolean"},
+            "items": {
+                "type": "list",
+                "key": "id",
+                "fields": {
+                    "id": {"type": "string", "label": L},
+                    "x": {"type": "number", "label": L},
+                    "y": {"type": "number", "label": L},
+                },
+            },
         },
         rules=[
             ("r1", "a > 1 or b > 1 or k"),

@@ -49,11 +49,11 @@ def test_fast_path_ties_are_exact(tmp_path):
     code = rules._backend.generated_source("t-mod")
     assert "ex(" in code  # arithmetic comparisons carry the exact re-check
     report = rules.evaluate(record({"a": 7150, "b": 6500, "c": 650}))
-    assert report.outcome_of("r1") == "matched"       # 7150 - 7150 >= 0 exactly
-    assert report.outcome_of("r2") == "not_matched"   # 650 > 650 is false
-    assert report.outcome_of("r3") == "not_matched"   # 1.1 > 1.1 is false
+    assert report.outcome_of("r1") == "matched"  # 7150 - 7150 >= 0 exactly
+    assert report.outcome_of("r2") == "not_matched"  # 650 > 650 is false
+    assert report.outcome_of("r3") == "not_matched"  # 1.1 > 1.1 is false
     report = rules.evaluate(record({"a": 1000000.3, "b": 1000000.2, "c": 0.3}))
-    assert report.outcome_of("r4") == "matched"       # (0.1) * 3 == 0.3 exactly
+    assert report.outcome_of("r4") == "matched"  # (0.1) * 3 == 0.3 exactly
 
 
 def test_generated_source_contains_no_rule_text(tmp_path):
@@ -72,10 +72,15 @@ def test_records_take_the_generated_path(demo_rules):
     from safetyrules.evaluation import select_modules
 
     raw = {
-        "record_id": "c", "inspection_date": "2026-08-01",
+        "record_id": "c",
+        "inspection_date": "2026-08-01",
         "site": {"industry": "demo", "attributes": {"mine_type": "underground"}},
-        "facts": {"annual_output_t": 7150, "approved_capacity_t": 6500, "max_quarter_output_t": 1950,
-                  "working_faces": [{"id": "F", "ch4_pct": 1, "electric_work_continued": True}]},
+        "facts": {
+            "annual_output_t": 7150,
+            "approved_capacity_t": 6500,
+            "max_quarter_output_t": 1950,
+            "working_faces": [{"id": "F", "ch4_pct": 1, "electric_work_continued": True}],
+        },
     }
     record = demo_rules.parse_record(raw)
     decisions = demo_rules._backend.decide(record, select_modules(demo_rules.ir, record))
@@ -88,7 +93,10 @@ def test_records_take_the_generated_path(demo_rules):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-@given(seed=__import__("hypothesis").strategies.integers(0, 10**6), missing=__import__("hypothesis").strategies.sampled_from([0.0, 0.1, 0.5]))
+@given(
+    seed=__import__("hypothesis").strategies.integers(0, 10**6),
+    missing=__import__("hypothesis").strategies.sampled_from([0.0, 0.1, 0.5]),
+)
 def test_native_equals_interpreter_on_random_packs(tmp_path_factory, seed, missing):
     """Random modules (thresholds against other facts times percentages, derived ratios, enums,
     observations, differences) and random records: the generated code and the interpreter agree."""

@@ -48,9 +48,26 @@ def test_module_entry_point_and_dask_engine(tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     for engine, out in (("local", "a"), ("dask", "b")):
         proc = subprocess.run(
-            [sys.executable, "-m", "safetyrules.audit", path, "-o", str(tmp_path / out), "--rules", DEMO, "--engine", engine,
-             "-j", "1", "--report-date", "2026-12-31"],
-            capture_output=True, text=True, env=env, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "safetyrules.audit",
+                path,
+                "-o",
+                str(tmp_path / out),
+                "--rules",
+                DEMO,
+                "--engine",
+                engine,
+                "-j",
+                "1",
+                "--report-date",
+                "2026-12-31",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
         )
         assert proc.returncode == 1, proc.stderr  # the batch has corrupt lines
         assert "200 records: 198 audited, 2 error rows" in proc.stderr
@@ -105,8 +122,10 @@ def test_a_killed_audit_leaves_its_temporaries_where_the_next_run_finds_them(tmp
 
     path = write_jsonl(tmp_path / "in.jsonl", [dict(demo(), record_id=f"R{i}") for i in range(20000)])
     out = tmp_path / "o"
-    proc = subprocess.Popen([sys.executable, "-m", "safetyrules", "audit", path, "-o", str(out), "--rules", DEMO,
-                             "-j", "1", "--no-progress"], cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "safetyrules", "audit", path, "-o", str(out), "--rules", DEMO, "-j", "1", "--no-progress"],
+        cwd=ROOT,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not (out / ".safetyrules-staging").exists():
         time.sleep(0.02)

@@ -49,7 +49,10 @@ def test_check_undetermined_exits_3(tmp_path, capsys):
     [
         ("{not json", "malformed JSON"),
         ("[1, 2]", "must be an object"),
-        ('{"record_id": "a", "inspection_date": "2026-08-01", "site": {"industry": "demo"}, "facts": {"annual_output_t": "x"}}', "$.facts.annual_output_t"),
+        (
+            '{"record_id": "a", "inspection_date": "2026-08-01", "site": {"industry": "demo"}, "facts": {"annual_output_t": "x"}}',
+            "$.facts.annual_output_t",
+        ),
         ("[" * 100 + "]" * 100, "must be an object"),
         ('{"record_id": "a", "notes": ' + "[" * 40 + "]" * 40 + "}", "nested deeper than 32"),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
@@ -86,7 +89,7 @@ def test_lint_and_list(capsys):
     assert main(["lint", DEMO]) == 0
     assert main(["list", "--rules", DEMO, "--format", "json"]) == 0
     out = capsys.readouterr().out
-    data = json.loads(out[out.index("{"):])
+    data = json.loads(out[out.index("{") :])
     rules = {r["id"]: r for m in data["modules"] for r in m["rules"]}
     assert rules["demo-capacity-2020.a5.i2"]["citation"]["rendered"] == "《示例矿井重大隐患判定标准》第五条第（二）项"
 
@@ -102,7 +105,12 @@ def test_test_command_reports_a_failing_case_with_location(tmp_path, capsys):
     pack = tmp_path / "demo"
     shutil.copytree(DEMO, pack)
     cases = pack / "tests" / "demo.test.yaml"
-    cases.write_text(cases.read_text(encoding="utf-8").replace("demo-capacity-2026.a4.i1: not_matched", "demo-capacity-2026.a4.i1: matched", 1), encoding="utf-8")
+    cases.write_text(
+        cases.read_text(encoding="utf-8").replace(
+            "demo-capacity-2026.a4.i1: not_matched", "demo-capacity-2026.a4.i1: matched", 1
+        ),
+        encoding="utf-8",
+    )
     assert main(["test", str(pack)]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "demo.test.yaml:" in out and "expected matched, got not_matched" in out
@@ -160,7 +168,9 @@ def test_huge_record_file_is_refused(tmp_path, capsys):
 
 
 def test_jsonl_batch_reports_bad_lines_and_keeps_going(tmp_path, capsys):
-    good = json.dumps(demo_record({"annual_output_t": 1, "approved_capacity_t": 10, "max_quarter_output_t": 1, "working_faces": []}))
+    good = json.dumps(
+        demo_record({"annual_output_t": 1, "approved_capacity_t": 10, "max_quarter_output_t": 1, "working_faces": []})
+    )
     path = tmp_path / "batch.jsonl"
     path.write_text("\n".join([good, "{broken", good]) + "\n", encoding="utf-8")
     assert main(["check", str(path), "--rules", DEMO, "--format", "jsonl"]) == 2
@@ -200,6 +210,7 @@ def test_check_durable_backend_matches_native(capsys):
 
 # ------------------------------------------------------------------ hostile input (issue 12)
 
+
 def test_check_on_a_lone_surrogate_exits_2_with_a_message(tmp_path, capsys):
     path = tmp_path / "r.json"
     path.write_text(json.dumps(demo_record({}, record_id="\ud800")), encoding="utf-8")  # ASCII escapes: valid JSON
@@ -210,12 +221,24 @@ def test_check_on_a_lone_surrogate_exits_2_with_a_message(tmp_path, capsys):
 
 def test_check_json_serialises_dates_in_reports(capsys):
     """The 2022 hoist item reads a date: its report (facts and evidence) went through json.dumps."""
-    code = main(["check", os.path.join(EXAMPLES, "construction-highrise.json"), "--rules", "construction",
-                 "--as-of", "2024-06-01", "--format", "jsonl"])
+    code = main(
+        [
+            "check",
+            os.path.join(EXAMPLES, "construction-highrise.json"),
+            "--rules",
+            "construction",
+            "--as-of",
+            "2024-06-01",
+            "--format",
+            "jsonl",
+        ]
+    )
     assert code in (1, 3)
     data = json.loads(capsys.readouterr().out)
     assert data["as_of"] == "2024-06-01"
-    dates = [v for d in data["determinations"] for v in d["facts"].values() if isinstance(v, str) and v[:2] == "20" and len(v) == 10]
+    dates = [
+        v for d in data["determinations"] for v in d["facts"].values() if isinstance(v, str) and v[:2] == "20" and len(v) == 10
+    ]
     assert dates, "the example's determinations read a date fact"
 
 
@@ -248,7 +271,11 @@ def test_output_paths_that_cannot_be_folders_exit_2_with_a_message(tmp_path, cap
 
 def test_check_reads_standard_input():
     with open(os.path.join(EXAMPLES, "demo-underground.json"), "rb") as fh:
-        run = subprocess.run([sys.executable, "-m", "safetyrules", "check", "-", "--rules", DEMO, "--format", "json"],
-                             stdin=fh, capture_output=True, timeout=120)
+        run = subprocess.run(
+            [sys.executable, "-m", "safetyrules", "check", "-", "--rules", DEMO, "--format", "json"],
+            stdin=fh,
+            capture_output=True,
+            timeout=120,
+        )
     assert run.returncode == 1, run.stderr
     assert json.loads(run.stdout)["record_id"] == "DEMO-2026-0001"

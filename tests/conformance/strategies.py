@@ -90,8 +90,29 @@ INSPECTION_DATES = (date(2024, 2, 29), date(2024, 5, 1), date(2026, 7, 1))
 DAY_OFFSETS = (0, 1, -1, 30, -30, 365, -365, 366, -366)
 
 #: Numbers shared by literals and records: thresholds, their neighbours and exact multiples.
-NUMBERS = ("0", "1", "2", "3", "10", "100", "0.1", "0.2", "0.3", "0.5", "0.99", "1.0", "1.01", "1.1",
-           "2.5", "1950", "6500", "7150", "7150.01", "-1", "-0.5")
+NUMBERS = (
+    "0",
+    "1",
+    "2",
+    "3",
+    "10",
+    "100",
+    "0.1",
+    "0.2",
+    "0.3",
+    "0.5",
+    "0.99",
+    "1.0",
+    "1.01",
+    "1.1",
+    "2.5",
+    "1950",
+    "6500",
+    "7150",
+    "7150.01",
+    "-1",
+    "-0.5",
+)
 PERCENTS = ("110%", "100%", "50%", "10%", "1%", "0.5%")
 FACTORS = ("1", "1.1", "0.5", "2", "0.1")
 TEXTS = ("A", "B", "it's", "")
@@ -184,6 +205,7 @@ class Ctx:
 
 # ----------------------------------------------------------------------------------- functions
 
+
 #: The built-in functions: name -> (parameter kinds, result rule). Parameter kinds: ``cond`` a
 #: condition, ``ref`` a fact, derived fact or item field name, ``date`` a date, ``T`` a term of the
 #: result's type, ``num:T`` a number of the result's unit. Result rules: ``cond``, ``T`` (the type
@@ -206,8 +228,12 @@ FUNCTIONS: Dict[str, Tuple[Tuple[str, ...], str]] = {
 def _functions_for(ty: Ty) -> List[str]:
     out = []
     for name, (_, result) in FUNCTIONS.items():
-        if result == "T" or (result == "cond" and ty == COND) or (result == "num:T" and ty.kind == "number") \
-                or (result == "num:d" and ty.kind == "number" and ty.unit == "d"):
+        if (
+            result == "T"
+            or (result == "cond" and ty == COND)
+            or (result == "num:T" and ty.kind == "number")
+            or (result == "num:d" and ty.kind == "number" and ty.unit == "d")
+        ):
             out.append(name)
     return out
 
@@ -402,8 +428,11 @@ def _options(ty: Ty, draw) -> List[str]:
 
 @st.composite
 def conditions(draw, ctx: Ctx, depth: int) -> Term:
-    form = draw(st.sampled_from(["compare", "threshold", "dates", "enum", "text", "bools", "member",
-                                 "and", "or", "not", "quantifier", "call"]))
+    form = draw(
+        st.sampled_from(
+            ["compare", "threshold", "dates", "enum", "text", "bools", "member", "and", "or", "not", "quantifier", "call"]
+        )
+    )
     sub = depth - 1
     if form in ("compare", "threshold"):
         unit = draw(st.sampled_from(UNITS))
@@ -420,8 +449,9 @@ def conditions(draw, ctx: Ctx, depth: int) -> Term:
     if form == "enum":
         values = draw(st.sampled_from([v for v in (KINDS, ZONES, MINE_TYPES) if _names(enum(v), ctx)]))
         a = draw(expressions(enum(values), ctx, sub, literals=False))
-        other = draw(st.one_of(st.sampled_from([_quote(v) for v in values]),
-                               expressions(enum(values), ctx, sub).map(lambda t: t.text)))
+        other = draw(
+            st.one_of(st.sampled_from([_quote(v) for v in values]), expressions(enum(values), ctx, sub).map(lambda t: t.text))
+        )
         op = draw(st.sampled_from(["==", "!="]))
         return Term(f"{other} {op} {a.text}" if draw(st.booleans()) else f"{a.text} {op} {other}", COND)
     if form == "text":
@@ -586,8 +616,12 @@ def records(draw, record_id: str = "gen") -> dict:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             recorded_numbers.append(str(value))
         (attributes if spec.get("site") else facts)[name] = value
-    return {"record_id": record_id, "inspection_date": day.isoformat(),
-            "site": {"industry": "demo", "attributes": attributes}, "facts": facts}
+    return {
+        "record_id": record_id,
+        "inspection_date": day.isoformat(),
+        "site": {"industry": "demo", "attributes": attributes},
+        "facts": facts,
+    }
 
 
 @st.composite

@@ -38,8 +38,11 @@ def module_path(tmp_path_factory):
 @pytest.fixture(scope="module")
 def backends(module_path):
     native = load_rules(module_path)
-    out = {"native": native, "native-python": native.with_backend("native", compiled=False),
-           "interpreter": native.with_backend("interpreter")}
+    out = {
+        "native": native,
+        "native-python": native.with_backend("native", compiled=False),
+        "interpreter": native.with_backend("interpreter"),
+    }
     if "durable" in BACKENDS:
         out["durable"] = native.with_backend("durable")
     yield out
@@ -55,8 +58,26 @@ def test_the_suite_is_well_formed():
         assert set(skipped or {}) <= set(names), backend
     # every construct of the language has a case
     text = " ".join(c["expr"] for c in CASES)
-    for construct in ("min(", "max(", "abs(", "days_between(", "any(", "all(", "count(", "known(", "if(",
-                      "date(", "inspection_date", " in [", " not in [", "%", " / ", " * ", " - ", " + "):
+    for construct in (
+        "min(",
+        "max(",
+        "abs(",
+        "days_between(",
+        "any(",
+        "all(",
+        "count(",
+        "known(",
+        "if(",
+        "date(",
+        "inspection_date",
+        " in [",
+        " not in [",
+        "%",
+        " / ",
+        " * ",
+        " - ",
+        " + ",
+    ):
         assert construct in text, construct
 
 

@@ -41,14 +41,20 @@ from tests.helpers import module_text
 EXAMPLES = int(os.environ.get("SAFETYRULES_GEN_EXAMPLES", "60"))
 DURABLE_EXAMPLES = int(os.environ.get("SAFETYRULES_GEN_DURABLE_EXAMPLES", "10"))
 HAS_DURABLE = importlib.util.find_spec("durable_rules_engine") is not None
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                       HealthCheck.function_scoped_fixture])
+SETTINGS = dict(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
+)
 
 
 def write(tmp_path_factory, generated: GeneratedModule) -> str:
     extra = f"  scope: {_yaml_string(generated.scope)}\n" if generated.scope is not None else ""
-    text = module_text(generated.facts, [r.as_dict() for r in generated.rules], id="generated",
-                       derived={name: expr for name, expr, _ in generated.derived}, extra=extra)
+    text = module_text(
+        generated.facts,
+        [r.as_dict() for r in generated.rules],
+        id="generated",
+        derived={name: expr for name, expr, _ in generated.derived},
+        extra=extra,
+    )
     path = os.path.join(str(tmp_path_factory.mktemp("generated")), "generated.yaml")
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
@@ -122,8 +128,11 @@ def excused(tmp_path_factory, generated: GeneratedModule, backend: str, raw) -> 
     for rule in generated.rules:
         alone = replace(generated, rules=(rule,))
         native = load(write(tmp_path_factory, alone), alone)
-        rules = {"native": native, "native-python": native.with_backend("native", compiled=False),
-                 "durable": native.with_backend("durable") if backend == "durable" else None}[backend]
+        rules = {
+            "native": native,
+            "native-python": native.with_backend("native", compiled=False),
+            "durable": native.with_backend("durable") if backend == "durable" else None,
+        }[backend]
         try:
             if outcome(rules, raw) != outcome(native.with_backend("interpreter"), raw):
                 culprits.append(rule)
@@ -185,9 +194,36 @@ def test_the_vocabulary_has_every_kind_of_fact():
     assert len(units) >= 4 and ANY_UNIT not in units
 
 
-CONSTRUCTS = ("min(", "max(", "abs(", "days_between(", "any(", "all(", "count(", "known(", "if(", "date(",
-              "inspection_date", " in [", " not in [", "%", " / ", " * ", " - ", " + ", "not ", " and ", " or ",
-              " < ", " <= ", " > ", " >= ", " == ", " != ", ".")
+CONSTRUCTS = (
+    "min(",
+    "max(",
+    "abs(",
+    "days_between(",
+    "any(",
+    "all(",
+    "count(",
+    "known(",
+    "if(",
+    "date(",
+    "inspection_date",
+    " in [",
+    " not in [",
+    "%",
+    " / ",
+    " * ",
+    " - ",
+    " + ",
+    "not ",
+    " and ",
+    " or ",
+    " < ",
+    " <= ",
+    " > ",
+    " >= ",
+    " == ",
+    " != ",
+    ".",
+)
 
 
 def test_the_generator_covers_every_construct():

@@ -13,8 +13,10 @@ from safetyrules.expr import parser
 from safetyrules.expr.language import ARITHMETIC, COMPARISONS, FUNCTIONS, SPECIAL_FORMS
 from tests.conftest import ROOT
 
-_VALUES = {"number": st.fractions(min_value=-10**6, max_value=10**6, max_denominator=1000),
-           "date": st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 1, 1))}
+_VALUES = {
+    "number": st.fractions(min_value=-(10**6), max_value=10**6, max_denominator=1000),
+    "date": st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 1, 1)),
+}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

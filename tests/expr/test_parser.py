@@ -89,7 +89,11 @@ numbers = st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False
 
 def exprs():
     atom = st.one_of(names, numbers, st.sampled_from(["true", "false", "'v'", "inspection_date"]))
-    arith = st.recursive(atom, lambda sub: st.tuples(sub, st.sampled_from(["+", "-", "*", "/"]), sub).map(lambda t: f"({t[0]} {t[1]} {t[2]})"), max_leaves=6)
+    arith = st.recursive(
+        atom,
+        lambda sub: st.tuples(sub, st.sampled_from(["+", "-", "*", "/"]), sub).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        max_leaves=6,
+    )
     cmp = st.tuples(arith, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), arith).map(lambda t: f"{t[0]} {t[1]} {t[2]}")
     return st.recursive(
         cmp,

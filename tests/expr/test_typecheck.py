@@ -78,8 +78,32 @@ def test_type_errors(text, code, fragment):
 @given(
     st.lists(
         st.sampled_from(
-            ["output_t", "capacity_t", "ch4_pct", "people", "mine_type", "stopped", "'underground'", "1", "110%",
-             ">", ">=", "==", "and", "or", "not", "+", "*", "/", "(", ")", "in", "['open_pit']", "cranes", "count(cranes)"]
+            [
+                "output_t",
+                "capacity_t",
+                "ch4_pct",
+                "people",
+                "mine_type",
+                "stopped",
+                "'underground'",
+                "1",
+                "110%",
+                ">",
+                ">=",
+                "==",
+                "and",
+                "or",
+                "not",
+                "+",
+                "*",
+                "/",
+                "(",
+                ")",
+                "in",
+                "['open_pit']",
+                "cranes",
+                "count(cranes)",
+            ]
         ),
         min_size=1,
         max_size=9,
@@ -113,7 +137,10 @@ def test_as_expr_keeps_a_checked_tree_and_refuses_a_bare_node():
 def test_unit_and_values_only_where_the_type_has_them():
     assert Type("number", "t").number_unit == "t"
     assert Type("enum", values=frozenset({"a"})).enum_values == frozenset({"a"})
-    for wrong in (lambda: Type("boolean").number_unit, lambda: Type("number").number_unit,
-                  lambda: Type("number", "t").enum_values):
+    for wrong in (
+        lambda: Type("boolean").number_unit,
+        lambda: Type("number").number_unit,
+        lambda: Type("number", "t").enum_values,
+    ):
         with pytest.raises(TypeError, match="internal error"):
             wrong()

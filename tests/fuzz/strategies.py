@@ -14,10 +14,45 @@ from hypothesis import strategies as st
 from tests.strategies import record_strategy, version_dates
 
 #: values that found faults before (issue 12) or sit at a limit
-AWKWARD_NUMBERS = [0, -1, 2**53, 2**53 + 1, -(2**53) - 1, 2**63, 2**64, 10**300, 10**400, -(10**400),
-                   1e308, -1e308, 5e-324, float("nan"), float("inf"), float("-inf"), -0.0]
-AWKWARD_TEXTS = ["", " ", "\ud800", "a\udfffb", "\x00", "2026-02-30", "2026-13-01", "０", "NaN", "true",
-                 "coal_mine", "demo", "underground", "$.facts", "a" * 300, "é\u0301", "🔥", "\u202e"]
+AWKWARD_NUMBERS = [
+    0,
+    -1,
+    2**53,
+    2**53 + 1,
+    -(2**53) - 1,
+    2**63,
+    2**64,
+    10**300,
+    10**400,
+    -(10**400),
+    1e308,
+    -1e308,
+    5e-324,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    -0.0,
+]
+AWKWARD_TEXTS = [
+    "",
+    " ",
+    "\ud800",
+    "a\udfffb",
+    "\x00",
+    "2026-02-30",
+    "2026-13-01",
+    "０",
+    "NaN",
+    "true",
+    "coal_mine",
+    "demo",
+    "underground",
+    "$.facts",
+    "a" * 300,
+    "é\u0301",
+    "🔥",
+    "\u202e",
+]
 
 json_scalars = st.one_of(
     st.none(),

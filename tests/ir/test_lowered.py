@@ -13,9 +13,7 @@ HEADER = os.path.join(ROOT, "safetyrules", "_evaluator_abi.h")
 def test_the_checked_in_header_is_generated_from_the_declaration():
     with open(HEADER, encoding="utf-8") as fh:
         current = fh.read()
-    assert current == lowered.c_header(), (
-        "safetyrules/_evaluator_abi.h is stale: python tools/abi_header.py"
-    )
+    assert current == lowered.c_header(), "safetyrules/_evaluator_abi.h is stale: python tools/abi_header.py"
 
 
 def test_the_c_evaluator_takes_its_numbers_from_the_header_only():

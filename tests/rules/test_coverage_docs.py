@@ -54,7 +54,11 @@ def test_example_determinations_are_in_the_coverage_documents():
 def test_the_coverage_document_names_no_rule_that_does_not_exist(pack):
     name, rules = pack
     modules = {m.id for m in rules.modules}
-    cited = {tok for tok in re.findall(r"`([a-z0-9-]+\.[A-Za-z0-9_.]+)`", _text(name)) if tok.split(".")[0] in modules and not tok.endswith(".yaml")}
+    cited = {
+        tok
+        for tok in re.findall(r"`([a-z0-9-]+\.[A-Za-z0-9_.]+)`", _text(name))
+        if tok.split(".")[0] in modules and not tok.endswith(".yaml")
+    }
     assert sorted(cited - set(rules.ir.rules)) == []
 
 

@@ -81,8 +81,9 @@ class AsgiClient:
 
     def __init__(self, app):
         self.loop = asyncio.new_event_loop()
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-                                        base_url="http://service")
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://service"
+        )
 
     def request(self, method, url, **kwargs):
         return self.loop.run_until_complete(self.client.request(method, url, **kwargs))

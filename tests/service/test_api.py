@@ -32,6 +32,7 @@ def assert_problem(response, status, slug):
 
 # ------------------------------------------------------------------------------------------ judging
 
+
 def test_judge_returns_the_librarys_report(http, service_rules):
     response = http.post("/v1/judge", json=coal())
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
@@ -67,17 +68,21 @@ def test_invalid_record_is_422_with_json_paths(http):
     assert "unknown fact 'bogus_fact'" in problem["errors"][1]["message"]
 
 
-@pytest.mark.parametrize("body, needle", [
-    (b'{"record_id": ', "malformed JSON"),
-    (b'{"record_id": "a", "record_id": "b"}', "$.record_id: the key 'record_id' appears more than once"),
-    (b'\xff\xfe{}', "not UTF-8"),
-    (b'', "empty"),
-    (b'[' * 5000 + b']' * 5000, "nested too deeply"),
-    (b'{"x": ' + b'9' * 5000 + b'}', "too long"),
-])
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        (b'{"record_id": ', "malformed JSON"),
+        (b'{"record_id": "a", "record_id": "b"}', "$.record_id: the key 'record_id' appears more than once"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b"", "empty"),
+        (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        (b'{"x": ' + b"9" * 5000 + b"}", "too long"),
+    ],
+)
 def test_malformed_bodies_are_400(http, body, needle):
-    problem = assert_problem(http.post("/v1/judge", content=body, headers={"content-type": "application/json"}), 400,
-                             "malformed-body")
+    problem = assert_problem(
+        http.post("/v1/judge", content=body, headers={"content-type": "application/json"}), 400, "malformed-body"
+    )
     assert needle in problem["detail"]
 
 
@@ -89,8 +94,9 @@ def test_a_json_value_that_is_not_a_record_is_422(http):
 
 
 def test_content_type(http):
-    assert_problem(http.post("/v1/judge", content=json.dumps(coal()), headers={"content-type": "text/plain"}), 415,
-                   "unsupported-media-type")
+    assert_problem(
+        http.post("/v1/judge", content=json.dumps(coal()), headers={"content-type": "text/plain"}), 415, "unsupported-media-type"
+    )
     # none given, or JSON with a charset or a +json suffix: read as JSON
     for media in (None, "application/json; charset=utf-8", "application/vnd.inspection+json"):
         headers = {"content-type": media} if media else {}
@@ -107,6 +113,7 @@ def test_wrong_method_and_unknown_endpoint(http):
 
 
 # ------------------------------------------------------------------------------------------ batches
+
 
 def test_batch_json_array_keeps_order_and_errors_as_values(http, service_rules):
     good, other = coal(), example("coal-open-pit-2026.json")
@@ -133,8 +140,9 @@ def test_batch_json_lines_in_and_out(http):
     results = response.json()["results"]
     assert [(r["index"], r["line"], "report" in r) for r in results] == [(0, 1, True), (1, 2, False), (2, 4, True)]
     assert results[1]["error"]["type"].endswith("/malformed-body") and results[1]["error"]["line"] == 2
-    response = http.post("/v1/judge/batch", content=body,
-                         headers={"content-type": "application/x-ndjson", "accept": "application/x-ndjson"})
+    response = http.post(
+        "/v1/judge/batch", content=body, headers={"content-type": "application/x-ndjson", "accept": "application/x-ndjson"}
+    )
     assert response.headers["content-type"] == "application/x-ndjson"
     out = [json.loads(line) for line in response.text.splitlines()]
     assert [r["index"] for r in out] == [0, 1, 2] and out[0]["report"]["status"] == "major_hazard_found"
@@ -165,6 +173,7 @@ def test_batch_that_is_not_an_array(http):
 
 # ------------------------------------------------------------------------------------------ limits
 
+
 @pytest.fixture(scope="module")
 def small(service_rules):
     app = create_app(service_rules, limits=Limits(max_body_bytes=4000, max_batch_bytes=200_000, max_batch_records=3), env={})
@@ -177,9 +186,8 @@ def test_bodies_over_the_limit_are_413(small):
     problem = assert_problem(small.post("/v1/judge", json=big), 413, "body-too-large")
     assert problem["limit"] == 4000
     # without a Content-Length (chunked), the limit holds while the body streams in
-    chunks = (json.dumps(big).encode()[i:i + 1000] for i in range(0, 30000, 1000))
-    assert_problem(small.post("/v1/judge", content=chunks, headers={"content-type": "application/json"}), 413,
-                   "body-too-large")
+    chunks = (json.dumps(big).encode()[i : i + 1000] for i in range(0, 30000, 1000))
+    assert_problem(small.post("/v1/judge", content=chunks, headers={"content-type": "application/json"}), 413, "body-too-large")
     small_record = {"record_id": "S", "inspection_date": "2026-09-16", "site": {"industry": "coal_mine"}, "facts": {}}
     assert small.post("/v1/judge", json=small_record).status_code == 200
 
@@ -190,18 +198,23 @@ def test_batches_over_the_record_limit_are_413(small):
     problem = assert_problem(small.post("/v1/judge/batch", json=[record] * 4), 413, "too-many-records")
     assert problem["limit"] == 3
     lines = "\n".join(json.dumps(record) for _ in range(4)).encode()
-    assert_problem(small.post("/v1/judge/batch", content=lines, headers={"content-type": "application/x-ndjson"}), 413,
-                   "too-many-records")
+    assert_problem(
+        small.post("/v1/judge/batch", content=lines, headers={"content-type": "application/x-ndjson"}), 413, "too-many-records"
+    )
 
 
 # ------------------------------------------------------------------------------------------ listings
+
 
 def test_packs_list_modules_with_effective_dates(http):
     body = http.get("/v1/packs").json()
     packs = {p["name"]: p for p in body["packs"]}
     assert set(packs) == {"mining", "construction"}
     modules = {m["id"]: m for m in packs["mining"]["modules"]}
-    assert modules["coal-mine-2020"]["effective_from"] == "2021-01-01" and modules["coal-mine-2020"]["effective_until"] == "2026-06-30"
+    assert (
+        modules["coal-mine-2020"]["effective_from"] == "2021-01-01"
+        and modules["coal-mine-2020"]["effective_until"] == "2026-06-30"
+    )
     assert modules["coal-mine-2026"]["document"]["number"] == "应急管理部令第21号"
     assert [i["id"] for i in packs["mining"]["industries"]] == ["coal_mine", "metal_nonmetal_mine"]
 
@@ -234,6 +247,7 @@ def test_one_rule_with_its_text_facts_and_citation(http):
 
 # ------------------------------------------------------------------------------------------ schemas and forms
 
+
 def test_record_schema_for_a_pack_and_date(http, service_rules):
     from datetime import date
 
@@ -247,7 +261,9 @@ def test_record_schema_for_a_pack_and_date(http, service_rules):
     whole = http.get("/v1/schemas/record", params={"pack": "mining"}).json()
     assert whole["properties"]["site"]["properties"]["industry"]["enum"] == ["coal_mine", "metal_nonmetal_mine"]
     assert {b["if"]["properties"]["site"]["properties"]["industry"]["const"] for b in whole["allOf"]} == {
-        "coal_mine", "metal_nonmetal_mine"}
+        "coal_mine",
+        "metal_nonmetal_mine",
+    }
     jsonschema.validate(example("nonmetal-underground.json"), whole)
     assert_problem(http.get("/v1/schemas/record", params={"pack": "mining", "industry": "construction"}), 404, "not-found")
 
@@ -260,8 +276,9 @@ def test_form_endpoint_is_the_form_description(http, service_rules):
     from datetime import date
 
     body = http.get("/v1/forms/mining", params={"industry": "coal_mine", "as_of": "2026-09-16"}).json()
-    assert body == json.loads(json.dumps(form_description(service_rules, "mining", as_of=date(2026, 9, 16),
-                                                          industry="coal_mine")))
+    assert body == json.loads(
+        json.dumps(form_description(service_rules, "mining", as_of=date(2026, 9, 16), industry="coal_mine"))
+    )
     assert [m["id"] for m in body["modules"]] == ["coal-mine-2026"]
     assert_problem(http.get("/v1/forms/mining", params={"industry": "bakery"}), 404, "not-found")
 
@@ -276,6 +293,7 @@ def test_large_documents_are_gzipped_when_asked(http):
 
 # ------------------------------------------------------------------------------------------ OpenAPI
 
+
 def test_openapi_document_is_valid_and_uses_the_librarys_schemas(http, service_rules):
     from openapi_spec_validator import validate
 
@@ -284,7 +302,9 @@ def test_openapi_document_is_valid_and_uses_the_librarys_schemas(http, service_r
     assert doc["openapi"].startswith("3.1")
     schemas = doc["components"]["schemas"]
     assert schemas["Record"] == json.loads(json.dumps(embed(record_schema(service_rules.ir), "/components/schemas/Record")))
-    assert schemas["Result"]["properties"]["determinations"]["items"] == {"$ref": "#/components/schemas/Result/$defs/determination"}
+    assert schemas["Result"]["properties"]["determinations"]["items"] == {
+        "$ref": "#/components/schemas/Result/$defs/determination"
+    }
     judge = doc["paths"]["/v1/judge"]["post"]
     assert judge["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Record"}
     assert judge["responses"]["422"]["content"] == {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -292,11 +312,23 @@ def test_openapi_document_is_valid_and_uses_the_librarys_schemas(http, service_r
     resolver_doc = dict(schemas["Result"], components=doc["components"])
     jsonschema.validate(http.post("/v1/judge", json=coal()).json(), resolver_doc)
     served = {path for path in doc["paths"]}
-    assert {"/v1/judge", "/v1/judge/batch", "/v1/packs", "/v1/modules", "/v1/rules/{rule_id}", "/v1/schemas/record",
-            "/v1/schemas/result", "/v1/forms/{pack}", "/v1/healthz", "/v1/readyz", "/v1/openapi.json"} <= served
+    assert {
+        "/v1/judge",
+        "/v1/judge/batch",
+        "/v1/packs",
+        "/v1/modules",
+        "/v1/rules/{rule_id}",
+        "/v1/schemas/record",
+        "/v1/schemas/result",
+        "/v1/forms/{pack}",
+        "/v1/healthz",
+        "/v1/readyz",
+        "/v1/openapi.json",
+    } <= served
 
 
 # ------------------------------------------------------------------------------------------ health, reload, page
+
 
 def test_health_and_readiness(http):
     assert http.get("/v1/healthz").json() == {"status": "ok"}
@@ -325,5 +357,5 @@ def test_the_page_and_its_files_are_served(http):
     page = http.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     for name in ("app.js", "app.css"):
-        assert f'static/{name}' in page.text
+        assert f"static/{name}" in page.text
         assert http.get(f"/static/{name}").status_code == 200

@@ -36,8 +36,10 @@ def browser():
         try:
             b = p.chromium.launch(executable_path=path) if path else p.chromium.launch()
         except Exception as exc:  # noqa: BLE001 - say how to get a browser
-            pytest.fail(f"no Chromium to run the browser tests ({exc.__class__.__name__}: {str(exc)[:300]}). "
-                        f"Install one (Debian/Ubuntu: apt-get install chromium) or set {ENV} to its path.")
+            pytest.fail(
+                f"no Chromium to run the browser tests ({exc.__class__.__name__}: {str(exc)[:300]}). "
+                f"Install one (Debian/Ubuntu: apt-get install chromium) or set {ENV} to its path."
+            )
         yield b
         b.close()
 
@@ -122,8 +124,13 @@ def test_coal_underground_face_download_check_and_load(browser, site, tmp_path):
     assert record["site"] == {"industry": "coal_mine", "name": "示例井工煤矿", "attributes": {"mine_type": "underground"}}
     assert record["facts"]["working_faces"] == [{"id": "2205掘进工作面", "air_actual_m3_min": 420, "air_required_m3_min": 600}]
 
-    check = subprocess.run([sys.executable, "-m", "safetyrules", "check", str(path), "--rules", "mining", "--format", "json"],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    check = subprocess.run(
+        [sys.executable, "-m", "safetyrules", "check", str(path), "--rules", "mining", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert check.returncode == 1, check.stderr  # 1: major hazard found
     report = json.loads(check.stdout)
     assert [(d["rule_id"], d["citation"]["rendered"]) for d in report["determinations"]] == [(COAL_FACE_RULE, COAL_FACE_CITATION)]
@@ -200,8 +207,10 @@ def test_unfinished_record_is_said_on_the_page_without_a_refused_request(browser
     page.fill("#record_id", "BROWSER-2")
     page.wait_for_function("document.getElementById('summary').textContent.indexOf('Not filled in yet') < 0")
     page.click("button[data-add='working_faces']")
-    page.wait_for_function("(document.getElementById('l-working_faces-0-id') || {}).getAttribute"
-                           " && document.getElementById('l-working_faces-0-id').getAttribute('aria-invalid') === 'true'")
+    page.wait_for_function(
+        "(document.getElementById('l-working_faces-0-id') || {}).getAttribute"
+        " && document.getElementById('l-working_faces-0-id').getAttribute('aria-invalid') === 'true'"
+    )
     assert "Not filled in yet" in page.locator("#summary").inner_text()
     page.fill("#l-working_faces-0-id", "F-1")
     page.wait_for_function("document.getElementById('summary').textContent.indexOf('Not filled in yet') < 0")

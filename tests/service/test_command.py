@@ -14,11 +14,33 @@ def test_serve_options_parse():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
     command.add_parser(sub)
-    args = parser.parse_args(["serve", "--rules", "mining,construction", "--rules", "power", "--port", "9000",
-                              "--workers", "4", "--max-body", "2000", "--reload-endpoint", "--cors-origin", "https://a.example"])
+    args = parser.parse_args(
+        [
+            "serve",
+            "--rules",
+            "mining,construction",
+            "--rules",
+            "power",
+            "--port",
+            "9000",
+            "--workers",
+            "4",
+            "--max-body",
+            "2000",
+            "--reload-endpoint",
+            "--cors-origin",
+            "https://a.example",
+        ]
+    )
     assert args.func is command.cmd_serve
     assert command.rules_specs(args) == ["mining", "construction", "power"]
-    assert (args.port, args.workers, args.max_body, args.reload_endpoint, args.cors_origin) == (9000, 4, 2000, True, ["https://a.example"])
+    assert (args.port, args.workers, args.max_body, args.reload_endpoint, args.cors_origin) == (
+        9000,
+        4,
+        2000,
+        True,
+        ["https://a.example"],
+    )
     assert args.host == "127.0.0.1" and args.max_batch_records == Limits().max_batch_records
     for bad in (["serve", "--workers", "0"], ["serve", "--port", "70000"], ["serve", "--max-body", "lots"]):
         with pytest.raises(SystemExit):

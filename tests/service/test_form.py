@@ -29,7 +29,8 @@ def test_items_follow_the_checklist(service_rules):
     assert [m["id"] for m in form["modules"]] == [mv.module.id for mv in view.modules]
     for m, mv in zip(form["modules"], view.modules):
         assert [i["rule_id"] for c in m["categories"] for i in c["items"]] == [
-            iv.rule.id for cv in mv.categories for iv in cv.items]
+            iv.rule.id for cv in mv.categories for iv in cv.items
+        ]
     orders = [i["order"] for m in form["modules"] for c in m["categories"] for i in c["items"]]
     assert orders == list(range(len(orders)))
 
@@ -40,7 +41,9 @@ def test_date_and_industry_narrow_the_modules(service_rules):
     assert [i["id"] for i in form["industries"]] == ["coal_mine"]
     assert form["industries"][0]["name"] == {"zh": "煤矿", "en": "coal mines"}
     assert form["industries"][0]["modules"] == ["coal-mine-2020"]
-    with pytest.raises(FormError, match="industry 'bakery' is not in pack 'mining' \\(its industries: coal_mine, metal_nonmetal_mine\\)"):
+    with pytest.raises(
+        FormError, match="industry 'bakery' is not in pack 'mining' \\(its industries: coal_mine, metal_nonmetal_mine\\)"
+    ):
         form_description(service_rules, "mining", industry="bakery")
     with pytest.raises(FormError, match="pack 'power' is not loaded \\(loaded packs: mining, construction\\)"):
         form_description(service_rules, "power")
@@ -104,7 +107,14 @@ def test_module_scopes_and_the_facts_that_decide_them(trade):
     assert modules["it-dust-2023"]["scope"] == {"condition": "dust_explosion_area == true", "facts": ["dust_explosion_area"]}
     assert modules["it-general-2023"]["scope"] is None
     facts, ind = facts_of(form, "industry_trade")
-    assert facts["it_sector"]["scope_of"] == ["it-building-materials-2023", "it-light-industry-2023", "it-machinery-2023",
-                                              "it-metallurgy-2023", "it-nonferrous-2023", "it-textile-2023", "it-tobacco-2023"]
+    assert facts["it_sector"]["scope_of"] == [
+        "it-building-materials-2023",
+        "it-light-industry-2023",
+        "it-machinery-2023",
+        "it-metallurgy-2023",
+        "it-nonferrous-2023",
+        "it-textile-2023",
+        "it-tobacco-2023",
+    ]
     assert "dust_removal_systems" in modules["it-dust-2023"]["lists"]
     assert ind["attributes"][0] == "it_sector"

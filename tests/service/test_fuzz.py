@@ -84,8 +84,20 @@ def test_any_json_value_as_the_body(client):
     check()
 
 
-@pytest.mark.parametrize("body", [b"NaN", b"-Infinity", b'{"record_id": NaN}', b'"\\ud800"', b'{"\\udfff": 1}',
-                                  b"\x00", b"{}" * 3, b"\xef\xbb\xbf{}", b'{"inspection_date": "2026-02-30"}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"NaN",
+        b"-Infinity",
+        b'{"record_id": NaN}',
+        b'"\\ud800"',
+        b'{"\\udfff": 1}',
+        b"\x00",
+        b"{}" * 3,
+        b"\xef\xbb\xbf{}",
+        b'{"inspection_date": "2026-02-30"}',
+    ],
+)
 def test_awkward_bodies(client, body):
     check_answer(client.post("/v1/judge", content=body, headers={"content-type": "application/json"}))
     batch = client.post("/v1/judge/batch", content=body, headers={"content-type": "application/x-ndjson"})

@@ -19,8 +19,13 @@ from tests.service.conftest import COAL, free_port
 
 def start(*args):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "safetyrules.service", "serve", "--port", str(port), *args],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "safetyrules.service", "serve", "--port", str(port), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -52,8 +57,9 @@ def hammer(url, stop_event, outcomes):
     body = open(COAL, "rb").read()
     while not stop_event.is_set():
         try:
-            r = httpx.post(url + "/v1/judge", content=body, headers={"content-type": "application/json", "connection": "close"},
-                           timeout=30)
+            r = httpx.post(
+                url + "/v1/judge", content=body, headers={"content-type": "application/json", "connection": "close"}, timeout=30
+            )
             outcomes.append(r.status_code)
         except httpx.HTTPError as exc:
             outcomes.append(f"{type(exc).__name__}: {exc}")
@@ -101,7 +107,9 @@ def test_serve_judges_and_reloads_on_sighup_without_dropping_requests():
     try:
         ready = httpx.get(url + "/v1/readyz").json()
         assert [p["name"] for p in ready["packs"]] == ["mining"] and ready["generation"] == 1
-        report = httpx.post(url + "/v1/judge", content=open(COAL, "rb").read(), headers={"content-type": "application/json"}).json()
+        report = httpx.post(
+            url + "/v1/judge", content=open(COAL, "rb").read(), headers={"content-type": "application/json"}
+        ).json()
         assert report["status"] == "major_hazard_found" and report["counts"]["determinations"] == 7
         outcomes = reload_under_load(proc, url, lambda r: r["generation"] == 2)
         assert httpx.get(url + "/v1/readyz").json()["generation"] == 2
@@ -128,21 +136,42 @@ def test_two_workers_restart_one_by_one_on_sighup():
 def test_rules_with_errors_stop_the_command_with_their_diagnostics(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema_version: 1\nmodule: {id: x}\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "safetyrules.service", "serve", "--rules", str(bad), "--port", str(free_port())],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "safetyrules.service", "serve", "--rules", str(bad), "--port", str(free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "bad.yaml" in done.stderr and "error(s) loading rules" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_build_page_writes_static_files(tmp_path):
     out = tmp_path / "page"
-    done = subprocess.run([sys.executable, "-m", "safetyrules.service", "serve", "--rules", "demo", "--build-page", str(out),
-                           "--api", "http://inspect.example:8000/"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "safetyrules.service",
+            "serve",
+            "--rules",
+            "demo",
+            "--build-page",
+            str(out),
+            "--api",
+            "http://inspect.example:8000/",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert sorted(os.listdir(out)) == ["app.css", "app.js", "data.js", "index.html"]
     html = (out / "index.html").read_text(encoding="utf-8")
     assert 'src="app.js"' in html and 'src="data.js"' in html and "static/" not in html
     data = (out / "data.js").read_text(encoding="utf-8")
     assert data.startswith("window.SAFETYRULES_DATA = ")
-    parsed = json.loads(data[len("window.SAFETYRULES_DATA = "):].rstrip().rstrip(";"))
+    parsed = json.loads(data[len("window.SAFETYRULES_DATA = ") :].rstrip().rstrip(";"))
     assert parsed["api"] == "http://inspect.example:8000/" and list(parsed["forms"]) == ["demo"]
