@@ -275,7 +275,12 @@ class _Lists:
         bytes when read. ``item_positions(program rule indices)`` gives the matched and undetermined
         items of rules over lists."""
         not_matched, not_applicable = RuleIds(), RuleIds()
-        applied, skipped, decided, over_items = [], [], [], []
+        applied: List[Dict[str, Any]] = []
+        skipped: List[Dict[str, Any]] = []
+        #: (module, scope, matched and undetermined rule indices, their item positions by index)
+        decided: List[Tuple[CompiledModule, Optional[bool], Tuple[int, ...], Tuple[int, ...], Dict[int, Any]]] = []
+        #: (a module's item positions, rule index in the module, rule index in the program)
+        over_items: List[Tuple[Dict[int, Any], int, int]] = []
         n_modules = len(offsets)
         for m, (cm, offset) in enumerate(zip(self.selection.modules, offsets)):
             scope = _SCOPES[out[m]]
@@ -613,17 +618,19 @@ class _DeferredRecord:
         site = raw["site"]
         self.industry = site["industry"]
         self.region = site.get("region")
-        self._parse, self._raw, self._record = parse, raw, None
+        self._parse, self._raw = parse, raw
+        self._record: Optional[Record] = None
         if vocabulary is not None:
-            self.values = _PlainValues(raw, vocabulary, checked, self._parsed_values)
+            self.values: Any = _PlainValues(raw, vocabulary, checked, self._parsed_values)
 
     def _parsed_values(self) -> Mapping[str, Any]:
         return self._parsed().values
 
     def _parsed(self) -> Record:
-        if self._record is None:
-            self._record = self._parse(self._raw)
-        return self._record
+        record = self._record
+        if record is None:
+            record = self._record = self._parse(self._raw)
+        return record
 
     def __getattr__(self, name: str) -> Any:  # values, site, findings, fast: read through once, then kept
         if name.startswith("_"):
