@@ -38,3 +38,26 @@ def demo_record(facts=None, date="2026-08-01", attributes=None, **extra):
     }
     record.update(extra)
     return record
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A Chromium for the browser tests (the audit report, the checklist page): the system's, or Playwright's;
+    a clear failure where there is none."""
+    from tests.audit.test_browser import ENV, find_chromium
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install -e '.[test]'")
+    path = find_chromium()
+    with sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=path) if path else p.chromium.launch()
+        except Exception as exc:  # noqa: BLE001 - say how to get a browser
+            pytest.fail(
+                f"no Chromium to run the browser tests ({exc.__class__.__name__}: {str(exc)[:300]}). "
+                f"Install one (Debian/Ubuntu: apt-get install chromium) or set {ENV} to its path."
+            )
+        yield b
+        b.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import Iterator, NewType, Optional, Tuple, Union
+from typing import Iterator, NewType, Optional, Tuple, Union, get_args
 
 from .types import Type
 
@@ -148,24 +148,7 @@ Expr = Union[
 #: a parsed (unchecked) tree where a checked one is expected is a type error, not a runtime surprise.
 CheckedExpr = NewType("CheckedExpr", Node)
 
-_EXPR_CLASSES = (
-    Number,
-    String,
-    Boolean,
-    DateLiteral,
-    InspectionDate,
-    Name,
-    ItemField,
-    Negate,
-    Not,
-    Arith,
-    Compare,
-    Member,
-    And,
-    Or,
-    Call,
-    Quantifier,
-)
+_EXPR_CLASSES = get_args(Expr)
 
 
 def type_of(node: Node) -> Type:

@@ -38,25 +38,6 @@ def find_chromium():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: pip install -e '.[test]'")
-    path = find_chromium()
-    with sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=path) if path else p.chromium.launch()
-        except Exception as exc:  # noqa: BLE001 - say how to get a browser
-            pytest.fail(
-                f"no Chromium to run the browser tests ({exc.__class__.__name__}: {str(exc)[:300]}). "
-                f"Install one (Debian/Ubuntu: apt-get install chromium) or set {ENV} to its path."
-            )
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def report(tmp_path_factory, demo_rules, hazchem_rules):
     """Two reports: the re-inspection example (hazchem) and a varied demo batch with every class."""
     d = tmp_path_factory.mktemp("browser")

@@ -24,6 +24,8 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from hypothesis import strategies as st
 
+from safetyrules.expr.language import ARITHMETIC
+from safetyrules.expr.language import COMPARISONS as LANGUAGE_COMPARISONS
 from safetyrules.expr.language import FUNCTIONS as LANGUAGE_FUNCTIONS
 from safetyrules.expr.language import Function
 from safetyrules.expr.types import ANY_UNIT, DIMENSIONLESS, NUMBER, divide_units, multiply_units, unify_units
@@ -637,3 +639,15 @@ def _items(draw, name: str, spec: Mapping, day: date, related: List[str]) -> lis
                 item[fname] = value
         items.append(item)
     return items
+
+
+#: every construct of the language, as it shows in an expression's text: the functions and operators of
+#: the language table, the special forms and quantifiers, literals and item fields (the conformance cases
+#: and the generator must each cover them all)
+CONSTRUCTS = tuple(
+    [f"{name}(" for name in LANGUAGE_FUNCTIONS]
+    + ["any(", "all(", "count(", "known(", "if(", "date(", "inspection_date", " in [", " not in [", "%"]
+    + [f" {symbol} " for symbol in ARITHMETIC]
+    + [f" {symbol} " for symbol in LANGUAGE_COMPARISONS]
+    + ["not ", " and ", " or ", "."]
+)

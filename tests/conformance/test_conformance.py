@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from safetyrules import load_rules
+from tests.conformance.strategies import CONSTRUCTS
 from tests.helpers import module_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,26 +59,7 @@ def test_the_suite_is_well_formed():
         assert set(skipped or {}) <= set(names), backend
     # every construct of the language has a case
     text = " ".join(c["expr"] for c in CASES)
-    for construct in (
-        "min(",
-        "max(",
-        "abs(",
-        "days_between(",
-        "any(",
-        "all(",
-        "count(",
-        "known(",
-        "if(",
-        "date(",
-        "inspection_date",
-        " in [",
-        " not in [",
-        "%",
-        " / ",
-        " * ",
-        " - ",
-        " + ",
-    ):
+    for construct in CONSTRUCTS:
         assert construct in text, construct
 
 

@@ -28,6 +28,7 @@ from tests.conformance.strategies import (
     BASE_TYPES,
     COND,
     FIELD_TYPES,
+    CONSTRUCTS,
     FUNCTIONS,
     GeneratedModule,
     Ty,
@@ -192,38 +193,6 @@ def test_the_vocabulary_has_every_kind_of_fact():
     assert kinds == {"condition", "number", "date", "enum", "string"}
     units = {t.unit for t in BASE_TYPES.values() if t.kind == "number"}
     assert len(units) >= 4 and ANY_UNIT not in units
-
-
-CONSTRUCTS = (
-    "min(",
-    "max(",
-    "abs(",
-    "days_between(",
-    "any(",
-    "all(",
-    "count(",
-    "known(",
-    "if(",
-    "date(",
-    "inspection_date",
-    " in [",
-    " not in [",
-    "%",
-    " / ",
-    " * ",
-    " - ",
-    " + ",
-    "not ",
-    " and ",
-    " or ",
-    " < ",
-    " <= ",
-    " > ",
-    " >= ",
-    " == ",
-    " != ",
-    ".",
-)
 
 
 def test_the_generator_covers_every_construct():

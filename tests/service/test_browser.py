@@ -17,31 +17,11 @@ import pytest
 
 from safetyrules.service import create_app
 from safetyrules.service.page import build_page
-from tests.audit.test_browser import ENV, find_chromium
 from tests.conftest import ROOT
 from tests.service.conftest import LiveServer
 
 COAL_FACE_RULE = "coal-mine-2026.a8.i1.s2"
 COAL_FACE_CITATION = "《煤矿重大事故隐患判定标准》第八条第（一）项"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: pip install -e '.[test]'")
-    path = find_chromium()
-    with sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=path) if path else p.chromium.launch()
-        except Exception as exc:  # noqa: BLE001 - say how to get a browser
-            pytest.fail(
-                f"no Chromium to run the browser tests ({exc.__class__.__name__}: {str(exc)[:300]}). "
-                f"Install one (Debian/Ubuntu: apt-get install chromium) or set {ENV} to its path."
-            )
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
