@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import Iterator, NewType, Optional, Tuple, Union, get_args
+from typing import Iterator, NewType, Optional, Tuple, Union, cast, get_args
 
 from .types import Type
 
@@ -148,7 +148,7 @@ Expr = Union[
 #: a parsed (unchecked) tree where a checked one is expected is a type error, not a runtime surprise.
 CheckedExpr = NewType("CheckedExpr", Node)
 
-_EXPR_CLASSES = get_args(Expr)
+_EXPR_CLASSES: Tuple[type, ...] = get_args(Expr)
 
 
 def type_of(node: Node) -> Type:
@@ -165,7 +165,7 @@ def as_expr(node: Node) -> Expr:
     parsed tree's type (the compiler puts checked trees back into the rules it compiles)."""
     if not isinstance(node, _EXPR_CLASSES):
         raise TypeError(f"internal error: not an expression node: {node!r}")
-    return node
+    return cast(Expr, node)  # the isinstance test above, over the union's own members
 
 
 def children(node: Node) -> Tuple[Node, ...]:
