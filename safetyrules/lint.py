@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
 import re
-from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .errors import SEVERITIES, Diagnostic
 from .ir import CompiledModule, RuleSetIR
 from .model import FactSpec
 from .expr import ast
+from .expr.language import COMPARISONS
 
 
 def lint_ir(ir: RuleSetIR) -> List[Diagnostic]:
@@ -378,6 +379,16 @@ def _unused_facts(ir: RuleSetIR) -> List[Diagnostic]:
     return out
 
 
+def _bounds_by_fact(operands: Sequence[ast.Node]) -> Dict[str, List[Tuple[str, Fraction]]]:
+    """The operands that bound one fact by a literal (``x > 3``), grouped by fact."""
+    per_fact: Dict[str, List[Tuple[str, Fraction]]] = {}
+    for o in operands:
+        b = _bounds(o)
+        if b:
+            per_fact.setdefault(b[0], []).append((b[1], b[2]))
+    return per_fact
+
+
 def _bounds(node: ast.Node) -> Optional[Tuple[str, str, Fraction]]:
     """(fact, op, literal) for a comparison of a fact with a number literal, fact on the left."""
     if not isinstance(node, ast.Compare):
@@ -416,12 +427,7 @@ def _constant_conditions(ir: RuleSetIR) -> List[Diagnostic]:
         for cr in cm.rules:
             for node in ast.walk(cr.rule.when):
                 if isinstance(node, ast.And):
-                    per_fact: Dict[str, List[Tuple[str, Fraction]]] = {}
-                    for o in node.operands:
-                        b = _bounds(o)
-                        if b:
-                            per_fact.setdefault(b[0], []).append((b[1], b[2]))
-                    for fact, cons in per_fact.items():
+                    for fact, cons in _bounds_by_fact(node.operands).items():
                         if _interval_empty(cons):
                             out.append(
                                 Diagnostic(
@@ -432,14 +438,8 @@ def _constant_conditions(ir: RuleSetIR) -> List[Diagnostic]:
                                 )
                             )
                 if isinstance(node, ast.Or):
-                    per_fact = {}
-                    for o in node.operands:
-                        b = _bounds(o)
-                        if b:
-                            per_fact.setdefault(b[0], []).append((b[1], b[2]))
-                    negate = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
-                    for fact, cons in per_fact.items():
-                        usable = [(negate[op], v) for op, v in cons if op != "=="]
+                    for fact, cons in _bounds_by_fact(node.operands).items():
+                        usable = [(COMPARISONS[op].negation, v) for op, v in cons if op != "=="]
                         if len(usable) == len(cons) and _interval_empty(usable):
                             out.append(
                                 Diagnostic(

@@ -261,7 +261,7 @@ class _ModuleGenerator:
     def compare(self, node: ast.Compare) -> _Slot:
         left, right = self.expr(node.left), self.expr(node.right)
         op = node.op
-        if ast.type_of(node.left).kind != NUMBER or (left.mag is None and right.mag is None):  # exact: no tie to re-check
+        if left.mag is None and right.mag is None:  # exact (non-numbers never carry an error bound): no tie to re-check
             return _Slot(self.guarded([left, right], lambda n: f"{n[0]} {op} {n[1]}"), None, left.nullable or right.nullable)
         k = len(self.comparisons)
         self.comparisons.append(node)
@@ -309,7 +309,7 @@ class _ModuleGenerator:
                 f"({ta} if ({ta} := {a.code}) is not None and {ta} == ({tb} := {b.code}) else None)))"
             )
             mag = None
-            if ast.type_of(node).kind == NUMBER and (a.mag is not None or b.mag is not None):  # only numbers carry an error
+            if a.mag is not None or b.mag is not None:
                 am = a.mag if a.mag is not None else f"abs({a.code})"
                 bm = b.mag if b.mag is not None else f"abs({b.code})"
                 mag = f"max({am}, {bm})"

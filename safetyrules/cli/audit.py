@@ -13,17 +13,7 @@ import os
 import sys
 from typing import Any
 
-from .common import EXIT_ERROR, date_arg, rules_specs
-
-
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
+from .common import EXIT_ERROR, date_arg, positive_int, rules_specs
 
 
 def output_folder_problem(path: str) -> str:
@@ -70,14 +60,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="DATE",
         help="as-of date of the closed-loop figures (overdue, rectified); default: the latest inspection date in the input",
     )
-    p.add_argument("-j", "--jobs", type=_positive, metavar="N", help="worker processes (default: every core)")
+    p.add_argument("-j", "--jobs", type=positive_int, metavar="N", help="worker processes (default: every core)")
     p.add_argument("--backend", choices=("native", "interpreter", "durable"), default="native")
     p.add_argument("--engine", choices=("local", "dask"), default="local", help="local process pool, or a Dask cluster")
     p.add_argument(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)"
     )
-    p.add_argument("--part-size", type=_positive, metavar="BYTES", help="bytes of JSON Lines per unit of work (default 1 MiB)")
-    p.add_argument("--top", type=_positive, default=20, metavar="N", help="how many criteria the 'most frequent' tables show")
+    p.add_argument("--part-size", type=positive_int, metavar="BYTES", help="bytes of JSON Lines per unit of work (default 1 MiB)")
+    p.add_argument("--top", type=positive_int, default=20, metavar="N", help="how many criteria the 'most frequent' tables show")
     p.add_argument("--title", default="safetyrules audit", help="title of the reports")
     g = p.add_mutually_exclusive_group()
     g.add_argument(

@@ -43,6 +43,17 @@ def date_arg(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
+def positive_int(text: str) -> int:
+    """An option that counts something (jobs, workers, bytes): a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
 def add_rules_option(parser: argparse.ArgumentParser) -> None:
     """``--rules`` as check, list, explain and schema read it (audit and diff word their default their own way)."""
     parser.add_argument(

@@ -12,7 +12,7 @@ import sys
 from typing import Any, Dict
 
 from ..service.config import ConfigError, Limits, ServiceConfig, to_env
-from .common import EXIT_ERROR, EXIT_OK, load, rules_specs
+from .common import EXIT_ERROR, EXIT_OK, load, positive_int, rules_specs
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 #: a new worker must have loaded its rules within this many seconds (uvicorn's default of 5 is short
@@ -20,18 +20,8 @@ DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 WORKER_STARTUP_SECONDS = 120
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
 def _port(text: str) -> int:
-    value = _positive(text)
+    value = positive_int(text)
     if value > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
     return value
@@ -57,27 +47,27 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     p.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})")
     p.add_argument(
         "--workers",
-        type=_positive,
+        type=positive_int,
         default=1,
         help="worker processes (default 1); each loads the rules once and serves requests on one core",
     )
     p.add_argument(
         "--max-body",
-        type=_positive,
+        type=positive_int,
         default=defaults.max_body_bytes,
         metavar="BYTES",
         help=f"largest body of POST /v1/judge (default {defaults.max_body_bytes})",
     )
     p.add_argument(
         "--max-batch-body",
-        type=_positive,
+        type=positive_int,
         default=defaults.max_batch_bytes,
         metavar="BYTES",
         help=f"largest body of POST /v1/judge/batch (default {defaults.max_batch_bytes})",
     )
     p.add_argument(
         "--max-batch-records",
-        type=_positive,
+        type=positive_int,
         default=defaults.max_batch_records,
         metavar="N",
         help=f"most records in one batch (default {defaults.max_batch_records})",
