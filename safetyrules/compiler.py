@@ -17,10 +17,10 @@ from typing import AbstractSet, Callable, Dict, FrozenSet, Iterable, List, Mappi
 from .errors import Diagnostic, LoadError, Location, did_you_mean
 from .expr import ast
 from .expr.typecheck import ExprTypeError, Vocabulary, check, check_condition
-from .expr.types import LIST, Type
+from .expr.types import BOOL_T, BOOLEAN, LIST, Type
 from .ir.ruleset import CompiledModule, CompiledRule, OverlayVariant, RuleSetIR
 from .loader import ModuleSource, read_module, resolve_sources
-from .model import DerivedFact, FactSpec, Industry, Module, Pack, Rule
+from .model import DerivedFact, FactSpec, Industry, Module, Pack, Presumption, Rule, RuleException
 from .yamlsafe import Path
 
 
@@ -148,8 +148,20 @@ def _register_modules(c: _Compilation, sources: Sequence[ModuleSource]) -> None:
         c.modules[m.id] = src
         for spec in m.facts:
             c.facts.setdefault(spec.name, spec)
+            _check_presumptions(c, spec)
             for industry in m.industries:
                 _declare_fact(c, industry, spec)
+
+
+def _check_presumptions(c: _Compilation, spec: FactSpec) -> None:
+    """A presumption stands for a yes/no that an exception reads: only boolean facts and fields have one."""
+    for f in (spec,) + spec.fields:
+        if f.presumed is not None and f.type.kind != BOOLEAN:
+            c.error(
+                "E-PRESUMPTION",
+                f"fact {f.name!r} is a {f.type.kind}: only a boolean fact (or list field) can have a presumption",
+                f.location,
+            )
 
 
 def _declare_fact(c: _Compilation, industry: str, spec: FactSpec) -> None:
@@ -347,17 +359,86 @@ def _compile_rule(
                 f"in rule {rule.id!r}: {exc.message}",
                 _expr_location(src, ("rules", rule.source_index, "applies_if"), exc.pos),
             )
+    typed_exceptions: List[RuleException] = []
+    for j, exception in enumerate(rule.unless):
+        try:
+            typed_exception, exception_refs = check_condition(exception.when, vocab, bound)
+            refs |= exception_refs
+            typed_exceptions.append(replace(exception, when=ast.as_expr(typed_exception)))
+        except ExprTypeError as exc:
+            ok = False
+            c.type_error(
+                exc,
+                f"in rule {rule.id!r}, exception {j + 1}: {exc.message}",
+                _expr_location(src, ("rules", rule.source_index, "unless", j, "when"), exc.pos),
+            )
     _check_thresholds(c, src.module, rule, vocab, facts)
     if not ok or typed_when is None:
         return None
     base, ders = derived.closure_of(refs | scope_refs)
-    typed_rule = replace(
-        rule,
-        when=ast.as_expr(typed_when),
-        applies_if=None if typed_applies is None else ast.as_expr(typed_applies),
-        reads=frozenset(refs),
+    typed_rule = with_exceptions(
+        replace(
+            rule,
+            when=ast.as_expr(typed_when),
+            applies_if=None if typed_applies is None else ast.as_expr(typed_applies),
+            unless=tuple(typed_exceptions),
+            reads=frozenset(refs),
+        ),
+        facts,
     )
     return CompiledRule(typed_rule, base, ders)
+
+
+def with_exceptions(rule: Rule, facts: Mapping[str, FactSpec]) -> Rule:
+    """The rule with the conditions its backends decide: ``when and not (exception or ...)``, once
+    with each unrecorded fact that has a presumption read as presumed, once strictly. Both are the
+    language's own constructs (``if(known(f), f, presumed)``), so every backend decides exceptions
+    and presumptions without knowing of them; the reference interpreter decides them on its own."""
+    if not rule.unless:
+        return replace(rule, decision=None, strict_decision=None)
+    bound = {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {}
+
+    def combined(exceptions: Sequence[ast.Expr]) -> ast.Expr:
+        held: ast.Expr = exceptions[0] if len(exceptions) == 1 else ast.Or(tuple(exceptions), ty=BOOL_T)
+        return ast.And((rule.when, ast.Not(held, ty=BOOL_T)), ty=BOOL_T)
+
+    strict = [e.when for e in rule.unless]
+    presumed = [_presuming(e.when, facts, bound) for e in rule.unless]
+    return replace(rule, decision=combined(presumed), strict_decision=combined(strict))
+
+
+def presumption_of(node: ast.Node, facts: Mapping[str, FactSpec], bound: Mapping[str, str]) -> Optional[Presumption]:
+    """The presumption of the fact or list field a name or item field reads, if it has one."""
+    if isinstance(node, ast.Name) and node.name not in bound:
+        spec = facts.get(node.name)
+        return None if spec is None else spec.presumed
+    if isinstance(node, ast.ItemField) and node.var in bound:
+        spec = facts.get(bound[node.var])
+        field_spec = None if spec is None else spec.field(node.field_name)
+        return None if field_spec is None else field_spec.presumed
+    return None
+
+
+def _presuming(node: ast.Expr, facts: Mapping[str, FactSpec], bound: Mapping[str, str]) -> ast.Expr:
+    """An exception's condition with each read of a presumed fact ``f`` as ``if(known(f), f, presumed)``."""
+    presumption = presumption_of(node, facts, bound)
+    if presumption is not None:
+        known = ast.Call("known", (node,), ty=BOOL_T)
+        return ast.Call("if", (known, node, ast.Boolean(presumption.value, ty=BOOL_T)), ty=BOOL_T)
+    if isinstance(node, (ast.Negate, ast.Not)):
+        return replace(node, operand=_presuming(node.operand, facts, bound))
+    if isinstance(node, (ast.Arith, ast.Compare)):
+        return replace(node, left=_presuming(node.left, facts, bound), right=_presuming(node.right, facts, bound))
+    if isinstance(node, ast.Member):
+        return replace(node, operand=_presuming(node.operand, facts, bound))
+    if isinstance(node, (ast.And, ast.Or)):
+        return replace(node, operands=tuple(_presuming(o, facts, bound) for o in node.operands))
+    if isinstance(node, ast.Call) and node.func != "known":  # known(f) asks whether f was recorded
+        return replace(node, args=tuple(_presuming(a, facts, bound) for a in node.args))
+    if isinstance(node, ast.Quantifier) and node.condition is not None and node.var is not None:
+        inner = {**bound, node.var: node.list_name}
+        return replace(node, condition=_presuming(node.condition, facts, inner))
+    return node
 
 
 def _bind_for_each(c: _Compilation, rule: Rule, vocab: Vocabulary, facts: Mapping[str, FactSpec]) -> Optional[Dict[str, str]]:
@@ -526,8 +607,6 @@ def _overlay_variants(
     closure_of: Callable[[Iterable[str]], Tuple[FrozenSet[str], Tuple[str, ...]]],
 ) -> List[OverlayVariant]:
     """Apply each provincial supplement's overlay to a copy of the national module it extends."""
-    from .expr.types import BOOL_T
-
     by_id = {cm.id: cm for cm in compiled_modules}
     variants: List[OverlayVariant] = []
     for cm in compiled_modules:
@@ -568,13 +647,17 @@ def _overlay_variants(
             refs = set(refs) | (set(_syntactic_refs(rule.applies_if)) if rule.applies_if is not None else set())
             if rule.for_each:
                 refs.add(rule.for_each.list_name)
-            new_rule = replace(
-                rule,
-                when=ast.as_expr(typed),
-                when_text=change.when_text,
-                overlay=change,
-                thresholds=change.thresholds or rule.thresholds,
-                reads=frozenset(refs),
+            refs |= {name for exception in rule.unless for name in _syntactic_refs(exception.when)}
+            new_rule = with_exceptions(
+                replace(
+                    rule,
+                    when=ast.as_expr(typed),
+                    when_text=change.when_text,
+                    overlay=change,
+                    thresholds=change.thresholds or rule.thresholds,
+                    reads=frozenset(refs),
+                ),
+                module_facts[m.id],
             )
             base_facts, ders = closure_of(refs | set(base.scope_base_facts))
             changed[rule.id] = CompiledRule(new_rule, base_facts | target.base_facts, ders)

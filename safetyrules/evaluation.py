@@ -22,7 +22,7 @@ from .ir.lowered import OUTCOMES
 from .expr.types import DATE, LIST, NUMBER
 from .model import FactSpec
 from .records import Record, RecordParser, check_value
-from .report import Determination, Evidence, Explanation, Notice, Report, RuleIds, UndeterminedRule
+from .report import Determination, Evidence, Explanation, Notice, PresumptionUsed, Report, RuleIds, UndeterminedRule
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,17 @@ class Backend(ABC):
 
 
 def engine_info(ir: RuleSetIR) -> Dict[str, Any]:
-    """What a report says produced it: the library and the packs, with their versions."""
+    """What a report says produced it: the library and the packs, with their versions, and whether
+    exceptions read presumptions (false in strict mode)."""
     from . import __version__
     from .packs import describe as describe_pack
 
-    return {"library": "safetyrules", "library_version": __version__, "packs": [describe_pack(p) for p in ir.packs]}
+    return {
+        "library": "safetyrules",
+        "library_version": __version__,
+        "packs": [describe_pack(p) for p in ir.packs],
+        "presumptions": ir.presumptions,
+    }
 
 
 def select_modules(ir: RuleSetIR, record: Record, as_of: Optional[date] = None, jurisdiction: Optional[str] = None) -> Selection:
@@ -451,15 +457,22 @@ def _determination_fields(compiled: CompiledRule, module_json) -> dict:
 
 
 def _evidence_and_facts(verdict: RuleVerdict):
-    return (_evidence(verdict.atoms), verdict.reads)
+    return (_evidence(verdict.atoms), verdict.reads, _presumptions(verdict.presumed))
+
+
+def _presumptions(presumed) -> Tuple[PresumptionUsed, ...]:
+    return tuple(
+        PresumptionUsed(name, p.value, p.reason._json, p.source, exception.label._json, exception.citation.rendered)
+        for name, p, exception in presumed
+    )
 
 
 def _determinations(compiled: CompiledRule, verdict: RuleVerdict, module_json) -> List[Determination]:
     if compiled.rule.for_each is None:
         return [_determination(compiled, module_json, Explanation(_evidence_and_facts(verdict)))]
     return [
-        _determination(compiled, module_json, Explanation((_evidence(atoms), reads)), item=key)
-        for key, atoms, reads in verdict.matched_items
+        _determination(compiled, module_json, Explanation((_evidence(atoms), reads, _presumptions(presumed))), item=key)
+        for key, atoms, reads, presumed in verdict.matched_items
     ]
 
 

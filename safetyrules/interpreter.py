@@ -16,13 +16,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Callable, Any, Dict, FrozenSet, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 from .ir import CompiledModule, CompiledRule, RuleSetIR
+from .model import Presumption, Rule, RuleException
 from .expr import ast
 from .expr.language import ARITHMETIC, COMPARISONS, FUNCTIONS
 from .expr.types import NUMBER
 from .records import Record, exact
+
+
+#: presumptions used in deciding: (the fact or item field read, its presumption, the exception that read it)
+Presumed = Tuple[Tuple[str, Presumption, RuleException], ...]
 
 
 class _Unknown:
@@ -77,8 +82,10 @@ class RuleVerdict:
     atoms: Tuple[Atom, ...] = ()
     reads: Tuple[Tuple[str, Any], ...] = ()
     needs: FrozenSet[str] = frozenset()
-    matched_items: Tuple[Tuple[str, Tuple[Atom, ...], Tuple[Tuple[str, Any], ...]], ...] = ()
+    matched_items: Tuple[Tuple[str, Tuple[Atom, ...], Tuple[Tuple[str, Any], ...], Presumed], ...] = ()
     undetermined_items: Tuple[Tuple[str, FrozenSet[str]], ...] = ()
+    #: the presumptions an exception was ruled out (or held) by
+    presumed: Presumed = ()
 
 
 def _merge_reads(*groups) -> Tuple[Tuple[str, Any], ...]:
@@ -124,6 +131,8 @@ class Interpreter:
         self._derived: Dict[str, Value] = {}
         self._facts: Dict[str, Value] = {}  # recorded facts as read (values are immutable)
         self.vocabulary = ir.vocabularies.get(record.industry, ir.facts)
+        #: while an exception is evaluated (presumptions on): the presumptions it has used so far
+        self._presuming: Optional[List[Tuple[str, Presumption]]] = None
 
     # ------------------------------------------------------------------ facts
     def fact(self, name: str) -> Value:
@@ -145,7 +154,11 @@ class Interpreter:
         cached = self._derived.get(name)
         if cached is None:
             d = self.ir.derived[name]
-            inner = self.eval(d.expr, {})
+            presuming, self._presuming = self._presuming, None  # a presumption is an exception's own reading
+            try:
+                inner = self.eval(d.expr, {})
+            finally:
+                self._presuming = presuming
             shown = _display(inner.value)
             cached = Value(inner.value, inner.needs, inner.atoms, _merge_reads(inner.reads, ((name, shown),)))
             self._derived[name] = cached
@@ -171,8 +184,18 @@ class Interpreter:
         day = self.record.inspection_date
         return Value(day, reads=(("inspection_date", day.isoformat()),))
 
+    def _presumed(self, label: str, presumption: Optional[Presumption]) -> Optional[Value]:
+        """An unrecorded fact read by an exception, as its presumption has it (None: no presumption)."""
+        if presumption is None or self._presuming is None:
+            return None
+        self._presuming.append((label, presumption))
+        value = presumption.value
+        return Value(value, _NOTHING, (), ((label, value),))
+
     def _Name(self, node, items):
         v = self.fact(node.name)
+        if v.value is UNKNOWN and self._presuming is not None and node.name in self.vocabulary:
+            v = self._presumed(node.name, self.vocabulary[node.name].presumed) or v
         if node.ty.kind == "boolean":
             atom = _atom_of(node.name, _truth(v.value), v.reads)
             return Value(v.value, v.needs, (atom,), v.reads)
@@ -182,6 +205,11 @@ class Interpreter:
         binding = items[node.var]
         label = f"{binding.list_name}[{binding.key}].{node.field_name}"
         raw = binding.values.get(node.field_name)
+        if raw is None and self._presuming is not None:
+            field_spec = self.vocabulary[binding.list_name].field(node.field_name)
+            presumed = self._presumed(label, None if field_spec is None else field_spec.presumed)
+            if presumed is not None:
+                raw = presumed.value
         if raw is None:
             return Value(UNKNOWN, frozenset({label}), (), ((label, None),))
         value = exact(raw) if node.ty.kind == NUMBER else raw
@@ -344,7 +372,7 @@ class Interpreter:
             if verdict.outcome != "not_applicable":
                 applicable += 1
             if verdict.outcome == "matched":
-                matched.append((binding.key, verdict.atoms, verdict.reads))
+                matched.append((binding.key, verdict.atoms, verdict.reads, verdict.presumed))
             elif verdict.outcome == "undetermined":
                 undetermined.append((binding.key, verdict.needs))
         needs = frozenset().union(*(n for _, n in undetermined)) if undetermined else frozenset()
@@ -356,16 +384,16 @@ class Interpreter:
             return RuleVerdict("not_applicable", (), lst.reads)
         return RuleVerdict("not_matched", (), lst.reads)
 
-    def _decide(self, rule, items) -> RuleVerdict:
+    def _decide(self, rule: Rule, items: Mapping[str, ItemBinding]) -> RuleVerdict:
         if rule.applies_if is not None:
             applies = self.eval(rule.applies_if, items)
             if applies.value is False:
                 return RuleVerdict("not_applicable", applies.atoms, applies.reads)
             if applies.value is UNKNOWN:
-                when = self.eval(rule.when, items)
+                when, presumed = self._condition(rule, items)
                 if when.value is False:
                     # Whether or not it applies, the hazard is absent.
-                    return RuleVerdict("not_matched", when.atoms, _merge_reads(applies.reads, when.reads))
+                    return RuleVerdict("not_matched", when.atoms, _merge_reads(applies.reads, when.reads), presumed=presumed)
                 return RuleVerdict(
                     "undetermined",
                     applies.atoms + when.atoms,
@@ -375,13 +403,63 @@ class Interpreter:
             pre_atoms, pre_reads = applies.atoms, applies.reads
         else:
             pre_atoms, pre_reads = (), ()
-        when = self.eval(rule.when, items)
+        when, presumed = self._condition(rule, items)
         reads = _merge_reads(pre_reads, when.reads)
         if when.value is True:
-            return RuleVerdict("matched", pre_atoms + when.atoms, reads)
+            return RuleVerdict("matched", pre_atoms + when.atoms, reads, presumed=presumed)
         if when.value is False:
-            return RuleVerdict("not_matched", when.atoms, reads)
+            return RuleVerdict("not_matched", when.atoms, reads, presumed=presumed)
         return RuleVerdict("undetermined", when.atoms, reads, when.needs)
+
+    def _condition(self, rule: Rule, items: Mapping[str, ItemBinding]) -> Tuple[Value, Presumed]:
+        """``when`` and none of the exceptions, in Kleene's logic, with the presumptions that decided it.
+
+        A matched rule's evidence is its ``when``; an excepted one's is the exception that held. The
+        recorded values the exceptions read join the facts; presumed ones are listed as presumptions.
+        """
+        when = self.eval(rule.when, items)
+        if not rule.unless or when.value is False:
+            return when, ()
+        held = [self._exception(exception, items) for exception in rule.unless]
+        holding = [(v, p) for v, p in held if v.value is True]
+        if holding:
+            reads = _merge_reads(*(v.reads for v, _ in holding))
+            return Value(False, _NOTHING, tuple(a for v, _ in holding for a in v.atoms), reads), _flat(p for _, p in holding)
+        reads = _merge_reads(when.reads, *(v.reads for v, p in held if not p))
+        unknown = [v for v, _ in held if v.value is UNKNOWN]
+        if unknown:
+            needs = frozenset().union(*(v.needs for v in unknown)) | (when.needs if when.value is UNKNOWN else _NOTHING)
+            return Value(UNKNOWN, needs, when.atoms + tuple(a for v in unknown for a in v.atoms), reads), ()
+        return Value(when.value, when.needs, when.atoms, reads), _flat(p for _, p in held)
+
+    def _exception(self, exception: RuleException, items: Mapping[str, ItemBinding]) -> Tuple[Value, Presumed]:
+        """Whether an exception holds, reading unrecorded facts with a presumption as presumed (when the
+        rule set judges with presumptions), and the presumptions that decided it: none where the
+        recorded facts alone decide it."""
+        if not self.ir.presumptions:
+            return self.eval(exception.when, items), ()
+        self._presuming = used = []
+        try:
+            value = self.eval(exception.when, items)
+        finally:
+            self._presuming = None
+        if not used:
+            return value, ()
+        if self.eval(exception.when, items).value is not UNKNOWN:
+            return value, ()  # the recorded facts decide it: the presumptions read did not matter
+        # the values read are shown as presumptions, not as recorded facts
+        presumed = dict(used)
+        reads = tuple(r for r in value.reads if r[0] not in presumed)
+        return Value(value.value, value.needs, value.atoms, reads), tuple((f, p, exception) for f, p in presumed.items())
+
+
+def _flat(groups: Iterable[Presumed]) -> Presumed:
+    """The presumptions of several exceptions, each fact once (with the first exception that read it)."""
+    seen: Dict[str, Tuple[str, Presumption, RuleException]] = {}
+    for group in groups:
+        for entry in group:
+            seen.setdefault(entry[0], entry)
+    return tuple(seen.values())
 
 
 #: each expression node class's evaluation method (one table lookup per node, not a name lookup)

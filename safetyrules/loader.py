@@ -36,7 +36,9 @@ from .model import (
     Module,
     OverlayChange,
     Pack,
+    Presumption,
     Rule,
+    RuleException,
     Text,
     Threshold,
     default_threshold_reading,
@@ -239,7 +241,14 @@ def _fact(name: str, raw: Dict[str, Any], module_id: str, location: Location, po
         key=raw.get("key"),
         fields=fields,
         judgement=str(raw.get("judgement", "")).strip(),
+        presumed=_presumption(raw.get("presumed")),
     )
+
+
+def _presumption(raw: Optional[Dict[str, Any]]) -> Optional[Presumption]:
+    if raw is None:
+        return None
+    return Presumption(value=raw["value"], reason=_text(raw["reason"]), source=" ".join(str(raw["source"]).split()))
 
 
 def _parse_expr(text: str, site: ExprSite, collector: _Collector) -> Optional[Expr]:
@@ -440,7 +449,8 @@ def _read_rule(
     applies_if = None
     if raw.get("applies_if"):
         applies_if = _parse_expr(raw["applies_if"], f.site("rules", i, "applies_if"), f.collector)
-    if when is None or (raw.get("applies_if") and applies_if is None):
+    exceptions = _read_exceptions(f, i, raw, document)
+    if when is None or (raw.get("applies_if") and applies_if is None) or exceptions is None:
         return None
     for_each = ForEach(raw["for_each"]["list"], raw["for_each"]["as"]) if raw.get("for_each") else None
     return Rule(
@@ -460,7 +470,30 @@ def _read_rule(
         severity=raw["severity"],
         notes=str(raw.get("notes", "")).strip(),
         source_index=i,
+        unless=exceptions,
     )
+
+
+def _read_exceptions(f: _ModuleFile, i: int, raw: Dict[str, Any], document: Document) -> Optional[Tuple[RuleException, ...]]:
+    """A rule's exceptions (``unless:``); None when one of their conditions does not parse (reported)."""
+    out: List[RuleException] = []
+    parsed_all = True
+    for j, exc in enumerate(raw.get("unless") or ()):
+        when = _parse_expr(exc["when"], f.site("rules", i, "unless", j, "when"), f.collector)
+        if when is None:
+            parsed_all = False
+            continue
+        out.append(
+            RuleException(
+                when=when,
+                when_text=" ".join(exc["when"].split()),
+                label=_text(exc["label"]),
+                citation=_citation(document, exc["citation"]),
+                location=f.positions.at(("rules", i, "unless", j)),
+                text=" ".join(str(exc.get("text", "")).split()),
+            )
+        )
+    return tuple(out) if parsed_all else None
 
 
 def _read_overlay(f: _ModuleFile, document: Document) -> List[OverlayChange]:

@@ -142,6 +142,23 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Presumption:
+    """What an exception may take a fact to be when the record does not say.
+
+    The law puts an exception on the party who claims it ("…的除外"): a mine that does not show it is
+    an ageing mine is judged as one that is not. A presumption states that reading with its reason
+    and source, so that a report can say which were used and an auditor can turn them off.
+    """
+
+    value: bool
+    reason: Text
+    source: str
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"value": self.value, "reason": self.reason.to_json(), "source": self.source}
+
+
+@dataclass(frozen=True)
 class FactSpec:
     """One entry of a module's fact vocabulary."""
 
@@ -160,6 +177,8 @@ class FactSpec:
     fields: Tuple["FactSpec", ...] = ()
     #: why a verdict-like boolean stays the inspector's observation (lint: L-RESTATING-FACT)
     judgement: str = ""
+    #: the value an exception (``unless:``) takes when the record does not give one
+    presumed: Optional[Presumption] = None
 
     def signature(self) -> Tuple[object, ...]:
         """What two declarations of one fact name must agree on."""
@@ -169,6 +188,7 @@ class FactSpec:
             tuple(v for v, _ in self.values),
             self.key,
             tuple(f.signature() + (f.name,) for f in self.fields),
+            None if self.presumed is None else self.presumed.value,
         )
 
     def field(self, name: str) -> Optional["FactSpec"]:
@@ -240,6 +260,23 @@ class OverlayChange:
 
 
 @dataclass(frozen=True)
+class RuleException:
+    """One exception of a criterion ("…的除外"): the rule is not matched where it holds.
+
+    It has its own citation (the clause that creates it) and its own label, so that a report can
+    say which exception kept a hazard out and which presumption ruled an exception out.
+    """
+
+    when: Expr
+    when_text: str
+    label: Text
+    citation: Citation
+    location: Location
+    #: the words of the standard that create the exception, as written
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     module_id: str
@@ -261,6 +298,17 @@ class Rule:
     overlay: Optional[OverlayChange] = None
     #: position of the rule in its module file's ``rules:`` list (for locating errors)
     source_index: int = 0
+    #: the criterion's exceptions: it is matched where ``when`` holds and none of these does
+    unless: Tuple[RuleException, ...] = ()
+    #: set by the compiler for a rule with exceptions: ``when`` and no exception, the exceptions
+    #: reading each unrecorded fact that has a presumption as presumed (``decision``) or not (``strict_decision``)
+    decision: Optional[Expr] = None
+    strict_decision: Optional[Expr] = None
+
+    @property
+    def decides(self) -> Expr:
+        """The condition a backend decides: ``when``, with the exceptions where the rule has any."""
+        return self.when if self.decision is None else self.decision
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,29 @@ class Evidence:
         return out
 
 
+@dataclass(frozen=True)
+class PresumptionUsed:
+    """A presumption that decided an exception: the fact (or item field) not recorded, the value the
+    exception read for it, and why the law supports reading it so."""
+
+    fact: str
+    value: bool
+    reason: Dict[str, str]
+    source: str
+    #: the exception that read it: its label and the rendered citation of the clause creating it
+    exception: Dict[str, str]
+    exception_citation: str
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "fact": self.fact,
+            "value": self.value,
+            "reason": dict(self.reason),
+            "source": self.source,
+            "exception": {"label": dict(self.exception), "citation": self.exception_citation},
+        }
+
+
 class Explanation:
     """Evidence and facts of a determination, or the missing facts of an undetermined rule.
 
@@ -252,8 +275,15 @@ class Determination:
         facts: Tuple[Tuple[str, Any], ...] = self.explanation.get()[1]
         return facts
 
+    @property
+    def presumptions(self) -> Tuple[PresumptionUsed, ...]:
+        """The presumptions that ruled the criterion's exceptions out (empty in strict mode): each
+        an unrecorded fact read as its declaration presumes."""
+        presumptions: Tuple[PresumptionUsed, ...] = self.explanation.get()[2]
+        return presumptions
+
     def to_json(self) -> Dict[str, Any]:
-        evidence, facts = self.explanation.get()
+        evidence, facts, presumptions = self.explanation.get()
         category = self.category
         out: Dict[str, Any] = {
             "rule_id": self.rule_id,
@@ -269,6 +299,8 @@ class Determination:
             out["item"] = {"list": self.list_name, "key": self.item}
         if self.overlay is not None:
             out["overlay"] = self.overlay
+        if presumptions:
+            out["presumptions"] = [p.to_json() for p in presumptions]
         return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -33,6 +34,9 @@ class RuleSet:
         self._engine = engine_info(ir)
         #: the backend's one-call entry for plain records, if it has one
         self._decide_plain = self._backend.decide_plain
+        self._compiled_flag = compiled
+        self._strict: Optional[RuleSet] = None if ir.presumptions else self
+        self._strict_lock = threading.Lock()
 
     # -------------------------------------------------------------- what is loaded
     @property
@@ -64,6 +68,25 @@ class RuleSet:
         """Whether plain records are decided by the compiled (C) evaluator (native backend only)."""
         return self._decide_plain is not None
 
+    @property
+    def presumptions(self) -> bool:
+        """Whether exceptions read unrecorded facts as their presumptions say (see :meth:`strict`)."""
+        return self._ir.presumptions
+
+    def strict(self) -> "RuleSet":
+        """The same rules judged without presumptions: a rule whose exception reads an unrecorded fact
+        is undetermined, as an auditor may ask (``--no-presumptions``). Built on first use."""
+        if self._strict is None:
+            with self._strict_lock:
+                if self._strict is None:
+                    strict_ir = self._ir.without_presumptions()
+                    self._strict = (
+                        RuleSet(strict_ir, self._backend_name, compiled=self._compiled_flag)
+                        if strict_ir is not self._ir
+                        else self
+                    )
+        return self._strict
+
     def with_backend(self, backend: str, *, compiled: bool = True) -> "RuleSet":
         """The same compiled rules on another backend (no reloading); ``compiled=False`` keeps the
         native backend off the C evaluator (generated Python only)."""
@@ -74,11 +97,21 @@ class RuleSet:
         """Validate a record against this rule set's vocabulary; raises :class:`RecordError`."""
         return self._parse(raw)
 
-    def evaluate(self, record: RecordInput, *, as_of: Optional[date] = None, jurisdiction: Optional[str] = None) -> Report:
-        """Judge one record by the module versions in force on its inspection date (or ``as_of``).
+    def evaluate(
+        self,
+        record: RecordInput,
+        *,
+        as_of: Optional[date] = None,
+        jurisdiction: Optional[str] = None,
+        presumptions: bool = True,
+    ) -> Report:
+        """Judge one record by the module versions in force on its inspection date (or ``as_of``);
+        ``presumptions=False`` judges it strictly (see :meth:`strict`).
 
         Raises :class:`RecordError` for a malformed record.
         """
+        if not presumptions and self._ir.presumptions:
+            return self.strict().evaluate(record, as_of=as_of, jurisdiction=jurisdiction)
         if self._decide_plain is not None:
             decided = self._decide_plain(record, as_of, jurisdiction)  # one C call for the common record
             if decided is not None:
@@ -104,12 +137,13 @@ class RuleSet:
         return None if decided is None else deferred_report(decided)
 
     def evaluate_many(
-        self, records: Iterable[RecordInput], *, as_of: Optional[date] = None
+        self, records: Iterable[RecordInput], *, as_of: Optional[date] = None, presumptions: bool = True
     ) -> Iterator[Union[Report, RecordError]]:
         """One result per input, in order: a report, or the error that record raised. Nothing is dropped."""
+        judge = self if presumptions else self.strict()
         for raw in records:
             try:
-                yield self.evaluate(raw, as_of=as_of)
+                yield judge.evaluate(raw, as_of=as_of)
             except RecordError as exc:
                 yield exc
 

@@ -247,7 +247,7 @@ class _Lowering:
         """(applies_if, when, list slot, item variable, applies_if decidable without an item)."""
         if rule.for_each is None:
             applies = self.lower(rule.applies_if) if rule.applies_if is not None else -1
-            return (applies, self.lower(rule.when), -1, 0, 0)
+            return (applies, self.lower(rule.decides), -1, 0, 0)
         var = rule.for_each.var
         # applies_if that reads no item is decided first when the list is not recorded
         global_applies = int(
@@ -257,7 +257,7 @@ class _Lowering:
         index, slot, outer = self.bind(var, rule.for_each.list_name)
         try:
             applies = self.lower(rule.applies_if) if rule.applies_if is not None else -1
-            when = self.lower(rule.when)
+            when = self.lower(rule.decides)
         finally:
             self.unbind(var, outer)
         return (applies, when, slot, index, global_applies)

@@ -280,7 +280,7 @@ class Compilation:
             fe = cr.rule.for_each
             var: Optional[str] = fe.var if fe else None
             lst = self.list_key(fe.list_name) if fe else None
-            visit(cr.rule.when, var, lst)
+            visit(cr.rule.decides, var, lst)
             if cr.rule.applies_if is not None:
                 visit(cr.rule.applies_if, var, lst)
         self._ctx_var = self._ctx_list = None
@@ -441,7 +441,7 @@ class Compilation:
         parts: Dict[str, Tuple[List[Clause], List[Clause]]] = {}
         item_parts: Set[str] = set()
         list_slot = self.list_index(lkey) if lkey is not None else None
-        for part, node in (("when", rule.when), ("applies", rule.applies_if)):
+        for part, node in (("when", rule.decides), ("applies", rule.applies_if)):
             if node is None:
                 continue
             if fe and _reads_var(node, fe.var):

@@ -363,7 +363,7 @@ class _ModuleGenerator:
                 lines += [f"            _a = {applies.code}", "            if _a is False:", "                continue"]
             else:
                 lines.append("            _a = True")
-            when = self.expr(rule.when)
+            when = self.expr(rule.decides)
             lines += [
                 "            _n += 1",
                 f"            _w = {when.code}",
@@ -412,7 +412,7 @@ class _ModuleGenerator:
                 if rule.for_each is not None:
                     statements.append(self.for_each_statement(index, rule))
                     continue
-                when = self.expr(rule.when)
+                when = self.expr(rule.decides)
                 if rule.applies_if is not None:
                     applies = self.expr(rule.applies_if)
                     three = (

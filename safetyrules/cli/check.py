@@ -13,6 +13,7 @@ from .common import (
     EXIT_FOUND,
     EXIT_OK,
     EXIT_UNDETERMINED,
+    add_presumptions_option,
     add_rules_option,
     date_arg,
     load,
@@ -39,6 +40,7 @@ def add_parser(subparsers: Any) -> None:
         "--jurisdiction", metavar="CODE", help="apply this province's supplements (e.g. CN-NM); default: the record's site.region"
     )
     p.add_argument("--backend", choices=("native", "interpreter", "durable"), default="native")
+    add_presumptions_option(p)
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_check)
 
@@ -61,7 +63,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                         )
                     continue
                 try:
-                    report = rules.evaluate(raw.value, as_of=args.as_of, jurisdiction=args.jurisdiction)
+                    report = rules.evaluate(
+                        raw.value, as_of=args.as_of, jurisdiction=args.jurisdiction, presumptions=args.presumptions
+                    )
                 except RecordError as exc:
                     for p, m in exc.problems:
                         print(f"{raw.source}: {p}: {m}", file=sys.stderr)
@@ -121,6 +125,10 @@ def render_text(report: "Report", verbose: bool = False) -> str:
             values = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in e.values)
             test = e.expr if e.result is True else f"not ({e.expr})"
             lines.append(f"      because {test}  [{values}]")
+        for p in d.presumptions:
+            lines.append(
+                f"      presumed: {p.fact}={json.dumps(p.value)} (not recorded), ruling out {p.exception['zh']} — {p.reason['zh']}"
+            )
     if report.undetermined:
         lines.append(f"  undetermined 无法判定 ({len(report.undetermined)}): record these facts to decide")
         shown = report.undetermined if verbose else report.undetermined[:15]
@@ -130,4 +138,6 @@ def render_text(report: "Report", verbose: bool = False) -> str:
         if len(shown) < len(report.undetermined):
             lines.append(f"    … {len(report.undetermined) - len(shown)} more (use --verbose or --format json)")
     lines.append(f"  not matched: {len(report.not_matched)}   not applicable: {len(report.not_applicable)}")
+    if not report.engine.get("presumptions", True):
+        lines.append("  strict: no presumptions (an exception that reads an unrecorded fact leaves its rule undetermined)")
     return "\n".join(lines)

@@ -87,3 +87,12 @@ def load(specs: Sequence[str], backend: str = "native") -> "RuleSet":
     rules = load_rules(expand_specs(specs) or default_packs(), backend=backend)
     announce(rules.packs)
     return rules
+
+
+def add_presumptions_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-presumptions",
+        dest="presumptions",
+        action="store_false",
+        help="strict mode: exceptions do not read unrecorded facts as presumed, so the rules they could except stay undetermined",
+    )

@@ -10,7 +10,7 @@ builder and tools read it without pulling in YAML. :mod:`.validate` checks its i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple, TypedDict
@@ -107,6 +107,32 @@ class RuleSetIR:
     variants: Tuple[OverlayVariant, ...] = ()
     #: industry id -> its declaration by a loaded pack (modules loaded without a pack add none)
     industries: Mapping[str, Industry] = field(default_factory=dict)
+    #: whether exceptions read an unrecorded fact that has a presumption as presumed (strict mode: not)
+    presumptions: bool = True
+
+    def without_presumptions(self) -> "RuleSetIR":
+        """The same rule set judged strictly: an exception that reads an unrecorded fact is undecided,
+        presumption or not, so a rule it could except is undetermined. The IR itself when no rule has
+        an exception (strict and presumptive judgements cannot differ)."""
+        if not self.presumptions or not any(cr.rule.unless for cr in self.rules.values()):
+            return self
+
+        def strictly(cm: CompiledModule) -> CompiledModule:
+            rules = tuple(
+                replace(cr, rule=replace(cr.rule, decision=cr.rule.strict_decision)) if cr.rule.unless else cr for cr in cm.rules
+            )
+            return replace(cm, rules=rules)
+
+        modules = tuple(strictly(cm) for cm in self.modules)
+        variants = tuple(replace(v, module=strictly(v.module)) for v in self.variants)
+        return replace(
+            self,
+            modules=modules,
+            variants=variants,
+            rules={cr.id: cr for cm in modules for cr in cm.rules},
+            module_by_id={cm.id: cm for cm in modules},
+            presumptions=False,
+        )
 
     def modules_in_force(self, day: date) -> Tuple[CompiledModule, ...]:
         return tuple(m for m in self.modules if m.module.in_force(day))

@@ -25,12 +25,22 @@ def _rule_id(i):
     return f"case{i}"
 
 
+def _rule(i, case):
+    rule = {"id": _rule_id(i), "when": case["expr"]}
+    if "unless" in case:
+        rule["unless"] = [
+            {"when": text, "label": {"zh": f"例外{j}", "en": f"exception {j}"}, "citation": {"article": 4, "item": i + 1}}
+            for j, text in enumerate(case["unless"])
+        ]
+    return rule
+
+
 @pytest.fixture(scope="module")
 def module_path(tmp_path_factory):
     """One module: every case's expression is a rule, so the suite compiles once per backend."""
     folder = tmp_path_factory.mktemp("conformance")
     path = os.path.join(str(folder), "language.yaml")
-    rules = [(_rule_id(i), case["expr"]) for i, case in enumerate(CASES)]
+    rules = [_rule(i, case) for i, case in enumerate(CASES)]
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(module_text(SUITE["vocabulary"], rules, id="conformance"))
     return path
@@ -55,10 +65,11 @@ def test_the_suite_is_well_formed():
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names))
     assert all(c["expect"] in ("matched", "not_matched", "undetermined") for c in CASES)
+    assert all(c.get("strict", "matched") in ("matched", "not_matched", "undetermined") for c in CASES)
     for backend, skipped in EXCEPTIONS.items():
         assert set(skipped or {}) <= set(names), backend
     # every construct of the language has a case
-    text = " ".join(c["expr"] for c in CASES)
+    text = " ".join(c["expr"] + " " + " ".join(c.get("unless", ())) for c in CASES)
     for construct in CONSTRUCTS:
         assert construct in text, construct
 
@@ -83,3 +94,21 @@ def test_case(backends, backend, index):
         [determination] = [d for d in report.determinations if d.rule_id == _rule_id(index)]
         read = {k: v for e in determination.evidence for k, v in e.values}
         assert {k: read.get(k) for k in case["evidence"]} == case["evidence"]
+    if "presumed" in case:
+        [determination] = [d for d in report.determinations if d.rule_id == _rule_id(index)]
+        assert [p.fact for p in determination.presumptions] == case["presumed"]
+
+
+EXCEPTION_CASES = [i for i, c in enumerate(CASES) if "unless" in c]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("index", EXCEPTION_CASES, ids=[CASES[i]["name"] for i in EXCEPTION_CASES])
+def test_case_strictly(backends, backend, index):
+    """The same case without presumptions: an exception reading an unrecorded fact stays unknown."""
+    case = CASES[index]
+    record = {"record_id": f"c{index}", "inspection_date": "2024-05-01", "site": {"industry": "demo"}, "facts": case["facts"]}
+    report = backends[backend].evaluate(record, presumptions=False)
+    assert report.engine["presumptions"] is False
+    assert report.outcome_of(_rule_id(index)) == case.get("strict", case["expect"]), case["expr"]
+    assert all(not d.presumptions for d in report.determinations)
