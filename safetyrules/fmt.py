@@ -53,7 +53,22 @@ MODULE_ORDER = (
     "illustration",
 )
 DOCUMENT_ORDER = ("title", "number", "issuer", "issued", "url", "part")
-FACT_ORDER = ("type", "site", "unit", "minimum", "maximum", "key", "label", "description", "judgement", "values", "fields")
+FACT_ORDER = (
+    "type",
+    "site",
+    "unit",
+    "minimum",
+    "maximum",
+    "key",
+    "label",
+    "description",
+    "judgement",
+    "presumed",
+    "values",
+    "fields",
+)
+PRESUMPTION_ORDER = ("value", "reason", "source")
+EXCEPTION_ORDER = ("when", "label", "citation", "text")
 DERIVED_ORDER = ("expr", "unit", "label", "description", "source")
 RULE_ORDER = (
     "id",
@@ -64,6 +79,7 @@ RULE_ORDER = (
     "applies_if",
     "for_each",
     "when",
+    "unless",
     "thresholds",
     "severity",
     "notes",
@@ -178,11 +194,15 @@ def _order_for(path: Path) -> Sequence[str]:
         return RULE_ORDER
     if p[:1] == ("overlay",) and len(p) == 2:
         return OVERLAY_ORDER
+    if p[-1:] == ("presumed",):
+        return PRESUMPTION_ORDER
+    if p[:1] == ("rules",) and len(p) == 4 and p[2] == "unless":
+        return EXCEPTION_ORDER
     if p[-1:] == ("citation",):
         return CITATION_ORDER
     if len(p) >= 2 and p[-2] == "thresholds":
         return THRESHOLD_ORDER
-    if p[-1:] in (("title",), ("label",), ("issuer",), ("name",)) or (len(p) >= 2 and p[-2] == "values"):
+    if p[-1:] in (("title",), ("label",), ("issuer",), ("name",), ("reason",)) or (len(p) >= 2 and p[-2] == "values"):
         return TEXT_ORDER
     if p[:1] == ("categories",) and len(p) == 2:
         return ("id", "title", "citation")

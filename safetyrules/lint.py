@@ -17,7 +17,7 @@ from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence,
 
 from .errors import SEVERITIES, Diagnostic
 from .ir import CompiledModule, RuleSetIR
-from .model import FactSpec
+from .model import FactSpec, Rule
 from .expr import ast
 from .expr.language import COMPARISONS
 
@@ -35,6 +35,7 @@ def lint_ir(ir: RuleSetIR) -> List[Diagnostic]:
     findings += _ids_and_citations(ir)
     findings += _subsumed(ir)
     findings += _restating_facts(ir)
+    findings += _exceptions(ir)
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.location.path, f.location.line, f.code))
 
 
@@ -704,4 +705,80 @@ def _restating_facts(ir: RuleSetIR) -> List[Diagnostic]:
                     location=spec.location,
                 )
             )
+    return out
+
+
+def _exceptions(ir: RuleSetIR) -> List[Diagnostic]:
+    """An exception ("…除外") belongs in ``unless:``, where it carries its own citation and can rest on
+    a presumption; written as a precondition (``and not registered_trial``) it leaves every record
+    that does not mention it undetermined. Flagged: a rule whose title, description or notes name an
+    exception (除外) and that has no ``unless:``; a presumption that no exception reads (it changes
+    nothing); a presumed fact read outside exceptions (there it is read as recorded, which the author
+    may not expect)."""
+    out: List[Diagnostic] = []
+    read_by_exceptions: Set[str] = set()
+    read_elsewhere: Dict[str, Rule] = {}
+    modules = list({cm.module.id: cm.module for cm in ir.modules}.values())
+    for module in modules:
+        for rule in module.rules:
+            for exception in rule.unless:
+                read_by_exceptions |= _fact_reads(exception.when, rule)
+            for condition in (rule.when, rule.applies_if):
+                if condition is not None:
+                    for name in _fact_reads(condition, rule):
+                        read_elsewhere.setdefault(name, rule)
+            if not rule.unless and any("除外" in text for text in (rule.title.zh, rule.description, rule.notes)):
+                out.append(
+                    Diagnostic(
+                        "L-EXCEPTION-AS-PRECONDITION",
+                        severity="warning",
+                        message=f"rule {rule.id!r} names an exception (除外) but has no unless: write the exception there, "
+                        "with its citation and, where the text puts it on the party claiming it, a presumption on its fact",
+                        location=rule.location,
+                    )
+                )
+    for module in modules:
+        for spec in module.facts:
+            for f, shown in [(spec, spec.name)] + [(field, f"{spec.name}.{field.name}") for field in spec.fields]:
+                if f.presumed is None:
+                    continue
+                if shown not in read_by_exceptions:
+                    out.append(
+                        Diagnostic(
+                            "L-PRESUMPTION-UNUSED",
+                            severity="warning",
+                            message=f"fact {shown!r} has a presumption, but no exception (unless:) reads it: it changes nothing",
+                            location=f.location,
+                        )
+                    )
+                elif shown in read_elsewhere:
+                    out.append(
+                        Diagnostic(
+                            "L-PRESUMED-READ-ELSEWHERE",
+                            severity="note",
+                            message=f"fact {shown!r} has a presumption, which only exceptions read; rule "
+                            f"{read_elsewhere[shown].id!r} reads it in its condition as recorded",
+                            location=f.location,
+                        )
+                    )
+    return out
+
+
+def _fact_reads(node: ast.Node, rule: Rule) -> Set[str]:
+    """Facts and list fields (as ``list.field``) a condition reads directly."""
+    bound = {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {}
+    out: Set[str] = set()
+
+    def visit(n: ast.Node, bound: Dict[str, str]) -> None:
+        if isinstance(n, ast.Name) and n.name not in bound:
+            out.add(n.name)
+        elif isinstance(n, ast.ItemField) and n.var in bound:
+            out.add(f"{bound[n.var]}.{n.field_name}")
+        elif isinstance(n, ast.Quantifier) and n.condition is not None and n.var is not None:
+            visit(n.condition, {**bound, n.var: n.list_name})
+            return
+        for child in ast.children(n):
+            visit(child, bound)
+
+    visit(node, bound)
     return out

@@ -41,6 +41,7 @@ _CASES_SCHEMA = {
                     "description": {"type": "string"},
                     "record": {"type": "object"},
                     "as_of": {"type": "string", "format": "date"},
+                    "presumptions": {"type": "boolean"},
                     "expect": {
                         "type": "object",
                         "minProperties": 1,
@@ -55,6 +56,7 @@ _CASES_SCHEMA = {
                                         "outcome": {"enum": list(OUTCOMES)},
                                         "needs": {"type": "array", "items": {"type": "string"}},
                                         "items": {"type": "array", "items": {"type": ["string", "integer"]}},
+                                        "presumed": {"type": "array", "items": {"type": "string"}},
                                     },
                                 },
                             ]
@@ -73,6 +75,8 @@ class Expectation:
     outcome: str
     needs: Optional[Tuple[str, ...]] = None
     items: Optional[Tuple[str, ...]] = None
+    #: the facts a matched rule's report lists as presumed (an empty tuple: none)
+    presumed: Optional[Tuple[str, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class Case:
     record: Mapping[str, Any]
     expectations: Tuple[Expectation, ...]
     as_of: Optional[str] = None
+    #: False: the case is judged strictly (no presumptions), as ``check --no-presumptions`` does
+    presumptions: bool = True
 
 
 @dataclass
@@ -148,11 +154,21 @@ def read_cases(path: str) -> Tuple[List[Case], List[Diagnostic]]:
                         exp["outcome"],
                         tuple(sorted(exp["needs"])) if "needs" in exp else None,
                         tuple(sorted(str(x) for x in exp["items"])) if "items" in exp else None,
+                        tuple(sorted(exp["presumed"])) if "presumed" in exp else None,
                     )
                 )
         record = jsonable(raw["record"])
         record.setdefault("record_id", f"case-{i + 1}")
-        cases.append(Case(raw["name"], positions.at(("cases", i)), record, tuple(expectations), raw.get("as_of")))
+        cases.append(
+            Case(
+                raw["name"],
+                positions.at(("cases", i)),
+                record,
+                tuple(expectations),
+                raw.get("as_of"),
+                raw.get("presumptions", True),
+            )
+        )
     return cases, collector.diagnostics
 
 
@@ -162,7 +178,9 @@ def run_case(rules: RuleSet, case: Case) -> CaseResult:
 
     result = CaseResult(case)
     try:
-        report = rules.evaluate(case.record, as_of=date.fromisoformat(case.as_of) if case.as_of else None)
+        report = rules.evaluate(
+            case.record, as_of=date.fromisoformat(case.as_of) if case.as_of else None, presumptions=case.presumptions
+        )
     except RecordError as exc:
         result.failures.append("the record is invalid: " + "; ".join(f"{p}: {m}" for p, m in exc.problems))
         return result
@@ -187,6 +205,10 @@ def run_case(rules: RuleSet, case: Case) -> CaseResult:
             missing, unexpected = sorted(set(e.items) - set(got_items)), sorted(set(got_items) - set(e.items))
             if missing or unexpected:
                 problems.append(f"matched items differ: missing {missing}, unexpected {unexpected}")
+        if e.presumed is not None and not problems:
+            got_presumed = sorted({p.fact for d in report.determinations if d.rule_id == e.rule_id for p in d.presumptions})
+            if got_presumed != list(e.presumed):
+                problems.append(f"presumptions differ: expected {list(e.presumed)}, got {got_presumed}")
         if problems:
             result.failures.append(f"{e.rule_id}: " + "; ".join(problems))
         else:
@@ -286,6 +308,7 @@ def detailed_coverage(rules: RuleSet, run: "TestRun") -> DetailedCoverage:
     for cm in list(rules.ir.modules) + [v.module for v in rules.ir.variants]:
         for cr in cm.rules:
             nodes = list(_atoms(cr.rule.when)) + (list(_atoms(cr.rule.applies_if)) if cr.rule.applies_if is not None else [])
+            nodes += [n for exception in cr.rule.unless for n in _atoms(exception.when)]
             atoms_of[(cm.key, cr.id)] = nodes
             for n in nodes:
                 cov.conditions.setdefault((cr.id, ast.source_of(n)), set())
