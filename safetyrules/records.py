@@ -23,7 +23,20 @@ from .model import FactSpec
 
 MAX_LIST_ITEMS = 10_000
 #: the keys a record and its site may have (anything else is an error naming it)
-RECORD_KEYS = ("record_id", "inspection_date", "site", "facts", "findings", "inspector", "notes", "source")
+RECORD_KEYS = (
+    "record_id",
+    "inspection_date",
+    "site",
+    "facts",
+    "findings",
+    "inspector_findings",
+    "inspector",
+    "notes",
+    "source",
+)
+#: the keys of a record the compiled evaluator decides on its own: one with the inspector's findings
+#: is decided on the general path, which applies them (safetyrules.findings)
+PLAIN_RECORD_KEYS = tuple(k for k in RECORD_KEYS if k != "inspector_findings")
 SITE_KEYS = ("id", "name", "industry", "region", "attributes", "address")
 _RECORD_KEY_SET = frozenset(RECORD_KEYS)
 _SITE_KEY_SET = frozenset(SITE_KEYS)
@@ -40,6 +53,8 @@ class Record:
     values: Mapping[str, Any]
     site: Mapping[str, Any] = field(default_factory=dict)
     findings: Tuple[Mapping[str, Any], ...] = ()
+    #: the inspector's findings as recorded (checked against the rules by safetyrules.findings)
+    inspector_findings: Any = None
     #: every number is an int or float within float precision: generated code may decide it
     fast: bool = True
 
@@ -537,6 +552,7 @@ def parse_record(
         values=values,
         site=dict(site),
         findings=tuple(findings),
+        inspector_findings=raw.get("inspector_findings"),
         fast=fast,
     )
 

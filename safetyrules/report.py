@@ -188,6 +188,62 @@ class Evidence:
         return out
 
 
+#: how an inspector's finding stood against the facts (see safetyrules.findings)
+DECIDED = "decided"  # the facts could not decide the rule: the finding did
+AGREES = "agrees"
+CONTRADICTS = "contradicts"
+NOT_EVALUATED = "not_evaluated"  # the rule's module is not in force for this record (or not of its industry)
+
+
+@dataclass(frozen=True)
+class InspectorFinding:
+    """One finding as recorded."""
+
+    rule_id: str
+    present: bool
+    item: Optional[str] = None
+    note: str = ""
+    evidence: Tuple[str, ...] = ()
+    inspector: Optional[str] = None
+    id: Optional[str] = None
+
+    @property
+    def finding(self) -> str:
+        return "present" if self.present else "absent"
+
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"rule_id": self.rule_id, "finding": self.finding}
+        if self.item is not None:
+            out["item"] = self.item
+        if self.note:
+            out["note"] = self.note
+        if self.evidence:
+            out["evidence"] = list(self.evidence)
+        if self.inspector is not None:
+            out["inspector"] = self.inspector
+        if self.id is not None:
+            out["id"] = self.id
+        return out
+
+
+@dataclass(frozen=True)
+class FindingResult:
+    """A finding as the report reads it: what the facts decided, and how the finding stood against them."""
+
+    finding: InspectorFinding
+    #: the rule's outcome from the facts alone (matched, not_matched, undetermined, not_applicable, not_evaluated)
+    facts_outcome: str
+    #: decided | agrees | contradicts | not_evaluated
+    result: str
+
+    @property
+    def contradicts(self) -> bool:
+        return self.result == CONTRADICTS
+
+    def to_json(self) -> Dict[str, Any]:
+        return dict(self.finding.to_json(), facts_outcome=self.facts_outcome, result=self.result)
+
+
 @dataclass(frozen=True)
 class PresumptionUsed:
     """A presumption that decided an exception: the fact (or item field) not recorded, the value the
@@ -262,6 +318,10 @@ class Determination:
     list_name: Optional[str] = None
     #: how a provincial supplement changed this criterion (its citation and reason), if it did
     overlay: Optional[Dict[str, Any]] = None
+    #: facts, or inspector_finding where the facts could not decide and the inspector's finding did
+    decided_by: str = "facts"
+    #: the inspector's finding that decided it (with the facts that would decide it: ``needs``)
+    finding: Optional[Dict[str, Any]] = None
 
     @property
     def evidence(self) -> Tuple[Evidence, ...]:
@@ -301,6 +361,9 @@ class Determination:
             out["overlay"] = self.overlay
         if presumptions:
             out["presumptions"] = [p.to_json() for p in presumptions]
+        if self.decided_by != "facts":
+            out["decided_by"] = self.decided_by
+            out["finding"] = dict(self.finding or {})
         return out
 
 
@@ -371,6 +434,8 @@ _FIELDS = (
     "modules_not_applicable",
     "notices",
     "engine",
+    "inspector_findings",
+    "absent_by_finding",
 )
 
 
@@ -388,10 +453,12 @@ class Report:
     # notices, engine[, status when deferred]), _body = the lists or None until built, and _pending =
     # a backend's compact decision (head, layout, outcome bytes, record snapshot), whose layout
     # (safetyrules.evaluation.OutcomeLayout) answers matched_ids, undetermined_ids, outcome and build.
-    __slots__ = ("_head", "_body", "_pending")
+    __slots__ = ("_head", "_body", "_pending", "_findings")
     _head: Tuple[Any, ...]  # its fields' types are those of the properties below
     _body: Optional[_Body]
     _pending: Any  # None, or a backend's compact decision as above (its layout is duck-typed)
+    #: the inspector's findings as they stood against the facts, and the rules they decided absent
+    _findings: Tuple[Tuple[FindingResult, ...], Tuple[str, ...]]
 
     def __init__(
         self,
@@ -407,10 +474,53 @@ class Report:
         modules_not_applicable: Tuple[Dict[str, Any], ...],
         notices: Tuple[Notice, ...],
         engine: Optional[Dict[str, Any]] = None,
+        inspector_findings: Tuple[FindingResult, ...] = (),
+        absent_by_finding: Tuple[str, ...] = (),
     ) -> None:
         self._head = (record_id, inspection_date, as_of, backend, notices, dict(engine or {}))
         self._body = (determinations, undetermined, not_matched, not_applicable, modules_applied, modules_not_applicable)
         self._pending = None
+        self._findings = (inspector_findings, absent_by_finding)
+
+    def with_findings(
+        self,
+        determinations: Tuple[Determination, ...],
+        undetermined: Tuple[UndeterminedRule, ...],
+        inspector_findings: Tuple[FindingResult, ...],
+        absent_by_finding: Tuple[str, ...],
+    ) -> "Report":
+        """This report with the inspector's findings applied (see :mod:`safetyrules.findings`)."""
+        return Report(
+            self.record_id,
+            self.inspection_date,
+            self.as_of,
+            self.backend,
+            determinations,
+            undetermined,
+            self.not_matched,
+            self.not_applicable,
+            self.modules_applied,
+            self.modules_not_applicable,
+            self.notices,
+            self._head[5],
+            inspector_findings,
+            absent_by_finding,
+        )
+
+    @property
+    def inspector_findings(self) -> Tuple[FindingResult, ...]:
+        """The record's inspector's findings, each with the facts' outcome and how it stood against it."""
+        return self._findings[0]
+
+    @property
+    def contradictions(self) -> Tuple[FindingResult, ...]:
+        """Findings that the recorded facts contradict (the facts' outcome stands): what auditors look for."""
+        return tuple(f for f in self._findings[0] if f.contradicts)
+
+    @property
+    def absent_by_finding(self) -> Tuple[str, ...]:
+        """Rules the facts could not decide and the inspector found absent (not matched, by finding)."""
+        return self._findings[1]
 
     @property
     def record_id(self) -> str:
@@ -518,7 +628,7 @@ class Report:
             return "matched"
         if any(u.rule_id == rule_id for u in self.undetermined):
             return "undetermined"
-        if rule_id in self.not_matched:
+        if rule_id in self.not_matched or rule_id in self._findings[1]:
             return "not_matched"
         if rule_id in self.not_applicable:
             return "not_applicable"
@@ -562,6 +672,16 @@ class Report:
             "modules_not_applicable": list(self.modules_not_applicable),
             "notices": [n.to_json() for n in self.notices],
             "engine": dict(self._head[5], backend=self.backend),
+        } | self._findings_json()
+
+    def _findings_json(self) -> Dict[str, Any]:
+        results, absent = self._findings
+        if not results:
+            return {}
+        return {
+            "inspector_findings": [f.to_json() for f in results],
+            "not_matched_by_finding": list(absent),
+            "contradictions": sum(1 for f in results if f.contradicts),
         }
 
 
@@ -575,7 +695,11 @@ def deferred_report(decided: Tuple[Any, ...]) -> Report:
     report._head = decided[0]
     report._body = None
     report._pending = decided
+    report._findings = _NO_FINDINGS
     return report
+
+
+_NO_FINDINGS: Tuple[Tuple[FindingResult, ...], Tuple[str, ...]] = ((), ())
 
 
 def _tri(value: Optional[bool]) -> Union[bool, str]:

@@ -11,6 +11,7 @@ from .cache import load_ir_cached
 from .ir import CompiledRule, RuleSetIR
 from .errors import RecordError
 from .evaluation import Selection, build_report, engine_info, select_modules
+from .findings import apply_findings, parse_findings
 from .model import FactSpec, Module, Pack
 from .records import Record, RecordParser
 from .report import Report, deferred_report
@@ -125,7 +126,10 @@ class RuleSet:
                 self._selections.clear()
             self._selections[key] = selection
         decisions = self._backend.decide(parsed, selection)
-        return build_report(self._ir, parsed, selection, decisions, self._backend_name, self._engine)
+        report = build_report(self._ir, parsed, selection, decisions, self._backend_name, self._engine)
+        if parsed.inspector_findings is not None:
+            report = apply_findings(report, parse_findings(parsed.inspector_findings, self._ir, parsed.record_id), self._ir)
+        return report
 
     def evaluate_compiled(self, record: Mapping[str, Any]) -> Optional[Report]:
         """The report of a plain record on the compiled evaluator, or None where it declines (an

@@ -44,6 +44,8 @@ DEFINITIONS = {
     "matches the criterion) ÷ recorded major hazards: the rectification rate the facts bear out",
     "closed_still_present": "findings recorded as rectified/closed whose first deciding re-inspection still matches the criterion",
     "closure_not_evidenced": "findings recorded as rectified/closed that no re-inspection of the same site decides",
+    "inspector_findings": "the inspector's findings on items (a record's inspector_findings) by how they stood against the "
+    "facts: decided (the facts could not decide the rule), agrees, contradicts (the facts decide otherwise), not_evaluated",
 }
 
 
@@ -100,6 +102,7 @@ class Aggregate:
         self.errors = 0
         self.error_reasons: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
+        self.inspector_findings: Counter[str] = Counter()  # decided / agrees / contradicts / not_evaluated
         self.classes: Counter[str] = Counter()  # "class" and "class/source"
         self.dims: Dict[str, Dict[str, Counter[str]]] = {d: {} for d in DIMENSIONS}
         self.criteria: Dict[str, Counter[str]] = {}
@@ -145,6 +148,7 @@ class Aggregate:
                 deadline = e.get("deadline", "")
                 self.loop[(status, deadline, done, history)] += 1
                 self.loop_by_industry[(row["industry"], status, deadline, done, history)] += 1
+        self.inspector_findings.update(row.get("inspector_findings") or {})
         ev = event_of(row)
         if ev is not None:
             self.events.append(ev)
@@ -239,6 +243,7 @@ class Aggregate:
         self.errors += other.errors
         self.error_reasons.update(other.error_reasons)
         self.statuses.update(other.statuses)
+        self.inspector_findings.update(other.inspector_findings)
         self.classes.update(other.classes)
         for dim in DIMENSIONS:
             mine = self.dims[dim]
@@ -417,6 +422,7 @@ def summarize(agg: Aggregate, index: CriterionIndex, report_date: Optional[date]
             "verified_rectification_rate": rect["verified_rectification_rate"],
             "closed_still_present": rect["closed_still_present"],
             "closure_not_evidenced": rect["closure_not_evidenced"],
+            "inspector_findings": dict(sorted(agg.inspector_findings.items())),
         },
         "definitions": DEFINITIONS,
         "by_industry": dim_rows("industry"),

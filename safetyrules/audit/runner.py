@@ -16,13 +16,14 @@ import os
 import pickle
 import sys
 import time
-from collections import deque
-from dataclasses import dataclass
+from collections import Counter, deque
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
 from .. import __version__
 from ..errors import RecordError, SafetyRulesError
+from ..findings import apply_findings, parse_findings
 from .classify import CLASSES, CriterionIndex, Finding, FindingError, Row, classify
 from .drilldown import drill_down
 from .metrics import Aggregate, summarize
@@ -149,14 +150,28 @@ def _prepare(
 
 
 def _finish(ctx: AuditContext, base: Row, record: Record, findings: Sequence[Finding]) -> Row:
-    """Evaluate a valid record and class its findings into a result row."""
+    """Evaluate a valid record and class its findings into a result row.
+
+    The audit classes recorded findings against what the facts decide, so the record is judged on its
+    facts alone; the inspector's findings on items (``inspector_findings``) are then set against that
+    judgement, and the row says which the facts contradict."""
     try:
-        report = ctx.rules.evaluate(record)
+        report = ctx.rules.evaluate(replace(record, inspector_findings=None))
+        stood = ()
+        if record.inspector_findings is not None:
+            on_items = parse_findings(record.inspector_findings, ctx.rules.ir, record.record_id)
+            stood = apply_findings(report, on_items, ctx.rules.ir).inspector_findings
+    except RecordError as exc:
+        return _error_row(base, "invalid_record", str(exc), exc.problems, record.record_id)
     except SafetyRulesError as exc:
         return _error_row(base, "evaluation_error", str(exc), (), record.record_id)
     except Exception as exc:  # noqa: BLE001 - a bug must cost one row, never the batch
         return _error_row(base, "internal_error", f"{type(exc).__name__}: {exc}", (), record.record_id)
-    return _result_row(ctx, base, report, findings, record.industry, record.region)
+    row = _result_row(ctx, base, report, findings, record.industry, record.region)
+    if stood and "error" not in row:
+        row["inspector_findings"] = dict(Counter(f.result for f in stood))
+        row["contradictions"] = [f.to_json() for f in stood if f.contradicts]
+    return row
 
 
 def _result_row(

@@ -29,7 +29,7 @@ from ..expr import ast
 from ..expr.language import ARITHMETIC, FUNCTIONS
 from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
 from ..model import FactSpec
-from ..records import FAST_NUMBER_LIMIT, RECORD_KEYS, SITE_KEYS, Record, RecordParser, parse_date
+from ..records import FAST_NUMBER_LIMIT, PLAIN_RECORD_KEYS, SITE_KEYS, Record, RecordParser, parse_date
 from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD_FOUND, UNDETERMINED
 from ..ir.lowered import (
     ABI_VERSION,
@@ -469,7 +469,7 @@ class CompiledLane:
         self._plans: Dict[tuple, Optional[tuple]] = {}
         self._programs: Dict[tuple, Optional[CompiledProgram]] = {}
         statuses = (NO_APPLICABLE_CRITERIA, MAJOR_HAZARD_FOUND, UNDETERMINED, NO_MAJOR_HAZARD_FOUND)
-        lane = _evaluator.Lane(self._plans, self, backend, RECORD_KEYS, SITE_KEYS, statuses)
+        lane = _evaluator.Lane(self._plans, self, backend, PLAIN_RECORD_KEYS, SITE_KEYS, statuses)
         #: run(record, as_of, jurisdiction) -> PlainDecision | None
         self.run = lane.run
 

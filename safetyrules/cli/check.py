@@ -121,6 +121,12 @@ def render_text(report: "Report", verbose: bool = False) -> str:
         item = f" [{d.list_name} {d.item}]" if d.item is not None else ""
         lines.append(f"    ✗ {d.citation['rendered']}{item}")
         lines.append(f"      {d.title['zh']} — {d.title['en']}  ({d.rule_id})")
+        if d.decided_by == "inspector_finding" and d.finding is not None:
+            note = f": {d.finding['note']}" if d.finding.get("note") else ""
+            relied = f" [relied on: {'; '.join(d.finding['evidence'])}]" if d.finding.get("evidence") else ""
+            lines.append(
+                f"      by inspector's finding{note}{relied} — facts that would decide it: {', '.join(d.finding['needs'])}"
+            )
         for e in d.evidence:
             values = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in e.values)
             test = e.expr if e.result is True else f"not ({e.expr})"
@@ -137,6 +143,13 @@ def render_text(report: "Report", verbose: bool = False) -> str:
             lines.append(f"    ? {u.citation['rendered']}  needs: {needs}")
         if len(shown) < len(report.undetermined):
             lines.append(f"    … {len(report.undetermined) - len(shown)} more (use --verbose or --format json)")
+    if report.absent_by_finding:
+        lines.append(f"  not matched by inspector's finding (facts missing): {', '.join(report.absent_by_finding)}")
+    for f in report.contradictions:
+        item = f" [{f.finding.item}]" if f.finding.item is not None else ""
+        lines.append(
+            f"  ! the inspector found {f.finding.rule_id}{item} {f.finding.finding}, but the recorded facts decide it {f.facts_outcome}"
+        )
     lines.append(f"  not matched: {len(report.not_matched)}   not applicable: {len(report.not_applicable)}")
     if not report.engine.get("presumptions", True):
         lines.append("  strict: no presumptions (an exception that reads an unrecorded fact leaves its rule undetermined)")

@@ -125,6 +125,25 @@ def record_schema(ir: RuleSetIR, as_of: Optional[date] = None, industry: Optiona
             },
             "facts": {"type": "object"},
             "findings": {"type": "array", "items": {"type": "object"}},
+            "inspector_findings": {
+                "type": "array",
+                "description": "the inspector's finding on a rule (or a list item of it): decides the rule where the "
+                "facts cannot; where they can, the report says whether it agrees or contradicts them (docs/records.md)",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["rule", "finding"],
+                    "properties": {
+                        "rule": {"enum": sorted(ir.rules)},
+                        "finding": {"enum": ["present", "absent"]},
+                        "item": {"type": ["string", "integer"]},
+                        "note": {"type": "string"},
+                        "evidence": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                        "inspector": {"type": "string"},
+                        "id": {"type": ["string", "integer"]},
+                    },
+                },
+            },
             "inspector": {},
             "notes": {},
             "source": {},

@@ -223,3 +223,29 @@ def test_backends_agree(tmp_path, demo_rules):
     run_audit([path], str(tmp_path / "native"), demo_rules, AuditOptions(jobs=1))
     run_audit([path], str(tmp_path / "interp"), demo_rules.with_backend("interpreter"), AuditOptions(jobs=2))
     assert read_bytes(tmp_path / "native") == read_bytes(tmp_path / "interp")
+
+
+def test_inspector_findings_are_set_against_the_facts(tmp_path, demo_rules):
+    """The audit classes recorded findings on the facts alone; the inspector's findings on items are
+    reported beside it, with those the facts contradict, and counted in the summary."""
+    records = [
+        demo(record_id="CONTRADICTED", inspector_findings=[{"rule": "demo-capacity-2026.a4.i1", "finding": "absent"}]),
+        demo(
+            record_id="DECIDED",
+            output=None,
+            quarter=None,
+            inspector_findings=[{"rule": "demo-capacity-2026.a4.i1", "finding": "present"}],
+        ),
+        demo(record_id="BAD", inspector_findings=[{"rule": "demo-capacity-2026.a4.i1", "finding": "maybe"}]),
+        demo(record_id="PLAIN"),
+    ]
+    summary = run_audit([write_jsonl(tmp_path / "f.jsonl", records)], str(tmp_path / "out"), demo_rules, AuditOptions(jobs=1))
+    rows = {r.get("record_id"): r for r in read_rows(tmp_path / "out")}
+    assert rows["CONTRADICTED"]["matched"] == ["demo-capacity-2026.a4.i1"]
+    assert rows["CONTRADICTED"]["inspector_findings"] == {"contradicts": 1}
+    assert [c["facts_outcome"] for c in rows["CONTRADICTED"]["contradictions"]] == ["matched"]
+    # decided by the finding, but not matched on the facts: the audit does not count it as determined
+    assert rows["DECIDED"]["matched"] == [] and rows["DECIDED"]["inspector_findings"] == {"decided": 1}
+    assert rows["BAD"]["error"]["reason"] == "invalid_record"
+    assert "inspector_findings" not in rows["PLAIN"]
+    assert summary["metrics"]["inspector_findings"] == {"contradicts": 1, "decided": 1}
