@@ -15,7 +15,7 @@ from .errors import SafetyRulesError, did_you_mean
 from .evaluation import select_modules
 from .expr import ast
 from .interpreter import UNKNOWN, Interpreter, ItemBinding, RuleVerdict, _display
-from .model import Rule
+from .model import Rule, RuleException
 from .ruleset import RuleSet
 
 
@@ -101,6 +101,8 @@ def explain(rules: RuleSet, raw_record: Any, rule_id: str, as_of: Optional[date]
         if rule.applies_if is not None:
             out["applies_if"] = _trace(interp, rule.applies_if, {})
         out["when"] = _trace(interp, rule.when, {})
+        if rule.unless:
+            out["unless"] = [_trace_exception(interp, e, {}) for e in rule.unless]
     else:
         lst = interp.fact(rule.for_each.list_name)
         out["for_each"] = rule.for_each.list_name
@@ -114,12 +116,33 @@ def explain(rules: RuleSet, raw_record: Any, rule_id: str, as_of: Optional[date]
                 if rule.applies_if is not None:
                     entry_out["applies_if"] = _trace(interp, rule.applies_if, items)
                 entry_out["when"] = _trace(interp, rule.when, items)
+                if rule.unless:
+                    entry_out["unless"] = [_trace_exception(interp, e, items) for e in rule.unless]
                 out["items"].append(entry_out)
-    out["why"] = _why(outcome, verdict, scope_value, rule)
+    excepted = any(e["holds"] is True for e in out.get("unless", ()))
+    out["why"] = _why(outcome, verdict, scope_value, rule, excepted)
+    out["presumptions"] = rules.presumptions
     return out
 
 
-def _why(outcome: str, verdict: RuleVerdict, scope_value: Any, rule: Rule) -> str:
+def _trace_exception(interp: Interpreter, exception: RuleException, items: Mapping[str, ItemBinding]) -> Dict[str, Any]:
+    """One exception's trace, read as the rule reads it: with the presumptions the rule set uses."""
+    with interp.presuming() as used:
+        trace = _trace(interp, exception.when, items)
+    out: Dict[str, Any] = {
+        "label": exception.label.to_json(),
+        "citation": exception.citation.rendered,
+        "holds": trace["value"],
+        "trace": trace,
+    }
+    if exception.text:
+        out["text"] = exception.text
+    if used:
+        out["presumed"] = {name: {"value": p.value, "reason": p.reason.to_json(), "source": p.source} for name, p in used}
+    return out
+
+
+def _why(outcome: str, verdict: RuleVerdict, scope_value: Any, rule: Rule, excepted: bool = False) -> str:
     if scope_value is False:
         return "the module's scope is false for this site, so none of its items applies"
     if outcome == "not_applicable":
@@ -127,8 +150,16 @@ def _why(outcome: str, verdict: RuleVerdict, scope_value: Any, rule: Rule) -> st
             return f"a provincial supplement sets this item aside: {rule.overlay.reason}"
         return "applies_if is false for this site (or the list has no items)"
     if outcome == "matched":
+        if verdict.presumed:
+            presumed = ", ".join(f"{name}={str(p.value).lower()}" for name, p, _ in verdict.presumed)
+            return (
+                "the condition is true on the recorded facts and no exception holds (presumed, not recorded: "
+                f"{presumed}): this is a major accident hazard"
+            )
         return "the condition is true on the recorded facts: this is a major accident hazard"
     if outcome == "not_matched":
+        if excepted:
+            return "an exception holds, so the criterion does not apply to this case (see unless)"
         return "the condition is false on the recorded facts"
     needs = sorted(verdict.needs)
     if scope_value is UNKNOWN:
@@ -163,11 +194,25 @@ def render_text(trace: Dict[str, Any]) -> str:
         if section in trace:
             lines.append(f"  {section}:")
             node(trace[section], 1)
+
+    def exceptions(entries: Any, depth: int) -> None:
+        for e in entries:
+            lines.append("  " + "    " * depth + f"unless {e['label']['zh']} ({e['citation']}): holds {e['holds']}")
+            node(e["trace"], depth + 1)
+            for name, p in e.get("presumed", {}).items():
+                lines.append(
+                    "  " + "    " * (depth + 1) + f"presumed {name}={str(p['value']).lower()} (not recorded): {p['reason']['zh']}"
+                )
+
+    exceptions(trace.get("unless", ()), 0)
     for entry in trace.get("items", []):
         lines.append(f"  item {entry['item']}:")
         for section in ("applies_if", "when"):
             if section in entry:
                 node(entry[section], 1)
+        exceptions(entry.get("unless", ()), 1)
+    if trace.get("presumptions") is False:
+        lines.append("  strict: no presumptions")
     if trace.get("derived"):
         lines.append("  derived:")
         for name, d in trace["derived"].items():

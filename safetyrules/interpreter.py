@@ -13,10 +13,11 @@ UNKNOWN; quantifiers over a list are the Kleene ``or``/``and`` of their items.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
 from .ir import CompiledModule, CompiledRule, RuleSetIR
 from .model import Presumption, Rule, RuleException
@@ -432,17 +433,23 @@ class Interpreter:
             return Value(UNKNOWN, needs, when.atoms + tuple(a for v in unknown for a in v.atoms), reads), ()
         return Value(when.value, when.needs, when.atoms, reads), _flat(p for _, p in held)
 
+    @contextmanager
+    def presuming(self) -> Iterator[List[Tuple[str, Presumption]]]:
+        """Evaluate as an exception does: unrecorded facts with a presumption read as presumed (when the
+        rule set judges with presumptions); yields the list of presumptions read."""
+        used: List[Tuple[str, Presumption]] = []
+        saved, self._presuming = self._presuming, (used if self.ir.presumptions else None)
+        try:
+            yield used
+        finally:
+            self._presuming = saved
+
     def _exception(self, exception: RuleException, items: Mapping[str, ItemBinding]) -> Tuple[Value, Presumed]:
         """Whether an exception holds, reading unrecorded facts with a presumption as presumed (when the
         rule set judges with presumptions), and the presumptions that decided it: none where the
         recorded facts alone decide it."""
-        if not self.ir.presumptions:
-            return self.eval(exception.when, items), ()
-        self._presuming = used = []
-        try:
+        with self.presuming() as used:
             value = self.eval(exception.when, items)
-        finally:
-            self._presuming = None
         if not used:
             return value, ()
         if self.eval(exception.when, items).value is not UNKNOWN:

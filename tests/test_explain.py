@@ -5,7 +5,7 @@ import pytest
 
 from safetyrules import SafetyRulesError
 from safetyrules.cli import main
-from safetyrules.explain import explain
+from safetyrules.explain import explain, render_text
 from tests.conftest import EXAMPLES, RULES, demo_record
 
 
@@ -56,3 +56,33 @@ def test_cli_explain(capsys):
     assert code == 0
     trace = json.loads(capsys.readouterr().out)
     assert trace["outcome"] == "matched"
+
+
+def _capacity_record(**facts):
+    return {
+        "record_id": "x",
+        "inspection_date": "2026-08-01",
+        "site": {"industry": "demo", "attributes": {"mine_type": "underground"}},
+        "facts": dict({"annual_output_t": 8000, "approved_capacity_t": 6500, "max_quarter_output_t": 10}, **facts),
+    }
+
+
+def test_explain_shows_exceptions_and_presumptions(demo_rules):
+    rules = demo_rules
+    trace = explain(rules, _capacity_record(), "demo-capacity-2026.a4.i1")
+    assert trace["outcome"] == "matched" and trace["presumptions"] is True
+    [exception] = trace["unless"]
+    assert exception["holds"] is False and exception["text"] == "衰老矿井除外"
+    assert exception["presumed"]["ageing_mine"]["value"] is False
+    assert "presumed, not recorded: ageing_mine=false" in trace["why"]
+    text = render_text(trace)
+    assert "unless 衰老矿井" in text and "presumed ageing_mine=false (not recorded)" in text
+
+    strict = explain(rules.strict(), _capacity_record(), "demo-capacity-2026.a4.i1")
+    assert strict["outcome"] == "undetermined" and strict["unless"][0]["holds"] == "unknown"
+    assert "presumed" not in strict["unless"][0] and "ageing_mine" in strict["why"]
+    assert "strict: no presumptions" in render_text(strict)
+
+    excepted = explain(rules, _capacity_record(ageing_mine=True), "demo-capacity-2026.a4.i1")
+    assert excepted["outcome"] == "not_matched" and "an exception holds" in excepted["why"]
+    assert excepted["unless"][0]["holds"] is True

@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 from ..ir import CompiledModule, CompiledRule, RuleSetIR
 from ..expr import ast
 from ..expr.types import ANY_UNIT, BOOLEAN, DATE, DIMENSIONLESS, ENUM, LIST, NUMBER, STRING
-from ..model import Category, DerivedFact, FactSpec, Module, Rule, Text, Threshold
+from ..model import Category, DerivedFact, FactSpec, Module, Rule, RuleException, Text, Threshold
 
 _WIDTH = 88  # conditions longer than this are broken at and/or
 
@@ -530,6 +530,8 @@ def _item_view(cr: CompiledRule, vocab: _Vocabulary, unverified: Sequence[str], 
     if rule.applies_if is not None:
         refs.visit(rule.applies_if, env)
     refs.visit(rule.when, env)
+    for exception in rule.unless:
+        refs.visit(exception.when, env)
     thresholds = []
     for t in rule.thresholds:
         thresholds.append(
@@ -816,9 +818,44 @@ def _item_rows(item: ItemView) -> List[MetaRow]:
     rows.append(
         _row("condition", "判定条件 Condition", _lit("（成立即为重大事故隐患 / true means this major hazard is present）"))
     )
+    for exception in r.unless:
+        rows.append(
+            _row(
+                "unless",
+                "除外情形 Except where",
+                _val(f"{exception.label.zh} / {exception.label.en}"),
+                _lit("（"),
+                _val(exception.citation.rendered),
+                _lit("）："),
+                Span("condition", pretty_condition(exception.when)),
+                Span("note", "成立时不构成该项隐患 / when true, this item is not a hazard"),
+                *_presumption_notes(item, exception),
+            )
+        )
     if r.notes:
         rows.append(_row("notes", "说明 Notes", _val(r.notes)))
     return rows
+
+
+def _presumption_notes(item: ItemView, exception: RuleException) -> List[Span]:
+    """What the exception presumes of each fact it reads when the record does not say."""
+    read = {n.name for n in ast.walk(exception.when) if isinstance(n, ast.Name)}
+    read |= {n.field_name for n in ast.walk(exception.when) if isinstance(n, ast.ItemField)}
+    out = []
+    for line in item.facts:
+        specs = ([line.spec] if line.spec is not None else []) + list(line.fields)
+        for spec in specs:
+            if spec.presumed is None or spec.name not in read:
+                continue
+            zh, en = ("是", "true") if spec.presumed.value else ("否", "false")
+            out.append(
+                Span(
+                    "note",
+                    f"未记录 {spec.name} 时推定为{zh}：{spec.presumed.reason.zh}（{spec.presumed.source}） / "
+                    f"not recorded: presumed {en}: {spec.presumed.reason.en}",
+                )
+            )
+    return out
 
 
 # ============================================================================ for forms (safetyrules.service.form)

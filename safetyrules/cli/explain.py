@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..errors import RecordError
-from .common import EXIT_ERROR, EXIT_OK, add_rules_option, date_arg, load, print_json, rules_specs
+from .common import EXIT_ERROR, EXIT_OK, add_presumptions_option, add_rules_option, date_arg, load, print_json, rules_specs
 
 
 def add_parser(subparsers: Any) -> None:
@@ -17,6 +17,7 @@ def add_parser(subparsers: Any) -> None:
     add_rules_option(p)
     p.add_argument("--as-of", type=date_arg)
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_presumptions_option(p)
     p.set_defaults(func=cmd_explain)
 
 
@@ -25,6 +26,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from ..inputs import read_records
 
     rules = load(rules_specs(args))
+    if not args.presumptions:
+        rules = rules.strict()
     records = list(read_records(args.record))
     if len(records) != 1 or records[0].error:
         print(f"safetyrules: {args.record}: explain takes a file with exactly one record", file=sys.stderr)

@@ -69,11 +69,11 @@ def print_ruleset(ir: RuleSetIR, industry: Optional[str] = None) -> str:
             lines.append(f"  {name}:{_type(d.expr.ty)} = {typed_source(d.expr)}")
     for cm in ir.modules:
         if industry is None or industry in cm.module.industries:
-            lines.extend(_module_lines(cm))
+            lines.extend(_module_lines(cm, ir.presumptions))
     return "\n".join(lines) + "\n"
 
 
-def _module_lines(cm: CompiledModule) -> List[str]:
+def _module_lines(cm: CompiledModule, presumptions: bool = True) -> List[str]:
     m = cm.module
     until = m.effective_until.isoformat() if m.effective_until else "…"
     lines = [
@@ -90,6 +90,11 @@ def _module_lines(cm: CompiledModule) -> List[str]:
         if rule.applies_if is not None:
             lines.append(f"    applies if: {typed_source(rule.applies_if)}")
         lines.append(f"    when: {typed_source(rule.when)}")
+        for exception in rule.unless:
+            lines.append(f"    unless: {typed_source(exception.when)}  ({exception.citation.rendered})")
+        if rule.decision is not None:
+            mode = "with presumptions" if presumptions else "strictly"
+            lines.append(f"    decides ({mode}): {typed_source(rule.decision)}")
         reads = ", ".join(sorted(compiled.base_facts))
         lines.append(f"    reads: {reads}" + (f"; through {', '.join(compiled.derived)}" if compiled.derived else ""))
     return lines

@@ -112,10 +112,11 @@ class RuleSetIR:
 
     def without_presumptions(self) -> "RuleSetIR":
         """The same rule set judged strictly: an exception that reads an unrecorded fact is undecided,
-        presumption or not, so a rule it could except is undetermined. The IR itself when no rule has
-        an exception (strict and presumptive judgements cannot differ)."""
-        if not self.presumptions or not any(cr.rule.unless for cr in self.rules.values()):
+        presumption or not, so a rule it could except is undetermined."""
+        if not self.presumptions:
             return self
+        if not any(cr.rule.unless for cr in self.rules.values()):
+            return replace(self, presumptions=False)  # judged the same: only reports say which way
 
         def strictly(cm: CompiledModule) -> CompiledModule:
             rules = tuple(

@@ -72,15 +72,22 @@ def _check_module(ir: RuleSetIR, cm: CompiledModule, problems: List[str], seen: 
                 problems.append(f"{where}: for_each over {rule.for_each.list_name}, which is not a list fact")
                 continue
             bound[rule.for_each.var] = rule.for_each.list_name
+        exceptions = tuple(e.when for e in rule.unless)
         for vocabulary in vocabularies:
             _check_expression(rule.when, f"{where} when", ir, vocabulary, bound, problems, condition=True)
             if rule.applies_if is not None:
                 _check_expression(rule.applies_if, f"{where} applies_if", ir, vocabulary, bound, problems, condition=True)
-        direct = {n.name for n in _names(rule.when, rule.applies_if) if n.name not in ir.derived}
+            for j, exception in enumerate(exceptions):
+                _check_expression(exception, f"{where} unless[{j}]", ir, vocabulary, bound, problems, condition=True)
+            if rule.decision is not None:
+                _check_expression(rule.decision, f"{where} decision", ir, vocabulary, bound, problems, condition=True)
+        if bool(rule.unless) != (rule.decision is not None and rule.strict_decision is not None):
+            problems.append(f"{where}: its exceptions and the conditions backends decide disagree")
+        direct = {n.name for n in _names(rule.when, rule.applies_if, *exceptions) if n.name not in ir.derived}
         missing = direct - compiled.base_facts
         if missing:
             problems.append(f"{where}: reads {sorted(missing)} but its base facts do not list them")
-        through = {n.name for n in _names(rule.when, rule.applies_if) if n.name in ir.derived}
+        through = {n.name for n in _names(rule.when, rule.applies_if, *exceptions) if n.name in ir.derived}
         if not through <= set(compiled.derived):
             problems.append(f"{where}: reads derived facts {sorted(through - set(compiled.derived))} it does not list")
 

@@ -251,6 +251,16 @@ def _date(params: Mapping[str, str], name: str = "as_of") -> Optional[date]:
         raise Problem(BAD_PARAMETER, f"{name}={text!r} is not a date YYYY-MM-DD", {"parameter": name}) from None
 
 
+def _presumptions(params: Mapping[str, str]) -> bool:
+    """``presumptions=false`` judges strictly (as ``check --no-presumptions``); the default is true."""
+    text = params.get("presumptions")
+    if text is None or text in ("", "true"):
+        return True
+    if text == "false":
+        return False
+    raise Problem(BAD_PARAMETER, f"presumptions={text!r} is not true or false", {"parameter": "presumptions"})
+
+
 def _region(params: Mapping[str, str]) -> Optional[str]:
     text = params.get("jurisdiction")
     if text is None or text == "":
@@ -294,26 +304,26 @@ def _routes(service: Service) -> List[BaseRoute]:
         )
 
     async def judge(request: Request) -> Response:
-        params = _params(request, ("as_of", "jurisdiction"))
-        as_of, region = _date(params), _region(params)
+        params = _params(request, ("as_of", "jurisdiction", "presumptions"))
+        as_of, region, presumptions = _date(params), _region(params), _presumptions(params)
         check_media(request.headers.get("content-type"), jsonl=False)
         data = await read_body(request.stream(), request.headers.get("content-length"), service.limits.max_body_bytes)
         value = parse_json(data)
         rules = service.current.rules
         try:
-            report = rules.evaluate(value, as_of=as_of, jurisdiction=region)
+            report = rules.evaluate(value, as_of=as_of, jurisdiction=region, presumptions=presumptions)
         except RecordError as exc:
             raise record_problem(exc) from None
         return Response(dumps(report.to_json()), media_type=JSON)
 
     async def judge_batch(request: Request) -> Response:
-        params = _params(request, ("as_of", "jurisdiction"))
-        as_of, region = _date(params), _region(params)
+        params = _params(request, ("as_of", "jurisdiction", "presumptions"))
+        as_of, region, presumptions = _date(params), _region(params), _presumptions(params)
         media = check_media(request.headers.get("content-type"), jsonl=True)
         limits = service.limits
         data = await read_body(request.stream(), request.headers.get("content-length"), limits.max_batch_bytes)
         entries = parse_batch(data, media, limits.max_batch_records)
-        rules = service.current.rules
+        rules = service.current.rules if presumptions else service.current.rules.strict()
         path = request.url.path
 
         def run() -> Tuple[List[bytes], int]:

@@ -80,6 +80,13 @@ _JURISDICTION = _param(
     "apply this province's supplements (default: the record's site.region)",
     {"type": "string", "pattern": "^CN-[A-Z]{2}$"},
 )
+_PRESUMPTIONS = _param(
+    "presumptions",
+    "query",
+    "false: judge strictly, without the presumptions exceptions read for unrecorded facts (a rule an exception "
+    "could except is then undetermined); default true",
+    {"type": "boolean", "default": True},
+)
 _PACK = _param("pack", "query", "only this loaded pack (GET /v1/packs lists them)")
 _INDUSTRY = _param("industry", "query", "only this industry (e.g. coal_mine)")
 
@@ -125,7 +132,7 @@ def openapi_document(rules: RuleSet, limits: Optional[Limits] = None) -> Dict[st
                 "description": f"The body is one record (at most {limits.max_body_bytes} bytes). The answer is the "
                 "report: matched determinations with citations and evidence, undetermined rules with "
                 "the facts that would decide them.",
-                "parameters": [_AS_OF, _JURISDICTION],
+                "parameters": [_AS_OF, _JURISDICTION, _PRESUMPTIONS],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Record")}}},
                 "responses": {"200": _json(_ref("Result"), "the report"), **_problems(400, 413, 415, 422)},
             }
@@ -137,7 +144,7 @@ def openapi_document(rules: RuleSet, limits: Optional[Limits] = None) -> Dict[st
                 "description": f"A JSON array of records, or JSON Lines (application/x-ndjson); at most "
                 f"{limits.max_batch_records} records and {limits.max_batch_bytes} bytes. With "
                 "`Accept: application/x-ndjson` the results come as JSON Lines, one per input.",
-                "parameters": [_AS_OF, _JURISDICTION],
+                "parameters": [_AS_OF, _JURISDICTION, _PRESUMPTIONS],
                 "requestBody": {
                     "required": True,
                     "content": {

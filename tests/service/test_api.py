@@ -57,6 +57,17 @@ def test_judge_as_of_and_jurisdiction(http):
     assert problem["parameter"] == "asof" and "as_of" in problem["detail"]
 
 
+def test_judge_strictly(http, service_rules):
+    body = http.post("/v1/judge", params={"presumptions": "false"}, json=coal()).json()
+    assert body["engine"]["presumptions"] is False
+    assert body == json.loads(json.dumps(service_rules.evaluate(coal(), presumptions=False).to_json()))
+    assert http.post("/v1/judge", params={"presumptions": "true"}, json=coal()).json()["engine"]["presumptions"] is True
+    batch = http.post("/v1/judge/batch", params={"presumptions": "false"}, json=[coal()]).json()
+    assert batch["results"][0]["report"]["engine"]["presumptions"] is False
+    problem = assert_problem(http.post("/v1/judge", params={"presumptions": "no"}, json=coal()), 400, "bad-parameter")
+    assert problem["parameter"] == "presumptions"
+
+
 def test_invalid_record_is_422_with_json_paths(http):
     record = coal()
     record["facts"]["working_faces"][0]["air_actual_m3_min"] = "lots"
