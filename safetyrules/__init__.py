@@ -14,9 +14,21 @@ __version__ = "0.1.0"
 from .ir import CompiledModule, CompiledRule, RuleSetIR  # noqa: E402
 from .errors import Diagnostic, EvaluationError, LoadError, Location, RecordError, SafetyRulesError  # noqa: E402
 from .loader import discover_packs  # noqa: E402
-from .model import Citation, FactSpec, Industry, Module, Pack, Rule, Text  # noqa: E402
+from .model import Citation, FactSpec, Industry, Module, Pack, Presumption, Rule, RuleException, Text  # noqa: E402
 from .records import Record  # noqa: E402
-from .report import CitationJson, Determination, Evidence, Notice, Outcome, Report, Status, UndeterminedRule  # noqa: E402
+from .report import (  # noqa: E402
+    CitationJson,
+    Determination,
+    Evidence,
+    FindingResult,
+    InspectorFinding,
+    Notice,
+    Outcome,
+    PresumptionUsed,
+    Report,
+    Status,
+    UndeterminedRule,
+)
 from .ruleset import RuleSet, load_rules  # noqa: E402
 
 __all__ = [
@@ -29,17 +41,22 @@ __all__ = [
     "EvaluationError",
     "Evidence",
     "FactSpec",
+    "FindingResult",
     "Industry",
+    "InspectorFinding",
     "LoadError",
     "Location",
     "Module",
     "Notice",
     "Outcome",
     "Pack",
+    "Presumption",
+    "PresumptionUsed",
     "Record",
     "RecordError",
     "Report",
     "Rule",
+    "RuleException",
     "RuleSet",
     "RuleSetIR",
     "SafetyRulesError",

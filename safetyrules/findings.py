@@ -82,7 +82,7 @@ def parse_findings(raw: Any, ir: RuleSetIR, record_id: Optional[str]) -> Tuple[I
         fid = entry.get("id")
         if fid is not None and (isinstance(fid, bool) or not isinstance(fid, (str, int))):
             problems.append((f"{path}.id", f"expected a text or whole-number id, got {fid!r}"))
-        if len(problems) > before:
+        if len(problems) > before or not isinstance(rule_id, str):  # a rule id that is not a text is a problem above
             continue
         target = (rule_id, None if item is None else str(item))
         if target in seen:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Deque, Dict, Iterable, Iterator, List, Op
 from .. import __version__
 from ..errors import RecordError, SafetyRulesError
 from ..findings import apply_findings, parse_findings
+from ..report import FindingResult
 from .classify import CLASSES, CriterionIndex, Finding, FindingError, Row, classify
 from .drilldown import drill_down
 from .metrics import Aggregate, summarize
@@ -157,7 +158,7 @@ def _finish(ctx: AuditContext, base: Row, record: Record, findings: Sequence[Fin
     judgement, and the row says which the facts contradict."""
     try:
         report = ctx.rules.evaluate(replace(record, inspector_findings=None))
-        stood = ()
+        stood: Tuple[FindingResult, ...] = ()
         if record.inspector_findings is not None:
             on_items = parse_findings(record.inspector_findings, ctx.rules.ir, record.record_id)
             stood = apply_findings(report, on_items, ctx.rules.ir).inspector_findings
