@@ -55,7 +55,8 @@ FACTS: Dict[str, dict] = {
     "margin": {"type": "number"},
     "workers": {"type": "integer", "minimum": 0},
     "flag": {"type": "boolean"},
-    "other": {"type": "boolean"},
+    # presumed where an exception reads it unrecorded (conditions read it as recorded)
+    "other": {"type": "boolean", "presumed": {"value": False, "reason": {"zh": "推定", "en": "presumed"}, "source": "test"}},
     "kind": _enum(*KINDS),
     "backup_kind": _enum(*KINDS),
     "mine_type": dict(_enum(*MINE_TYPES), site=True),
@@ -70,7 +71,10 @@ FACTS: Dict[str, dict] = {
             "ch4_pct": _label("ch4_pct", {"type": "number", "unit": "%", "minimum": 0, "maximum": 100}),
             "load_t": _label("load_t", {"type": "number", "unit": "t"}),
             "zone": _label("zone", _enum(*ZONES)),
-            "powered": _label("powered", {"type": "boolean"}),
+            "powered": _label(
+                "powered",
+                {"type": "boolean", "presumed": {"value": True, "reason": {"zh": "推定", "en": "presumed"}, "source": "test"}},
+            ),
             "inspected_on": _label("inspected_on", {"type": "date"}),
         },
     },
@@ -489,11 +493,17 @@ class GeneratedRule:
     when: str
     applies_if: Optional[str] = None
     for_each: Optional[Tuple[str, str]] = None  # (list, variable)
+    unless: Tuple[str, ...] = ()  # exceptions' conditions
 
     def as_dict(self) -> dict:
         out: dict = {"id": self.id, "when": self.when}
         if self.applies_if is not None:
             out["applies_if"] = self.applies_if
+        if self.unless:
+            out["unless"] = [
+                {"when": text, "label": {"zh": f"例外{j}", "en": f"exception {j}"}, "citation": {"article": 9, "item": j + 1}}
+                for j, text in enumerate(self.unless)
+            ]
         if self.for_each is not None:
             out["for_each"] = {"list": self.for_each[0], "as": self.for_each[1]}
         return out
@@ -533,7 +543,11 @@ def modules(draw, max_rules: int = 6, depth: int = MAX_DEPTH) -> GeneratedModule
         applies_if = None
         if draw(st.integers(0, 3)) == 0:
             applies_if = draw(expressions(COND, draw(st.sampled_from([ctx, rule_ctx])), draw(st.integers(0, 2)))).text
-        rules.append(GeneratedRule(f"r{i}", when.text, applies_if, for_each))
+        unless: Tuple[str, ...] = ()
+        if draw(st.integers(0, 2)) == 0:
+            count = draw(st.integers(1, 2))
+            unless = tuple(draw(conditions(rule_ctx, draw(st.integers(1, 2)))).text for _ in range(count))
+        rules.append(GeneratedRule(f"r{i}", when.text, applies_if, for_each, unless))
     scope = None
     if draw(st.integers(0, 4)) == 0:
         scope = draw(expressions(COND, ctx, draw(st.integers(0, 2)))).text
