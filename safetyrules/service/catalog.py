@@ -156,6 +156,7 @@ def rule_document(snap: Snapshot, rule_id: str) -> Dict[str, Any]:
         "for_each": item.get("for_each"),
         "applies_if": item.get("applies_if", rule.applies_if_text),
         "condition": item.get("condition", rule.when_text),
+        "exceptions": item.get("exceptions", []),
         "thresholds": item.get("thresholds", []),
         "derived": item.get("derived", []),
         "facts": facts,

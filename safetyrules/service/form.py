@@ -11,10 +11,11 @@ each with the rules that read it, so that a form asks a fact shared by several i
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ..checklist.view import FactLine, ItemView, ModuleView, PackView, build_view, condition_facts, fact_unit
-from ..model import FactSpec, Module
+from ..expr import ast
+from ..model import FactSpec, Module, Rule
 from ..ruleset import RuleSet
 
 #: bumped when a key changes meaning or goes away (new keys may appear at any time)
@@ -128,6 +129,35 @@ def _module(rules: RuleSet, mv: ModuleView) -> Dict[str, Any]:
     }
 
 
+def exceptions_json(rule: Rule, vocabulary: Mapping[str, FactSpec]) -> List[Dict[str, Any]]:
+    """A rule's exceptions as a form shows them: the clause, its condition, and what is presumed of each
+    fact the exception reads when the record does not say (so an app can ask for it, or say so)."""
+    out = []
+    bound = {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {}
+    for exception in rule.unless:
+        presumed: Dict[str, Any] = {}
+        for node in ast.walk(exception.when):
+            spec: Optional[FactSpec] = None
+            name = ""
+            if isinstance(node, ast.Name):
+                spec, name = vocabulary.get(node.name), node.name
+            elif isinstance(node, ast.ItemField) and node.var in bound:
+                owner = vocabulary.get(bound[node.var])
+                spec, name = (owner.field(node.field_name) if owner else None), f"{bound[node.var]}.{node.field_name}"
+            if spec is not None and spec.presumed is not None:
+                presumed[name] = spec.presumed.to_json()
+        out.append(
+            {
+                "label": exception.label.to_json(),
+                "citation": exception.citation.rendered,
+                "text": exception.text,
+                "condition": exception.when_text,
+                "presumed": presumed,
+            }
+        )
+    return out
+
+
 def _item(rules: RuleSet, module: Module, iv: ItemView) -> Dict[str, Any]:
     r = iv.rule
     fe = r.for_each
@@ -145,6 +175,7 @@ def _item(rules: RuleSet, module: Module, iv: ItemView) -> Dict[str, Any]:
         "applies_if": iv.applies_if,
         "applies_if_facts": applies,
         "condition": iv.condition,
+        "exceptions": exceptions_json(r, rules.ir.vocabularies.get(module.industries[0], rules.ir.facts)),
         "facts": [f.name for f in iv.facts],
         "fields": {f.name: [s.name for s in f.fields] for f in iv.facts if f.is_list},
         "derived": [

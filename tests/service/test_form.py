@@ -118,3 +118,13 @@ def test_module_scopes_and_the_facts_that_decide_them(trade):
     ]
     assert "dust_removal_systems" in modules["it-dust-2023"]["lists"]
     assert ind["attributes"][0] == "it_sector"
+
+
+def test_items_carry_their_exceptions_and_presumptions(demo_rules):
+    form = form_description(demo_rules, "demo")
+    items = {i["rule_id"]: i for m in form["modules"] for c in m["categories"] for i in c["items"]}
+    [exception] = items["demo-capacity-2026.a4.i1"]["exceptions"]
+    assert exception["text"] == "衰老矿井除外" and exception["condition"] == "ageing_mine"
+    assert exception["presumed"]["ageing_mine"]["value"] is False
+    assert "ageing_mine" in items["demo-capacity-2026.a4.i1"]["facts"]  # asked: the form can record it
+    assert items["demo-capacity-2026.a5.i2"]["exceptions"] == []
