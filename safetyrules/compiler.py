@@ -18,9 +18,9 @@ from .errors import Diagnostic, LoadError, Location, did_you_mean
 from .expr import ast
 from .expr.typecheck import ExprTypeError, Vocabulary, check, check_condition
 from .expr.types import BOOL_T, BOOLEAN, LIST, Type
-from .ir.ruleset import CompiledModule, CompiledRule, OverlayVariant, RuleSetIR
+from .ir.ruleset import CompiledModule, CompiledRule, OverlayVariant, RuleSetIR, presumption_of
 from .loader import ModuleSource, read_module, resolve_sources
-from .model import DerivedFact, FactSpec, Industry, Module, Pack, Presumption, Rule, RuleException
+from .model import DerivedFact, FactSpec, Industry, Module, Pack, Rule, RuleException
 from .yamlsafe import Path
 
 
@@ -405,18 +405,6 @@ def with_exceptions(rule: Rule, facts: Mapping[str, FactSpec]) -> Rule:
     strict = [e.when for e in rule.unless]
     presumed = [_presuming(e.when, facts, bound) for e in rule.unless]
     return replace(rule, decision=combined(presumed), strict_decision=combined(strict))
-
-
-def presumption_of(node: ast.Node, facts: Mapping[str, FactSpec], bound: Mapping[str, str]) -> Optional[Presumption]:
-    """The presumption of the fact or list field a name or item field reads, if it has one."""
-    if isinstance(node, ast.Name) and node.name not in bound:
-        spec = facts.get(node.name)
-        return None if spec is None else spec.presumed
-    if isinstance(node, ast.ItemField) and node.var in bound:
-        spec = facts.get(bound[node.var])
-        field_spec = None if spec is None else spec.field(node.field_name)
-        return None if field_spec is None else field_spec.presumed
-    return None
 
 
 def _presuming(node: ast.Expr, facts: Mapping[str, FactSpec], bound: Mapping[str, str]) -> ast.Expr:

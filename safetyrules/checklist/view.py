@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ..ir import CompiledModule, CompiledRule, RuleSetIR
+from ..ir.ruleset import presumed_reads
 from ..expr import ast
 from ..expr.types import ANY_UNIT, BOOLEAN, DATE, DIMENSIONLESS, ENUM, LIST, NUMBER, STRING
 from ..model import Category, DerivedFact, FactSpec, Module, Rule, RuleException, Text, Threshold
@@ -838,23 +839,19 @@ def _item_rows(item: ItemView) -> List[MetaRow]:
 
 
 def _presumption_notes(item: ItemView, exception: RuleException) -> List[Span]:
-    """What the exception presumes of each fact it reads when the record does not say."""
-    read = {n.name for n in ast.walk(exception.when) if isinstance(n, ast.Name)}
-    read |= {n.field_name for n in ast.walk(exception.when) if isinstance(n, ast.ItemField)}
+    """What the exception presumes of each fact it reads when the record does not say (the item's facts
+    include those its exceptions read)."""
+    vocabulary = {line.name: line.spec for line in item.facts if line.spec is not None}
     out = []
-    for line in item.facts:
-        specs = ([line.spec] if line.spec is not None else []) + list(line.fields)
-        for spec in specs:
-            if spec.presumed is None or spec.name not in read:
-                continue
-            zh, en = ("是", "true") if spec.presumed.value else ("否", "false")
-            out.append(
-                Span(
-                    "note",
-                    f"未记录 {spec.name} 时推定为{zh}：{spec.presumed.reason.zh}（{spec.presumed.source}） / "
-                    f"not recorded: presumed {en}: {spec.presumed.reason.en}",
-                )
+    for name, presumed in presumed_reads(item.rule, exception.when, vocabulary).items():
+        zh, en = ("是", "true") if presumed.value else ("否", "false")
+        out.append(
+            Span(
+                "note",
+                f"未记录 {name} 时推定为{zh}：{presumed.reason.zh}（{presumed.source}） / "
+                f"not recorded: presumed {en}: {presumed.reason.en}",
             )
+        )
     return out
 
 

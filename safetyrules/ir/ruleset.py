@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple, TypedDict
 
 from ..expr import ast
-from ..model import DerivedFact, FactSpec, Industry, Module, OverlayChange, Pack, Rule
+from ..model import DerivedFact, FactSpec, Industry, Module, OverlayChange, Pack, Presumption, Rule
 
 
 class ModuleJson(TypedDict):
@@ -48,6 +48,40 @@ class CompiledRule:
     @property
     def applies_if(self) -> Optional[ast.CheckedExpr]:
         return None if self.rule.applies_if is None else ast.CheckedExpr(self.rule.applies_if)
+
+
+def presumption_of(node: ast.Node, vocabulary: Mapping[str, FactSpec], bound: Mapping[str, str]) -> Optional[Presumption]:
+    """The presumption of the fact a name reads, or of the list field an item field reads (``bound``:
+    item variable -> list fact), if it has one."""
+    if isinstance(node, ast.Name) and node.name not in bound:
+        spec = vocabulary.get(node.name)
+        return None if spec is None else spec.presumed
+    if isinstance(node, ast.ItemField) and node.var in bound:
+        owner = vocabulary.get(bound[node.var])
+        field_spec = None if owner is None else owner.field(node.field_name)
+        return None if field_spec is None else field_spec.presumed
+    return None
+
+
+def presumed_reads(rule: Rule, condition: ast.Node, vocabulary: Mapping[str, FactSpec]) -> Dict[str, Presumption]:
+    """The facts (and list fields, as ``list.field``) that ``condition``, one of ``rule``'s exceptions,
+    reads itself and that have a presumption: what the exception takes them to be when not recorded."""
+    out: Dict[str, Presumption] = {}
+
+    def visit(node: ast.Node, bound: Mapping[str, str]) -> None:
+        presumption = presumption_of(node, vocabulary, bound)
+        if presumption is not None and isinstance(node, ast.Name):
+            out[node.name] = presumption
+        elif presumption is not None and isinstance(node, ast.ItemField):
+            out[f"{bound[node.var]}.{node.field_name}"] = presumption
+        elif isinstance(node, ast.Quantifier) and node.condition is not None and node.var is not None:
+            visit(node.condition, {**bound, node.var: node.list_name})
+        elif not (isinstance(node, ast.Call) and node.func == "known"):  # known(f) asks whether f was recorded
+            for child in ast.children(node):
+                visit(child, bound)
+
+    visit(condition, {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {})
+    return out
 
 
 @dataclass(frozen=True)

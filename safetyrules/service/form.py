@@ -14,8 +14,8 @@ from datetime import date
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ..checklist.view import FactLine, ItemView, ModuleView, PackView, build_view, condition_facts, fact_unit
-from ..expr import ast
 from ..model import FactSpec, Module, Rule
+from ..ir.ruleset import presumed_reads
 from ..ruleset import RuleSet
 
 #: bumped when a key changes meaning or goes away (new keys may appear at any time)
@@ -133,19 +133,8 @@ def exceptions_json(rule: Rule, vocabulary: Mapping[str, FactSpec]) -> List[Dict
     """A rule's exceptions as a form shows them: the clause, its condition, and what is presumed of each
     fact the exception reads when the record does not say (so an app can ask for it, or say so)."""
     out = []
-    bound = {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {}
     for exception in rule.unless:
-        presumed: Dict[str, Any] = {}
-        for node in ast.walk(exception.when):
-            spec: Optional[FactSpec] = None
-            name = ""
-            if isinstance(node, ast.Name):
-                spec, name = vocabulary.get(node.name), node.name
-            elif isinstance(node, ast.ItemField) and node.var in bound:
-                owner = vocabulary.get(bound[node.var])
-                spec, name = (owner.field(node.field_name) if owner else None), f"{bound[node.var]}.{node.field_name}"
-            if spec is not None and spec.presumed is not None:
-                presumed[name] = spec.presumed.to_json()
+        presumed = {name: p.to_json() for name, p in presumed_reads(rule, exception.when, vocabulary).items()}
         out.append(
             {
                 "label": exception.label.to_json(),
