@@ -196,3 +196,17 @@ def test_unfinished_record_is_said_on_the_page_without_a_refused_request(browser
     page.wait_for_function("document.getElementById('summary').textContent.indexOf('Not filled in yet') < 0")
     assert errors == []
     page.context.close()
+
+
+def test_items_show_their_exceptions_and_presumptions(browser, site):
+    page, _, errors = open_page(browser, site + "/")
+    page.select_option("#industry", "mining:metal_nonmetal_mine")
+    page.fill("#inspection_date", "2026-09-16")
+    page.dispatch_event("#inspection_date", "change")
+    item = page.locator("#item-" + "metal-nonmetal-mine-2022.ug.i27.s2".replace(".", "_2e"))
+    item.wait_for(state="attached", timeout=20000)
+    text = item.locator(".exception").text_content()
+    assert "除外 Except where: 经批准的联合试运转" in text and "《" in text
+    assert "approved_joint_trial_run = 否 no" in text  # what a record that does not say is taken to mean
+    assert errors == []
+    page.context.close()

@@ -258,6 +258,13 @@
       h("p", { class: "cite" }, it.citation.rendered + " ", h("code", { text: it.rule_id })),
       it.description ? h("p", { text: it.description }) : null,
       it.for_each ? h("p", { class: "cite", text: "逐项判定 For each: " + it.for_each.label }) : null,
+      (it.exceptions || []).map(function (x) {
+        var presumed = Object.keys(x.presumed || {});
+        return h("p", { class: "cite exception" }, "除外 Except where: " + plain(x.label) + "（" + x.citation + "）",
+          presumed.length ? "；未记录时推定 not recorded, presumed: " + presumed.map(function (n) {
+            return n + " = " + (x.presumed[n].value ? "是 yes" : "否 no");
+          }).join("，") : "");
+      }),
       facts.children.length ? facts : null,
       refLine,
       h("span", { class: "verdict", role: "status" }));
@@ -550,10 +557,15 @@
       found.appendChild(h("article", { class: "determination", "data-rule": d.rule_id },
         h("h3", null, h("a", { href: "#item-" + slug(d.rule_id) }, label(d.title))),
         h("p", { class: "cite citation", text: d.citation.rendered + (d.item ? " · " + d.item.key : "") }),
+        d.decided_by === "inspector_finding" ? h("p", { class: "finding", text: "依检查人员认定 By inspector's finding" + (d.finding.note ? "：" + d.finding.note : "") }) : null,
         h("ul", { class: "evidence" }, d.evidence.map(function (e) {
           return h("li", null, h("code", { text: e.expr }), " → " + (e.result === true ? "成立 true" : e.result === false ? "不成立 false" : "未知 unknown"),
             e.values ? " (" + Object.keys(e.values).map(function (k) { return k + " = " + JSON.stringify(e.values[k]); }).join(", ") + ")" : "");
-        }))));
+        })),
+        (d.presumptions || []).length ? h("ul", { class: "presumptions" }, d.presumptions.map(function (p) {
+          return h("li", null, "推定 Presumed: " + p.fact + " = " + (p.value ? "是 yes" : "否 no") + "（未记录 not recorded）, " +
+            "排除除外情形 ruling out " + plain(p.exception.label) + " — " + plain(p.reason));
+        })) : null));
     });
     var pending = el("pending");
     pending.textContent = "";
