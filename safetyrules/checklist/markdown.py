@@ -148,7 +148,8 @@ def _md_item(mv: ModuleView, item: ItemView, w: Write) -> None:
     for notice in item.notices:
         w(_notice(notice))
         w("")
-    for row in item.rows:
+    rows = item.rows
+    for row in rows:
         if row.key == "record":
             w(f"- {row.label}:")
             for line in item.facts:
@@ -171,7 +172,7 @@ def _md_item(mv: ModuleView, item: ItemView, w: Write) -> None:
             w("")
         else:
             w(f"- {row.label}: {_spans(row.value)}")
-            if row.key == "notes":
+            if row is rows[-1]:  # the item's last line (notes, or its last exception)
                 w("")
 
 
