@@ -18,7 +18,7 @@ from .errors import Diagnostic, LoadError, Location, did_you_mean
 from .expr import ast
 from .expr.typecheck import ExprTypeError, Vocabulary, check, check_condition
 from .expr.types import BOOL_T, BOOLEAN, LIST, Type
-from .ir.ruleset import CompiledModule, CompiledRule, OverlayVariant, RuleSetIR, presumption_of
+from .ir.ruleset import CompiledModule, CompiledRule, OverlayVariant, RuleSetIR, presumed_reads, presumption_of
 from .loader import ModuleSource, read_module, resolve_sources
 from .model import DerivedFact, FactSpec, Industry, Module, Pack, Rule, RuleException
 from .yamlsafe import Path
@@ -404,7 +404,8 @@ def with_exceptions(rule: Rule, facts: Mapping[str, FactSpec]) -> Rule:
 
     strict = [e.when for e in rule.unless]
     presumed = [_presuming(e.when, facts, bound) for e in rule.unless]
-    return replace(rule, decision=combined(presumed), strict_decision=combined(strict))
+    exceptions = tuple(replace(e, presumed=tuple(presumed_reads(rule, e.when, facts).items())) for e in rule.unless)
+    return replace(rule, unless=exceptions, decision=combined(presumed), strict_decision=combined(strict))
 
 
 def _presuming(node: ast.Expr, facts: Mapping[str, FactSpec], bound: Mapping[str, str]) -> ast.Expr:

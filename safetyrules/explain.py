@@ -127,7 +127,7 @@ def explain(rules: RuleSet, raw_record: Any, rule_id: str, as_of: Optional[date]
 
 def _trace_exception(interp: Interpreter, exception: RuleException, items: Mapping[str, ItemBinding]) -> Dict[str, Any]:
     """One exception's trace, read as the rule reads it: with the presumptions the rule set uses."""
-    with interp.presuming() as used:
+    with interp.presuming(exception) as used:
         trace = _trace(interp, exception.when, items)
     out: Dict[str, Any] = {
         "label": exception.label.to_json(),

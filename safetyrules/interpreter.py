@@ -132,8 +132,9 @@ class Interpreter:
         self._derived: Dict[str, Value] = {}
         self._facts: Dict[str, Value] = {}  # recorded facts as read (values are immutable)
         self.vocabulary = ir.vocabularies.get(record.industry, ir.facts)
-        #: while an exception is evaluated (presumptions on): the presumptions it has used so far
-        self._presuming: Optional[List[Tuple[str, Presumption]]] = None
+        #: while an exception is evaluated (presumptions on): the presumptions it has used so far, and
+        #: those it may use (by fact name, or ``list.field`` for an item field)
+        self._presuming: Optional[Tuple[List[Tuple[str, Presumption]], Mapping[str, Presumption]]] = None
 
     # ------------------------------------------------------------------ facts
     def fact(self, name: str) -> Value:
@@ -185,18 +186,23 @@ class Interpreter:
         day = self.record.inspection_date
         return Value(day, reads=(("inspection_date", day.isoformat()),))
 
-    def _presumed(self, label: str, presumption: Optional[Presumption]) -> Optional[Value]:
-        """An unrecorded fact read by an exception, as its presumption has it (None: no presumption)."""
-        if presumption is None or self._presuming is None:
+    def _presumed(self, label: str, key: str) -> Optional[Value]:
+        """An unrecorded fact (``key``: its name, or ``list.field``) read by an exception, as its
+        presumption has it; None where it has none, or presumptions are off."""
+        if self._presuming is None:
             return None
-        self._presuming.append((label, presumption))
+        used, presumptions = self._presuming
+        presumption = presumptions.get(key)
+        if presumption is None:
+            return None
+        used.append((label, presumption))
         value = presumption.value
         return Value(value, _NOTHING, (), ((label, value),))
 
     def _Name(self, node, items):
         v = self.fact(node.name)
-        if v.value is UNKNOWN and self._presuming is not None and node.name in self.vocabulary:
-            v = self._presumed(node.name, self.vocabulary[node.name].presumed) or v
+        if v.value is UNKNOWN and self._presuming is not None:
+            v = self._presumed(node.name, node.name) or v
         if node.ty.kind == "boolean":
             atom = _atom_of(node.name, _truth(v.value), v.reads)
             return Value(v.value, v.needs, (atom,), v.reads)
@@ -207,8 +213,7 @@ class Interpreter:
         label = f"{binding.list_name}[{binding.key}].{node.field_name}"
         raw = binding.values.get(node.field_name)
         if raw is None and self._presuming is not None:
-            field_spec = self.vocabulary[binding.list_name].field(node.field_name)
-            presumed = self._presumed(label, None if field_spec is None else field_spec.presumed)
+            presumed = self._presumed(label, f"{binding.list_name}.{node.field_name}")
             if presumed is not None:
                 raw = presumed.value
         if raw is None:
@@ -434,11 +439,12 @@ class Interpreter:
         return Value(when.value, when.needs, when.atoms, reads), _flat(p for _, p in held)
 
     @contextmanager
-    def presuming(self) -> Iterator[List[Tuple[str, Presumption]]]:
-        """Evaluate as an exception does: unrecorded facts with a presumption read as presumed (when the
-        rule set judges with presumptions); yields the list of presumptions read."""
+    def presuming(self, exception: RuleException) -> Iterator[List[Tuple[str, Presumption]]]:
+        """Evaluate as ``exception`` does: unrecorded facts with a presumption read as presumed (when
+        the rule set judges with presumptions); yields the list of presumptions read."""
         used: List[Tuple[str, Presumption]] = []
-        saved, self._presuming = self._presuming, (used if self.ir.presumptions else None)
+        active = self.ir.presumptions and exception.presumed
+        saved, self._presuming = self._presuming, ((used, dict(exception.presumed)) if active else None)
         try:
             yield used
         finally:
@@ -448,7 +454,7 @@ class Interpreter:
         """Whether an exception holds, reading unrecorded facts with a presumption as presumed (when the
         rule set judges with presumptions), and the presumptions that decided it: none where the
         recorded facts alone decide it."""
-        with self.presuming() as used:
+        with self.presuming(exception) as used:
             value = self.eval(exception.when, items)
         if not used:
             return value, ()

@@ -274,6 +274,9 @@ class RuleException:
     location: Location
     #: the words of the standard that create the exception, as written
     text: str = ""
+    #: set by the compiler: the facts (and list fields, as ``list.field``) this exception reads that have
+    #: a presumption, with the presumption its module declares
+    presumed: Tuple[Tuple[str, "Presumption"], ...] = ()
 
 
 @dataclass(frozen=True)

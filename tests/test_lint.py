@@ -203,3 +203,53 @@ def test_the_judgement_key_is_in_the_module_schema(tmp_path):
     with pytest.raises(LoadError) as exc:
         load_ir([path])
     assert [d.code for d in exc.value.diagnostics] == ["E-SCHEMA"] and "facts/ok/judgement" in exc.value.diagnostics[0].message
+
+
+PRESUMED = {"value": False, "reason": {"zh": "例外由主张者证明", "en": "for its claimant"}, "source": "第四条"}
+EXCEPTION = {"label": {"zh": "例外", "en": "exception"}, "citation": {"article": 4, "item": 1}}
+
+
+@pytest.mark.parametrize(
+    "facts, rule, code, severity",
+    [
+        # the exception written as a precondition: every record that does not mention it is undetermined
+        (
+            {"flag": {"type": "boolean"}, "trial": {"type": "boolean"}},
+            {
+                "id": "t-mod.r1",
+                "when": "flag and not trial",
+                "title": {"zh": "建设期间采煤（经备案的联合试运转除外）", "en": "t"},
+            },
+            "L-EXCEPTION-AS-PRECONDITION",
+            "warning",
+        ),
+        (
+            {"flag": {"type": "boolean"}, "trial": {"type": "boolean", "presumed": PRESUMED}},
+            {"id": "t-mod.r1", "when": "flag and not trial"},
+            "L-PRESUMPTION-UNUSED",
+            "warning",
+        ),
+        (
+            {"flag": {"type": "boolean"}, "trial": {"type": "boolean", "presumed": PRESUMED}},
+            {"id": "t-mod.r1", "when": "flag or trial", "unless": [dict(EXCEPTION, when="trial")]},
+            "L-PRESUMED-READ-ELSEWHERE",
+            "note",
+        ),
+    ],
+)
+def test_exception_findings(tmp_path, facts, rule, code, severity):
+    found = codes(tmp_path, facts=facts, rules=[rule])
+    assert code in found and found[code].severity == severity
+    assert found[code].location.path.endswith("m.yaml") and found[code].location.line > 0
+
+
+def test_an_exception_in_unless_is_not_flagged(tmp_path):
+    facts = {"flag": {"type": "boolean"}, "trial": {"type": "boolean", "presumed": PRESUMED}}
+    rule = {
+        "id": "t-mod.r1",
+        "when": "flag",
+        "title": {"zh": "采煤（经备案的联合试运转除外）", "en": "t"},
+        "unless": [dict(EXCEPTION, when="trial")],
+    }
+    found = codes(tmp_path, facts=facts, rules=[rule])
+    assert not {"L-EXCEPTION-AS-PRECONDITION", "L-PRESUMPTION-UNUSED", "L-PRESUMED-READ-ELSEWHERE"} & set(found)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ..ir import CompiledModule, CompiledRule, RuleSetIR
-from ..ir.ruleset import presumed_reads
 from ..expr import ast
 from ..expr.types import ANY_UNIT, BOOLEAN, DATE, DIMENSIONLESS, ENUM, LIST, NUMBER, STRING
 from ..model import Category, DerivedFact, FactSpec, Module, Rule, RuleException, Text, Threshold
@@ -830,7 +829,7 @@ def _item_rows(item: ItemView) -> List[MetaRow]:
                 _lit("）："),
                 Span("condition", pretty_condition(exception.when)),
                 Span("note", "成立时不构成该项隐患 / when true, this item is not a hazard"),
-                *_presumption_notes(item, exception),
+                *_presumption_notes(exception),
             )
         )
     if r.notes:
@@ -838,12 +837,10 @@ def _item_rows(item: ItemView) -> List[MetaRow]:
     return rows
 
 
-def _presumption_notes(item: ItemView, exception: RuleException) -> List[Span]:
-    """What the exception presumes of each fact it reads when the record does not say (the item's facts
-    include those its exceptions read)."""
-    vocabulary = {line.name: line.spec for line in item.facts if line.spec is not None}
+def _presumption_notes(exception: RuleException) -> List[Span]:
+    """What the exception presumes of each fact it reads when the record does not say."""
     out = []
-    for name, presumed in presumed_reads(item.rule, exception.when, vocabulary).items():
+    for name, presumed in exception.presumed:
         zh, en = ("是", "true") if presumed.value else ("否", "false")
         out.append(
             Span(

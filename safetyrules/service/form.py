@@ -11,11 +11,10 @@ each with the rules that read it, so that a form asks a fact shared by several i
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from ..checklist.view import FactLine, ItemView, ModuleView, PackView, build_view, condition_facts, fact_unit
 from ..model import FactSpec, Module, Rule
-from ..ir.ruleset import presumed_reads
 from ..ruleset import RuleSet
 
 #: bumped when a key changes meaning or goes away (new keys may appear at any time)
@@ -129,12 +128,12 @@ def _module(rules: RuleSet, mv: ModuleView) -> Dict[str, Any]:
     }
 
 
-def exceptions_json(rule: Rule, vocabulary: Mapping[str, FactSpec]) -> List[Dict[str, Any]]:
+def exceptions_json(rule: Rule) -> List[Dict[str, Any]]:
     """A rule's exceptions as a form shows them: the clause, its condition, and what is presumed of each
     fact the exception reads when the record does not say (so an app can ask for it, or say so)."""
     out = []
     for exception in rule.unless:
-        presumed = {name: p.to_json() for name, p in presumed_reads(rule, exception.when, vocabulary).items()}
+        presumed = {name: p.to_json() for name, p in exception.presumed}
         out.append(
             {
                 "label": exception.label.to_json(),
@@ -164,7 +163,7 @@ def _item(rules: RuleSet, module: Module, iv: ItemView) -> Dict[str, Any]:
         "applies_if": iv.applies_if,
         "applies_if_facts": applies,
         "condition": iv.condition,
-        "exceptions": exceptions_json(r, rules.ir.vocabularies.get(module.industries[0], rules.ir.facts)),
+        "exceptions": exceptions_json(r),
         "facts": [f.name for f in iv.facts],
         "fields": {f.name: [s.name for s in f.fields] for f in iv.facts if f.is_list},
         "derived": [
