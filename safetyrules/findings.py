@@ -17,7 +17,7 @@ recorded hazards that ``safetyrules audit`` compares with the facts), which the 
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .errors import RecordError, did_you_mean
 from .ir import RuleSetIR
@@ -121,6 +121,8 @@ def apply_findings(report: Report, findings: Sequence[InspectorFinding], ir: Rul
         if outcome == "undetermined":
             results.append(FindingResult(f, outcome, DECIDED))
             entry = undetermined[f.rule_id]
+            if f.item is not None and not entry.items and not f.present:
+                continue  # the list is not recorded: one item found absent leaves the others undecided
             remaining = tuple(k for k in entry.items if k != f.item) if f.item is not None else ()
             if remaining:
                 undetermined[f.rule_id] = UndeterminedRule(
@@ -129,7 +131,7 @@ def apply_findings(report: Report, findings: Sequence[InspectorFinding], ir: Rul
             else:
                 del undetermined[f.rule_id]
             if f.present:
-                determinations.append(_by_finding(ir, report, f, entry))
+                determinations.append(_by_finding(ir, f, entry))
             elif not remaining and f.rule_id not in {d.rule_id for d in determinations}:
                 absent.append(f.rule_id)
         elif outcome == "not_evaluated":
@@ -154,7 +156,7 @@ def _facts_outcome(report: Report, f: InspectorFinding) -> str:
     return "not_matched"
 
 
-def _by_finding(ir: RuleSetIR, report: Report, f: InspectorFinding, entry: UndeterminedRule) -> Determination:
+def _by_finding(ir: RuleSetIR, f: InspectorFinding, entry: UndeterminedRule) -> Determination:
     """A determination made by the inspector's finding: no evidence from facts; what would decide it
     from facts is kept (``needs``), so that the record can be completed."""
     rule = ir.rules[f.rule_id].rule
@@ -171,8 +173,3 @@ def _by_finding(ir: RuleSetIR, report: Report, f: InspectorFinding, entry: Undet
         decided_by="inspector_finding",
         finding=f.to_json() | {"needs": list(entry.needs)},
     )
-
-
-def findings_of(raw: Mapping[str, Any]) -> Any:
-    """The findings key of a plain record (None when absent)."""
-    return raw.get(RECORD_KEY)

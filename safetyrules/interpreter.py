@@ -431,7 +431,7 @@ class Interpreter:
         if holding:
             reads = _merge_reads(*(v.reads for v, _ in holding))
             return Value(False, _NOTHING, tuple(a for v, _ in holding for a in v.atoms), reads), _flat(p for _, p in holding)
-        reads = _merge_reads(when.reads, *(v.reads for v, p in held if not p))
+        reads = _merge_reads(when.reads, *(v.reads for v, _ in held))  # presumed values are not among them
         unknown = [v for v, _ in held if v.value is UNKNOWN]
         if unknown:
             needs = frozenset().union(*(v.needs for v in unknown)) | (when.needs if when.value is UNKNOWN else _NOTHING)

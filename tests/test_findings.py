@@ -156,3 +156,10 @@ def test_the_compiled_evaluator_leaves_findings_to_the_general_path(demo):
         demo.with_backend("interpreter").evaluate(record).to_json() | {"engine": demo.evaluate(record).to_json()["engine"]},
         sort_keys=True,
     )
+
+
+def test_an_item_found_absent_leaves_an_unrecorded_list_undecided(rules):
+    report = rules.evaluate(_record({}, [{"rule": FACES, "item": "F9", "finding": "absent"}]))
+    assert report.outcome_of(FACES) == "undetermined" and FACES not in report.absent_by_finding
+    report = rules.evaluate(_record({}, [{"rule": FACES, "item": "F9", "finding": "present"}]))
+    assert [(d.rule_id, d.item, d.decided_by) for d in report.determinations] == [(FACES, "F9", "inspector_finding")]
