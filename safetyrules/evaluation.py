@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import date
-from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, ClassVar, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from .ir import CompiledModule, CompiledRule, RuleSetIR
 from .errors import EvaluationError
@@ -572,7 +572,7 @@ class OutcomeLayout:
         #: the vocabulary the decided records were checked against (by the backend) and the facts
         #: whose values the general check would normalise; None: explanations parse the record
         self.vocabulary: Optional[Mapping[str, FactSpec]] = ir.vocabularies.get(industry) if industry else None
-        self.checked = frozenset(n for n, spec in (self.vocabulary or {}).items() if changed_by_check(spec))
+        self.checked = _checked_facts(self.vocabulary)
 
     def matched_ids(self, decided: PlainDecision) -> Tuple[str, ...]:
         return tuple(self.rule_ids[i] for i in _positions(decided[2], 1, self.n_modules))
@@ -584,10 +584,15 @@ class OutcomeLayout:
         i = self.position.get(rule_id)
         return "not_evaluated" if i is None else OUTCOMES[decided[2][i]]
 
+    def record(self, decided: PlainDecision) -> "_DeferredRecord":
+        """The decided record as explanations read it (its values are not checked a second time)."""
+        snapshot = decided[3]
+        return _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot, self.vocabulary, self.checked)
+
     def build(self, decided: PlainDecision) -> tuple:
         """The report's lists from the outcome bytes, explained as every backend's are."""
         _, _, out, snapshot = decided
-        record = _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot, self.vocabulary, self.checked)
+        record = self.record(decided)
         site = snapshot.get("site") or {}
         facts, attributes, today = snapshot["facts"], site.get("attributes") or None, self.today
         lists = _Lists(self.ir, record, self.selection, Decisions(), self.backend)  # type: ignore[arg-type]
@@ -704,6 +709,35 @@ class _PlainValues:
 
     def __contains__(self, name: object) -> bool:
         return name in self._all()
+
+
+def record_of(report: Report) -> Optional[Any]:
+    """The record of a report the compiled evaluator made and nothing has read yet, as its
+    explanations read it: facts read from the decided record, not checked a second time (the
+    evaluator accepted it). None for any other report (then parse the record)."""
+    pending = report._pending
+    if pending is None:
+        return None
+    record: Any = pending[1].record(pending)
+    return record
+
+
+#: id(vocabulary) -> (vocabulary, its facts changed_by_check): a layout is made for each plan (industry,
+#: region, day), and working the set out anew was a tenth of an audit's time on realistic mining records
+_CHECKED: Dict[int, Tuple[Mapping[str, FactSpec], FrozenSet[str]]] = {}
+
+
+def _checked_facts(vocabulary: Optional[Mapping[str, FactSpec]]) -> FrozenSet[str]:
+    if vocabulary is None:
+        return frozenset()
+    hit = _CHECKED.get(id(vocabulary))
+    if hit is not None and hit[0] is vocabulary:
+        return hit[1]
+    checked = frozenset(n for n, spec in vocabulary.items() if changed_by_check(spec))
+    if len(_CHECKED) > 256:
+        _CHECKED.clear()
+    _CHECKED[id(vocabulary)] = (vocabulary, checked)
+    return checked
 
 
 def changed_by_check(spec: FactSpec) -> bool:
