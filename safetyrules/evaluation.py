@@ -560,13 +560,14 @@ class OutcomeLayout:
         item_positions: Callable[..., Optional[Mapping[int, Tuple[Sequence[int], Sequence[int]]]]],
         backend: str,
         industry: Optional[str] = None,
+        positions: Optional[Tuple[Tuple[Optional[str], ...], Dict[str, int]]] = None,
     ):
         self.ir, self.parse, self.day, self.selection, self.offsets = ir, parse, day, selection, offsets
         self.today = day.toordinal()  # the inspection date that rules read (as_of only chooses versions)
         self.n_modules = len(selection.modules)
         #: rule id at each position of the outcome bytes (after the module scopes), and the reverse
-        self.rule_ids = (None,) * self.n_modules + tuple(rid for cm in selection.modules for rid in cm.rule_ids)
-        self.position = {rid: i for i, rid in enumerate(self.rule_ids) if rid is not None}
+        #: (``positions``: as :func:`outcome_positions` gives them for these modules, worked out once)
+        self.rule_ids, self.position = positions or outcome_positions(selection.modules)
         self.item_positions = item_positions
         self.backend = backend
         #: the vocabulary the decided records were checked against (by the backend) and the facts
@@ -597,6 +598,13 @@ class OutcomeLayout:
         facts, attributes, today = snapshot["facts"], site.get("attributes") or None, self.today
         lists = _Lists(self.ir, record, self.selection, Decisions(), self.backend)  # type: ignore[arg-type]
         return lists.from_outcomes(out, self.offsets, lambda rules: self.item_positions(facts, attributes, today, rules))
+
+
+def outcome_positions(modules: Sequence[CompiledModule]) -> Tuple[Tuple[Optional[str], ...], Dict[str, int]]:
+    """The rule id at each position of compact outcome bytes (None at the module scopes), and the
+    position of each rule id."""
+    rule_ids = (None,) * len(modules) + tuple(rid for cm in modules for rid in cm.rule_ids)
+    return rule_ids, {rid: i for i, rid in enumerate(rule_ids) if rid is not None}
 
 
 #: module scope bytes of compact decisions (Kleene truth values), as the report reads them
