@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import date
-from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, ClassVar, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from .ir import CompiledModule, CompiledRule, RuleSetIR
 from .errors import EvaluationError
@@ -560,19 +560,20 @@ class OutcomeLayout:
         item_positions: Callable[..., Optional[Mapping[int, Tuple[Sequence[int], Sequence[int]]]]],
         backend: str,
         industry: Optional[str] = None,
+        positions: Optional[Tuple[Tuple[Optional[str], ...], Dict[str, int]]] = None,
     ):
         self.ir, self.parse, self.day, self.selection, self.offsets = ir, parse, day, selection, offsets
         self.today = day.toordinal()  # the inspection date that rules read (as_of only chooses versions)
         self.n_modules = len(selection.modules)
         #: rule id at each position of the outcome bytes (after the module scopes), and the reverse
-        self.rule_ids = (None,) * self.n_modules + tuple(rid for cm in selection.modules for rid in cm.rule_ids)
-        self.position = {rid: i for i, rid in enumerate(self.rule_ids) if rid is not None}
+        #: (``positions``: as :func:`outcome_positions` gives them for these modules, worked out once)
+        self.rule_ids, self.position = positions or outcome_positions(selection.modules)
         self.item_positions = item_positions
         self.backend = backend
         #: the vocabulary the decided records were checked against (by the backend) and the facts
         #: whose values the general check would normalise; None: explanations parse the record
         self.vocabulary: Optional[Mapping[str, FactSpec]] = ir.vocabularies.get(industry) if industry else None
-        self.checked = frozenset(n for n, spec in (self.vocabulary or {}).items() if changed_by_check(spec))
+        self.checked = _checked_facts(self.vocabulary)
 
     def matched_ids(self, decided: PlainDecision) -> Tuple[str, ...]:
         return tuple(self.rule_ids[i] for i in _positions(decided[2], 1, self.n_modules))
@@ -584,14 +585,26 @@ class OutcomeLayout:
         i = self.position.get(rule_id)
         return "not_evaluated" if i is None else OUTCOMES[decided[2][i]]
 
+    def record(self, decided: PlainDecision) -> "_DeferredRecord":
+        """The decided record as explanations read it (its values are not checked a second time)."""
+        snapshot = decided[3]
+        return _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot, self.vocabulary, self.checked)
+
     def build(self, decided: PlainDecision) -> tuple:
         """The report's lists from the outcome bytes, explained as every backend's are."""
         _, _, out, snapshot = decided
-        record = _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot, self.vocabulary, self.checked)
+        record = self.record(decided)
         site = snapshot.get("site") or {}
         facts, attributes, today = snapshot["facts"], site.get("attributes") or None, self.today
         lists = _Lists(self.ir, record, self.selection, Decisions(), self.backend)  # type: ignore[arg-type]
         return lists.from_outcomes(out, self.offsets, lambda rules: self.item_positions(facts, attributes, today, rules))
+
+
+def outcome_positions(modules: Sequence[CompiledModule]) -> Tuple[Tuple[Optional[str], ...], Dict[str, int]]:
+    """The rule id at each position of compact outcome bytes (None at the module scopes), and the
+    position of each rule id."""
+    rule_ids = (None,) * len(modules) + tuple(rid for cm in modules for rid in cm.rule_ids)
+    return rule_ids, {rid: i for i, rid in enumerate(rule_ids) if rid is not None}
 
 
 #: module scope bytes of compact decisions (Kleene truth values), as the report reads them
@@ -704,6 +717,35 @@ class _PlainValues:
 
     def __contains__(self, name: object) -> bool:
         return name in self._all()
+
+
+def record_of(report: Report) -> Optional[Any]:
+    """The record of a report the compiled evaluator made and nothing has read yet, as its
+    explanations read it: facts read from the decided record, not checked a second time (the
+    evaluator accepted it). None for any other report (then parse the record)."""
+    pending = report._pending
+    if pending is None:
+        return None
+    record: Any = pending[1].record(pending)
+    return record
+
+
+#: id(vocabulary) -> (vocabulary, its facts changed_by_check): a layout is made for each plan (industry,
+#: region, day), and working the set out anew was a tenth of an audit's time on realistic mining records
+_CHECKED: Dict[int, Tuple[Mapping[str, FactSpec], FrozenSet[str]]] = {}
+
+
+def _checked_facts(vocabulary: Optional[Mapping[str, FactSpec]]) -> FrozenSet[str]:
+    if vocabulary is None:
+        return frozenset()
+    hit = _CHECKED.get(id(vocabulary))
+    if hit is not None and hit[0] is vocabulary:
+        return hit[1]
+    checked = frozenset(n for n, spec in vocabulary.items() if changed_by_check(spec))
+    if len(_CHECKED) > 256:
+        _CHECKED.clear()
+    _CHECKED[id(vocabulary)] = (vocabulary, checked)
+    return checked
 
 
 def changed_by_check(spec: FactSpec) -> bool:

@@ -9,12 +9,12 @@ decides.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Hashable, Mapping, Optional
 
 from .errors import SafetyRulesError, did_you_mean
 from .evaluation import select_modules
 from .expr import ast
-from .interpreter import UNKNOWN, Interpreter, ItemBinding, RuleVerdict, _display
+from .interpreter import _METHODS, UNKNOWN, Interpreter, ItemBinding, RuleVerdict, Value, _display
 from .model import Rule, RuleException
 from .ruleset import RuleSet
 
@@ -23,6 +23,29 @@ def _tri(value: Any) -> Any:
     if value is UNKNOWN:
         return "unknown"
     return _display(value)
+
+
+class _TraceInterpreter(Interpreter):
+    """The reference interpreter for traces: a trace evaluates every sub-condition of a rule the
+    rule's own evaluation has evaluated already, so each node's value is kept for each binding of
+    its items (values are immutable), and evaluated once. Not while an exception reads presumptions:
+    there evaluation records the presumptions it reads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._memo: Dict[Hashable, Value] = {}
+
+    def eval(self, node: ast.Node, items: Mapping[str, ItemBinding]) -> Value:
+        if self._presuming is not None:
+            computed: Value = _METHODS[type(node)](self, node, items)
+            return computed
+        key: Hashable = (
+            (id(node), tuple((var, b.list_name, b.key, id(b.values)) for var, b in items.items())) if items else id(node)
+        )
+        value = self._memo.get(key)
+        if value is None:
+            value = self._memo[key] = _METHODS[type(node)](self, node, items)
+        return value
 
 
 def _trace(interp: Interpreter, node: ast.Node, items: Mapping[str, ItemBinding]) -> Dict[str, Any]:
@@ -52,77 +75,102 @@ def _trace(interp: Interpreter, node: ast.Node, items: Mapping[str, ItemBinding]
 
 
 def explain(rules: RuleSet, raw_record: Any, rule_id: str, as_of: Optional[date] = None) -> Dict[str, Any]:
-    ir = rules.ir
-    compiled = ir.rules.get(rule_id)
-    if compiled is None:
-        raise SafetyRulesError(f"no rule {rule_id!r} is loaded{did_you_mean(rule_id, ir.rules)}")
-    record = rules.parse_record(raw_record)
-    selection = select_modules(ir, record, as_of)
-    module = next((cm for cm in selection.modules if cm.id == compiled.rule.module_id), None)
-    rule = compiled.rule
-    out: Dict[str, Any] = {
-        "record_id": record.record_id,
-        "rule_id": rule.id,
-        "citation": rule.citation.rendered,
-        "title": rule.title.to_json(),
-        "as_of": selection.day.isoformat(),
-    }
-    if module is None:
-        m = ir.module_by_id[rule.module_id].module
-        out["outcome"] = "not_evaluated"
-        out["why"] = (
-            f"module {m.id} is not applied to this record: it is in force "
-            f"{m.effective_from.isoformat()} – {m.effective_until.isoformat() if m.effective_until else '…'}, "
-            f"for industry {', '.join(m.industries)} and jurisdiction {m.jurisdiction.code or 'national'}; the record is "
-            f"{record.industry}, {record.region or 'no region'}, judged as of {selection.day.isoformat()}"
-        )
-        return out
-    compiled = next(r for r in module.rules if r.id == rule_id)  # the provincial variant, if any
-    rule = compiled.rule
-    interp = Interpreter(ir, record, selection.day)
-    if rule.overlay is not None:
-        out["overlay"] = rule.overlay.to_json()
-    if module.module.scope is not None:
-        out["scope"] = _trace(interp, module.module.scope, {})
-    derived = [name for name in compiled.derived]
-    if derived:
-        out["derived"] = {
-            name: {"expr": ir.derived[name].source_text, "value": _tri(interp.derived(name).value)} for name in derived
+    """The trace of one rule on one record (checked here; raises RecordError for a malformed one)."""
+    if rule_id not in rules.ir.rules:
+        raise SafetyRulesError(f"no rule {rule_id!r} is loaded{did_you_mean(rule_id, rules.ir.rules)}")
+    return Explainer(rules, rules.parse_record(raw_record), as_of).explain(rule_id)
+
+
+class Explainer:
+    """Traces of any number of rules on one checked record: the module versions are chosen once and
+    one interpreter reads the record for all of them (a fact or a derived value is worked out once).
+    Each trace is the one :func:`explain` gives for that rule.
+
+    ``record`` is a checked record: a :class:`~safetyrules.records.Record` from ``rules.parse_record``,
+    or the record of a compiled evaluator's report as its explanations read it
+    (:func:`safetyrules.evaluation.record_of`)."""
+
+    def __init__(self, rules: RuleSet, record: Any, as_of: Optional[date] = None) -> None:
+        self.rules = rules
+        self.record = record
+        self.selection = select_modules(rules.ir, record, as_of)
+        self._modules: Dict[str, Any] = {}
+        for cm in self.selection.modules:
+            self._modules.setdefault(cm.id, cm)
+        self._interp: Optional[_TraceInterpreter] = None
+
+    def explain(self, rule_id: str) -> Dict[str, Any]:
+        ir, record, selection = self.rules.ir, self.record, self.selection
+        compiled = ir.rules.get(rule_id)
+        if compiled is None:
+            raise SafetyRulesError(f"no rule {rule_id!r} is loaded{did_you_mean(rule_id, ir.rules)}")
+        module = self._modules.get(compiled.rule.module_id)
+        rule = compiled.rule
+        out: Dict[str, Any] = {
+            "record_id": record.record_id,
+            "rule_id": rule.id,
+            "citation": rule.citation.rendered,
+            "title": rule.title.to_json(),
+            "as_of": selection.day.isoformat(),
         }
-    verdict = interp.rule(compiled)
-    scope_value = interp.scope(module).value
-    outcome = verdict.outcome
-    if scope_value is False:
-        outcome = "not_applicable"
-    elif scope_value is UNKNOWN and outcome == "matched":
-        outcome = "undetermined"
-    out["outcome"] = outcome
-    if rule.for_each is None:
-        if rule.applies_if is not None:
-            out["applies_if"] = _trace(interp, rule.applies_if, {})
-        out["when"] = _trace(interp, rule.when, {})
-        if rule.unless:
-            out["unless"] = [_trace_exception(interp, e, {}) for e in rule.unless]
-    else:
-        lst = interp.fact(rule.for_each.list_name)
-        out["for_each"] = rule.for_each.list_name
-        out["items"] = []
-        if lst.value is not UNKNOWN:
-            spec = interp.vocabulary[rule.for_each.list_name]
-            for entry in lst.value:
-                binding = ItemBinding(rule.for_each.list_name, str(entry.get(spec.key)), entry)
-                items = {rule.for_each.var: binding}
-                entry_out: Dict[str, Any] = {"item": binding.key}
-                if rule.applies_if is not None:
-                    entry_out["applies_if"] = _trace(interp, rule.applies_if, items)
-                entry_out["when"] = _trace(interp, rule.when, items)
-                if rule.unless:
-                    entry_out["unless"] = [_trace_exception(interp, e, items) for e in rule.unless]
-                out["items"].append(entry_out)
-    excepted = any(e["holds"] is True for e in out.get("unless", ()))
-    out["why"] = _why(outcome, verdict, scope_value, rule, excepted)
-    out["presumptions"] = rules.presumptions
-    return out
+        if module is None:
+            m = ir.module_by_id[rule.module_id].module
+            out["outcome"] = "not_evaluated"
+            out["why"] = (
+                f"module {m.id} is not applied to this record: it is in force "
+                f"{m.effective_from.isoformat()} – {m.effective_until.isoformat() if m.effective_until else '…'}, "
+                f"for industry {', '.join(m.industries)} and jurisdiction {m.jurisdiction.code or 'national'}; the record is "
+                f"{record.industry}, {record.region or 'no region'}, judged as of {selection.day.isoformat()}"
+            )
+            return out
+        compiled = module.rule_by_id[rule_id]  # the provincial variant, if any
+        rule = compiled.rule
+        interp = self._interp
+        if interp is None:
+            interp = self._interp = _TraceInterpreter(ir, record, selection.day)
+        if rule.overlay is not None:
+            out["overlay"] = rule.overlay.to_json()
+        if module.module.scope is not None:
+            out["scope"] = _trace(interp, module.module.scope, {})
+        derived = [name for name in compiled.derived]
+        if derived:
+            out["derived"] = {
+                name: {"expr": ir.derived[name].source_text, "value": _tri(interp.derived(name).value)} for name in derived
+            }
+        verdict = interp.rule(compiled)
+        scope_value = interp.scope(module).value
+        outcome = verdict.outcome
+        if scope_value is False:
+            outcome = "not_applicable"
+        elif scope_value is UNKNOWN and outcome == "matched":
+            outcome = "undetermined"
+        out["outcome"] = outcome
+        if rule.for_each is None:
+            if rule.applies_if is not None:
+                out["applies_if"] = _trace(interp, rule.applies_if, {})
+            out["when"] = _trace(interp, rule.when, {})
+            if rule.unless:
+                out["unless"] = [_trace_exception(interp, e, {}) for e in rule.unless]
+        else:
+            lst = interp.fact(rule.for_each.list_name)
+            out["for_each"] = rule.for_each.list_name
+            out["items"] = []
+            if lst.value is not UNKNOWN:
+                spec = interp.vocabulary[rule.for_each.list_name]
+                for entry in lst.value:
+                    binding = ItemBinding(rule.for_each.list_name, str(entry.get(spec.key)), entry)
+                    items = {rule.for_each.var: binding}
+                    entry_out: Dict[str, Any] = {"item": binding.key}
+                    if rule.applies_if is not None:
+                        entry_out["applies_if"] = _trace(interp, rule.applies_if, items)
+                    entry_out["when"] = _trace(interp, rule.when, items)
+                    if rule.unless:
+                        entry_out["unless"] = [_trace_exception(interp, e, items) for e in rule.unless]
+                    out["items"].append(entry_out)
+        excepted = any(e["holds"] is True for e in out.get("unless", ()))
+        out["why"] = _why(outcome, verdict, scope_value, rule, excepted)
+        out["presumptions"] = self.rules.presumptions
+        return out
 
 
 def _trace_exception(interp: Interpreter, exception: RuleException, items: Mapping[str, ItemBinding]) -> Dict[str, Any]:

@@ -86,3 +86,53 @@ def test_explain_shows_exceptions_and_presumptions(demo_rules):
     excepted = explain(rules, _capacity_record(ageing_mine=True), "demo-capacity-2026.a4.i1")
     assert excepted["outcome"] == "not_matched" and "an exception holds" in excepted["why"]
     assert excepted["unless"][0]["holds"] is True
+
+
+def _reference_trace(monkeypatch, rules, record, rule_id):
+    """explain() as it was: a fresh interpreter per rule, every node evaluated anew."""
+    import safetyrules.explain as ex
+    from safetyrules.interpreter import Interpreter
+
+    with monkeypatch.context() as m:
+        m.setattr(ex, "_TraceInterpreter", Interpreter)
+        return explain(rules, record, rule_id)
+
+
+@pytest.mark.parametrize("pack", ["mining", "hazchem", "industry-trade", "demo"])
+def test_one_explainer_for_many_rules_traces_each_as_explain_does(monkeypatch, pack):
+    """One Explainer per record (one interpreter, each node's value kept) over every rule its modules
+    hold gives the trace a fresh interpreter gives, on the parsed record and on the compiled evaluator's
+    record read from its report (not checked again)."""
+    from benchmarks.realistic import records_for
+    from safetyrules import load_rules
+    from safetyrules.evaluation import record_of
+    from safetyrules.explain import Explainer
+
+    rules = load_rules(pack)
+    traced = deferred = 0
+    for rec in records_for(rules, 8, seed=11):
+        shared = Explainer(rules, rules.parse_record(rec))
+        report = rules.evaluate_compiled(rec)
+        checked = record_of(report) if report is not None else None
+        from_report = Explainer(rules, checked) if checked is not None else None
+        deferred += from_report is not None
+        # the rules of the modules applied (a small pack: every rule, those of other versions too)
+        rule_ids = (
+            list(rules.ir.rules) if len(rules.ir.rules) < 100 else [r.id for cm in shared.selection.modules for r in cm.rules]
+        )
+        for rule_id in rule_ids:
+            expected = _reference_trace(monkeypatch, rules, rec, rule_id)
+            assert shared.explain(rule_id) == expected, rule_id
+            if from_report is not None:
+                assert from_report.explain(rule_id) == expected, rule_id
+            traced += 1
+    assert traced > 20 and deferred > 0
+
+
+def test_record_of_a_report_read_already_is_none(demo_rules):
+    from safetyrules.evaluation import record_of
+
+    report = demo_rules.evaluate_compiled(demo_record({"annual_output_t": 7150, "approved_capacity_t": 6500}))
+    assert report is not None and record_of(report) is not None
+    assert report.determinations is not None  # builds its lists: the decision is no longer kept
+    assert record_of(report) is None

@@ -17,9 +17,10 @@ carry their rows.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Deque, Dict, Iterable, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, AbstractSet, Deque, Dict, Iterable, Iterator, Optional, Tuple
 
 from ..errors import SafetyRulesError
+from .metrics import SampleRoom
 from .readers import JsonlBytesPart, JsonlPart, Part
 from .runner import AuditContext, PartResult, audit_part
 
@@ -41,8 +42,8 @@ def _context(ir: RuleSetIR, backend: str) -> AuditContext:
     return ctx
 
 
-def audit_part_on_worker(part: Part, ir: RuleSetIR, backend: str) -> PartResult:
-    return audit_part(part, _context(ir, backend))
+def audit_part_on_worker(part: Part, ir: RuleSetIR, backend: str, full: AbstractSet[str] = frozenset()) -> PartResult:
+    return audit_part(part, _context(ir, backend), full)
 
 
 def _ship(part: Part) -> Part:
@@ -90,10 +91,11 @@ def run_dask(
         window = window or nworkers * 3
         pending: Deque[Future[PartResult]] = deque()
         it = iter(parts)
+        room = SampleRoom()  # drill-down keys already filled, so that later parts skip them
 
         def submit(part: Part) -> None:
             payload = _ship(part) if ship_data else part
-            pending.append(client.submit(audit_part_on_worker, payload, ir_future, backend, pure=False))
+            pending.append(client.submit(audit_part_on_worker, payload, ir_future, backend, room.full(), pure=False))
 
         for part in it:
             submit(part)
@@ -101,6 +103,7 @@ def run_dask(
                 break
         while pending:
             result = pending.popleft().result()
+            room.add(result.aggregate)
             for part in it:
                 submit(part)
                 break

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, AbstractSet, Any, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from .classify import CLASSES, RECTIFIED_STATUSES, Row
 from .rectification import Event, event_of, judge, loop_state
@@ -25,6 +25,13 @@ NO_REGION = "(none)"
 #: drill-down: the first records of each class, and of each criterion, kept with their evidence
 SAMPLES_PER_CLASS = 20
 SAMPLES_PER_CRITERION = 3
+
+
+def sample_limit(key: str) -> int:
+    """How many records the drill-down keeps under a key (``class:<c>`` or ``rule:<id>``)."""
+    return SAMPLES_PER_CLASS if key.startswith("class:") else SAMPLES_PER_CRITERION
+
+
 RECT_EXAMPLES = 50
 
 DEFINITIONS = {
@@ -125,10 +132,13 @@ class Aggregate:
         if len(self.error_examples) < ERROR_EXAMPLES:
             self.error_examples.append(row)
 
-    def add_result(self, row: Row) -> bool:
+    def add_result(self, row: Row, full: AbstractSet[str] = frozenset()) -> bool:
         """Count a result row. Rows are first tallied by what the figures read from them (a signature:
         industry, region, date, matched and undetermined rules, classed entries), and signatures are
-        expanded into the tables once per part: far fewer dictionary updates than one per row."""
+        expanded into the tables once per part: far fewer dictionary updates than one per row.
+
+        Returns whether the row's record is wanted for the drill-down: one of its classes or criteria
+        has room in this part's samples and is not in ``full`` (keys that earlier parts filled)."""
         self.records += 1
         self.results += 1
         shape: _Shape = (
@@ -152,7 +162,7 @@ class Aggregate:
         ev = event_of(row)
         if ev is not None:
             self.events.append(ev)
-        return self._wants_sample(row)
+        return self._wants_sample(row, full)
 
     def _sample_keys(self, row: Row) -> List[str]:
         keys = [f"class:{e['class']}" for e in row["entries"]]
@@ -162,21 +172,22 @@ class Aggregate:
         keys += [f"rule:{r}" for r in row["undetermined"][:3]]
         return list(dict.fromkeys(keys))
 
-    def _wants_sample(self, row: Row) -> bool:
+    def _wants_sample(self, row: Row, full: AbstractSet[str] = frozenset()) -> bool:
         samples = self.samples
         for key in self._sample_keys(row):
-            limit = SAMPLES_PER_CLASS if key.startswith("class:") else SAMPLES_PER_CRITERION
-            if len(samples.get(key, ())) < limit:
+            if key not in full and len(samples.get(key, ())) < sample_limit(key):
                 return True
         return False
 
-    def add_sample(self, row: Row, detail: Row) -> None:
+    def add_sample(self, row: Row, detail: Row, full: AbstractSet[str] = frozenset()) -> None:
         """Keep ``detail`` (the row's record with its evidence) under every class and criterion of the
-        row that has room: the first records in input order, whichever worker counted them."""
+        row that has room: the first records in input order, whichever worker counted them. Keys in
+        ``full`` are left out: earlier parts hold their samples, and :meth:`merge` would drop these."""
         for key in self._sample_keys(row):
-            limit = SAMPLES_PER_CLASS if key.startswith("class:") else SAMPLES_PER_CRITERION
+            if key in full:
+                continue
             lst = self.samples.setdefault(key, [])
-            if len(lst) < limit:
+            if len(lst) < sample_limit(key):
                 lst.append(detail)
 
     def _expand(self) -> None:
@@ -267,13 +278,45 @@ class Aggregate:
                 self.last_date = d
         self.events.extend(other.events)
         for key, lst in other.samples.items():
-            limit = SAMPLES_PER_CLASS if key.startswith("class:") else SAMPLES_PER_CRITERION
             kept = self.samples.setdefault(key, [])
-            kept.extend(lst[: max(limit - len(kept), 0)])
+            kept.extend(lst[: max(sample_limit(key) - len(kept), 0)])
         room = ERROR_EXAMPLES - len(self.error_examples)
         if room > 0:
             self.error_examples.extend(other.error_examples[:room])
         return self
+
+
+class SampleRoom:
+    """The drill-down keys that the parts taken so far have filled, for the parts still to come.
+
+    The drill-down keeps, under each class and criterion, the first records in input order
+    (:meth:`Aggregate.merge`). Once the parts before a part hold enough samples of a key, nothing that
+    part could add under it would be kept, so its worker need not work out evidence for it. The
+    runners tell each part the keys full when it is sent (:meth:`full`), from the results taken in
+    input order before then (:meth:`add`). What a part is told depends on timing and on the number of
+    workers, but only keys already full are ever left out, so the samples kept are the same."""
+
+    def __init__(self) -> None:
+        self._counts: Dict[str, int] = {}
+        self._full: Set[str] = set()
+        self._frozen: FrozenSet[str] = frozenset()
+
+    def add(self, agg: Aggregate) -> None:
+        """Count the samples of the next part in input order."""
+        grown = False
+        for key, lst in agg.samples.items():
+            if key in self._full or not lst:
+                continue
+            n = self._counts[key] = self._counts.get(key, 0) + len(lst)
+            if n >= sample_limit(key):
+                self._full.add(key)
+                del self._counts[key]
+                grown = True
+        if grown:
+            self._frozen = frozenset(self._full)
+
+    def full(self) -> FrozenSet[str]:
+        return self._frozen
 
 
 # ---------------------------------------------------------------------------------- figures

@@ -19,7 +19,21 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    AbstractSet,
+    Any,
+    Deque,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    TextIO,
+    Tuple,
+    Union,
+)
 
 from .. import __version__
 from ..errors import RecordError, SafetyRulesError
@@ -27,7 +41,7 @@ from ..findings import apply_findings, parse_findings
 from ..report import FindingResult
 from .classify import CLASSES, CriterionIndex, Finding, FindingError, Row, classify
 from .drilldown import drill_down
-from .metrics import Aggregate, summarize
+from .metrics import Aggregate, SampleRoom, summarize
 from .readers import (
     DEFAULT_PART_BYTES,
     DEFAULT_PART_ROWS,
@@ -86,24 +100,28 @@ def _init_worker(ir_bytes: bytes, backend: str) -> None:
     _CONTEXT = AuditContext(pickle.loads(ir_bytes), backend)
 
 
-def _run_in_worker(part: Part) -> PartResult:
+def _run_in_worker(part: Part, full: AbstractSet[str] = frozenset()) -> PartResult:
     assert _CONTEXT is not None
-    return audit_part(part, _CONTEXT)
+    return audit_part(part, _CONTEXT, full)
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
-def audit_part(part: Part, ctx: AuditContext) -> PartResult:
-    """Rows and counts of one part. Never raises for a bad record: it becomes an error row."""
+def audit_part(part: Part, ctx: AuditContext, full: AbstractSet[str] = frozenset()) -> PartResult:
+    """Rows and counts of one part. Never raises for a bad record: it becomes an error row.
+
+    ``full``: drill-down keys that earlier parts have filled (:class:`~safetyrules.audit.metrics.SampleRoom`);
+    records wanted only for those are not detailed."""
     agg = Aggregate()
     lines: List[str] = []
     for pos, value, err in records_of_part(part, ctx.vocabularies):
-        row = audit_record(ctx, pos, value, err)
+        row, checked = _audit_record(ctx, pos, value, err)
+        _add_who(row, value)
         if "error" in row:
             agg.add_error(row)
-        elif agg.add_result(row):
-            agg.add_sample(row, drill_down(ctx, value, row))
+        elif agg.add_result(row, full):
+            agg.add_sample(row, drill_down(ctx, value, row, _explainable(checked)), full)
         lines.append(_dumps(row))
     lines.append("")
     return PartResult(part.index, "\n".join(lines) if len(lines) > 1 else "", agg, part_progress(part))
@@ -220,10 +238,23 @@ def _add_who(row: Row, value: Any) -> Row:
 
 def audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]) -> Row:
     """One output row for one input record: a result, or an error with its reason."""
-    return _add_who(_audit_record(ctx, pos, value, err), value)
+    return _add_who(_audit_record(ctx, pos, value, err)[0], value)
 
 
-def _audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]) -> Row:
+def _explainable(checked: Union[None, Report, Record]) -> Any:
+    """The checked record for a drill-down's explanations: the general path's record, or the compiled
+    evaluator's record read from its report; None when the record must be checked again."""
+    from ..evaluation import record_of
+    from ..report import Report
+
+    return record_of(checked) if isinstance(checked, Report) else checked
+
+
+def _audit_record(
+    ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err: Optional[Tuple[str, str]]
+) -> Tuple[Row, Union[None, Report, Record]]:
+    """The row, and what checked the record (a compiled evaluator's report, or the general path's
+    record) for the drill-down's explanations; None for an error row."""
     if err is None and type(value) is dict:
         # the common record in one call to the compiled evaluator; anything it declines (including
         # every invalid record) takes the general path below, which names the problem
@@ -234,14 +265,14 @@ def _audit_record(ctx: AuditContext, pos: Tuple[str, str, int], value: Any, err:
             try:
                 findings = ctx.index.parse_findings(value.get("findings") or ())
             except FindingError as exc:
-                return _error_row(base, exc.reason, str(exc), exc.problems, report.record_id)
+                return _error_row(base, exc.reason, str(exc), exc.problems, report.record_id), None
             site = value["site"]
-            return _result_row(ctx, base, report, findings, site["industry"], site.get("region"))
+            return _result_row(ctx, base, report, findings, site["industry"], site.get("region")), report
     row, ready = _prepare(ctx, pos, value, err)
     if ready is None:
         assert row is not None, "_prepare gives an error row or what to evaluate"
-        return row
-    return _finish(ctx, *ready)
+        return row, None
+    return _finish(ctx, *ready), ready[1]
 
 
 # --------------------------------------------------------------------------------------- local runner
@@ -257,10 +288,13 @@ def default_jobs() -> int:
 def run_local(parts: Iterable[Part], ir: RuleSetIR, backend: str = "native", jobs: Optional[int] = None) -> Iterator[PartResult]:
     """Results of the parts, in order: a process pool of ``jobs`` workers (every core by default)."""
     jobs = jobs or default_jobs()
+    room = SampleRoom()
     if jobs <= 1:
         ctx = AuditContext(ir, backend)
         for part in parts:
-            yield audit_part(part, ctx)
+            result = audit_part(part, ctx, room.full())
+            room.add(result.aggregate)
+            yield result
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -274,13 +308,14 @@ def run_local(parts: Iterable[Part], ir: RuleSetIR, backend: str = "native", job
         pending: Deque[Future[PartResult]] = deque()
         it = iter(parts)
         for part in it:
-            pending.append(pool.submit(_run_in_worker, part))
+            pending.append(pool.submit(_run_in_worker, part, room.full()))
             if len(pending) >= window:
                 break
         while pending:
             result = pending.popleft().result()
+            room.add(result.aggregate)
             for part in it:
-                pending.append(pool.submit(_run_in_worker, part))
+                pending.append(pool.submit(_run_in_worker, part, room.full()))
                 break
             yield result
     finally:

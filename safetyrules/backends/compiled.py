@@ -19,12 +19,13 @@ from __future__ import annotations
 import importlib
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from fractions import Fraction
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..ir import CompiledModule, RuleSetIR
-from ..evaluation import OutcomeLayout, select_modules
+from ..evaluation import OutcomeLayout, outcome_positions, select_modules
 from ..expr import ast
 from ..expr.language import ARITHMETIC, FUNCTIONS
 from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
@@ -409,6 +410,12 @@ class CompiledProgram:
     offsets: Tuple[int, ...]
     tables: ProgramTables
 
+    @cached_property
+    def positions(self) -> Tuple[Tuple[Optional[str], ...], Dict[str, int]]:
+        """The rule id at each position of run()'s result, and each rule's position: shared by the
+        plans of every day and region this program judges (see :class:`OutcomeLayout`)."""
+        return outcome_positions(self.modules)
+
 
 def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule]) -> CompiledProgram:
     """Lower ``modules`` (all judging ``industry``); raises :class:`NotLowerable`."""
@@ -507,6 +514,7 @@ class CompiledLane:
             program.program.items,
             self._backend,
             industry=industry,
+            positions=program.positions,
         )
         return (program.program, layout.today, day, selection.day, selection.notices, self._engine, layout)
 

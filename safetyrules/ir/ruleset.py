@@ -107,6 +107,14 @@ class CompiledModule:
         return tuple(r.rule.id for r in self.rules)
 
     @cached_property
+    def rule_by_id(self) -> Dict[str, CompiledRule]:
+        """The module's rules by id (the first, should an id repeat)."""
+        out: Dict[str, CompiledRule] = {}
+        for r in self.rules:
+            out.setdefault(r.rule.id, r)
+        return out
+
+    @cached_property
     def module_json(self) -> ModuleJson:
         """How a determination names its module."""
         m = self.module

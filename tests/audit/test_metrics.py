@@ -138,3 +138,41 @@ def test_class_counts_agree_across_tables(tmp_path, demo_rules):
         for table in ("by_industry", "by_region", "by_month", "by_criterion"):
             assert sum(r[klass] for r in s[table]) == s["classes"][klass], (klass, table)
     assert s["classes"]["undetermined"] > 0 and s["classes"]["superseded"] > 0
+
+
+def test_sample_room_names_the_keys_earlier_parts_filled():
+    from safetyrules.audit.metrics import SAMPLES_PER_CLASS, SAMPLES_PER_CRITERION, Aggregate, SampleRoom
+
+    def part(**samples):
+        a = Aggregate()
+        a.samples = {k.replace("__", ":"): [{"n": i} for i in range(n)] for k, n in samples.items()}
+        return a
+
+    room = SampleRoom()
+    assert room.full() == frozenset()
+    room.add(part(class__missed=SAMPLES_PER_CLASS - 1, rule__x=SAMPLES_PER_CRITERION - 1))
+    assert room.full() == frozenset()  # one short of each limit
+    room.add(part(class__missed=1, rule__y=SAMPLES_PER_CRITERION))
+    assert room.full() == {"class:missed", "rule:y"}
+    room.add(part(rule__x=1))
+    assert room.full() == {"class:missed", "rule:x", "rule:y"}
+
+
+def test_a_part_skips_full_keys_only():
+    from safetyrules.audit.metrics import Aggregate
+
+    row = {
+        "industry": "demo",
+        "region": "CN-NM",
+        "inspection_date": "2026-08-01",
+        "status": "major_hazard_found",
+        "matched": [A4],
+        "undetermined": [],
+        "entries": [{"class": "missed", "source": "rule", "rule": A4}],
+    }
+    a = Aggregate()
+    assert a.add_result(row, frozenset({"class:missed", f"rule:{A4}"})) is False  # nothing it could add is kept
+    assert a.add_result(row, frozenset({"class:missed"})) is True
+    a.add_sample(row, {"detail": 1}, frozenset({"class:missed"}))
+    assert a.samples == {f"rule:{A4}": [{"detail": 1}]}
+    assert a.results == 2  # counted either way

@@ -249,3 +249,52 @@ def test_inspector_findings_are_set_against_the_facts(tmp_path, demo_rules):
     assert rows["BAD"]["error"]["reason"] == "invalid_record"
     assert "inspector_findings" not in rows["PLAIN"]
     assert summary["metrics"]["inspector_findings"] == {"contradicts": 1, "decided": 1}
+
+
+def _realistic_mining(n, seed=7):
+    """Realistic mining records (hundreds of criteria) with findings citing most matched criteria."""
+    import random
+
+    from benchmarks.realistic import records_for
+    from safetyrules import load_rules
+
+    rules = load_rules("mining")
+    rng = random.Random(seed)
+    recs = records_for(rules, n, seed=seed)
+    for rec in recs:
+        matched = rules.evaluate(rec).matched_rule_ids
+        cited = [r for r in matched if rng.random() < 0.8]
+        if rng.random() < 0.05:
+            cited.append(rng.choice(sorted(rules.ir.rules)))
+        if cited:
+            rec["findings"] = [{"rule": r, "status": "listed", "listed_on": rec["inspection_date"]} for r in dict.fromkeys(cited)]
+    return rules, recs
+
+
+def test_drill_down_skips_what_earlier_parts_filled_and_keeps_the_same_samples(tmp_path, monkeypatch):
+    """A part does not work out evidence for drill-down keys that earlier parts filled: on one worker
+    (which knows every earlier part) the records detailed are the records kept, where sampling each
+    part afresh details nearly every record; every output is the same, with one worker or two."""
+    from safetyrules.audit import runner
+    from safetyrules.audit.metrics import SampleRoom
+
+    rules, recs = _realistic_mining(160)
+    path = write_jsonl(tmp_path / "mining.jsonl", recs)
+    options = AuditOptions(jobs=1, part_bytes=40_000)  # two or three records a part: many parts
+    real = runner.drill_down
+    calls = []
+    monkeypatch.setattr(runner, "drill_down", lambda *a: calls.append(a[2]["record_id"]) or real(*a))
+    summary = run_audit([path], str(tmp_path / "room"), rules, options)
+    with_room = len(calls)
+    calls.clear()
+    with monkeypatch.context() as m:
+        m.setattr(SampleRoom, "full", lambda self: frozenset())
+        run_audit([path], str(tmp_path / "afresh"), rules, options)
+    afresh = len(calls)
+    run_audit([path], str(tmp_path / "pool"), rules, AuditOptions(jobs=2, part_bytes=40_000))
+    room, fresh, pool = read_bytes(tmp_path / "room"), read_bytes(tmp_path / "afresh"), read_bytes(tmp_path / "pool")
+    assert room == fresh == pool
+    kept = {r["record_id"] for samples in summary["drilldown"].values() for r in samples}
+    assert sum(k.startswith("rule:") for k in summary["drilldown"]) > 50  # (sanity: many criteria sampled)
+    assert afresh > 0.95 * summary["reconciliation"]["results"]
+    assert len(kept) <= with_room <= len(kept) + 2 and with_room < afresh, (len(kept), with_room, afresh)
