@@ -11,7 +11,8 @@ checkpoints of one run, which goes on to the largest.
 ``cli`` (default): one ``python -m safetyrules check - --rules PACK --format jsonl`` process reads the
 records from a pipe (standard input), fed by this process, and writes its reports into a pipe this
 process drains and counts (in place of /dev/null, so that a checkpoint is taken when that many reports
-have come out). At each checkpoint the child's peak resident memory so far is read from
+have come out, or, for a `check` that writes nothing until the end, when it has used no CPU for a
+second: it has judged every record sent and waits for more). At each checkpoint the child's peak resident memory so far is read from
 ``/proc/PID/status`` (``VmHWM``; Linux), and when it ends, from the kernel's accounting of the finished
 process (``os.wait4``'s ``ru_maxrss``, the ``resource.getrusage`` figure of a child). The compiled-rules
 cache is a folder of this run's own.
@@ -36,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -64,6 +65,29 @@ def _proc_status(pid: int) -> Dict[str, float]:
     except OSError:
         pass
     return out
+
+
+def _cpu_ticks(pid: int) -> Optional[int]:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _wait_for(pid: int, done: Callable[[], bool]) -> None:
+    """Until ``done()``, or until the child has used no CPU for a second: a `check` that keeps
+    every output until the end (before it streamed) writes nothing to count, and is measured once it
+    has judged every record sent and waits for more."""
+    last, idle = _cpu_ticks(pid), 0
+    while not done():
+        time.sleep(0.1)
+        now = _cpu_ticks(pid)
+        idle = idle + 1 if now is not None and now == last else 0
+        last = now
+        if idle >= 10:
+            return
 
 
 def run_cli(pack: str, checkpoints: List[int], seed: int, missing: float) -> dict:
@@ -95,8 +119,7 @@ def run_cli(pack: str, checkpoints: List[int], seed: int, missing: float) -> dic
             proc.stdin.write((json.dumps(gen.record(i), ensure_ascii=False) + "\n").encode("utf-8"))
             if i + 1 == checkpoints[nxt]:
                 proc.stdin.flush()
-                while written[0] < i + 1 and proc.poll() is None:
-                    time.sleep(0.01)
+                _wait_for(proc.pid, lambda n=i + 1: written[0] >= n or proc.poll() is not None)
                 status = _proc_status(proc.pid)
                 elapsed = time.perf_counter() - t0
                 rows.append(
