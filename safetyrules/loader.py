@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported where used: a start-up served from the cache never
     from jsonschema import Draft202012Validator
 
 from . import expr as expr_lang
+from . import fastschema
 from .errors import Diagnostic, Location, did_you_mean
 from .expr.ast import Expr
 from .expr.types import BOOLEAN, DATE, DIMENSIONLESS, ENUM, LIST, NUMBER, STRING, Type
@@ -64,6 +65,13 @@ def _module_validator() -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(module_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@lru_cache(maxsize=None)
+def _module_quick_check() -> Optional[fastschema.Check]:
+    """The module schema's yes/no check (``fastschema``): a module it accepts has no schema error, so
+    jsonschema runs only to report the errors of one it does not."""
+    return fastschema.compile_check(module_schema())
 
 
 def jsonable(value: Any) -> Any:
@@ -167,7 +175,11 @@ def read_document(path: str, collector: _Collector) -> Tuple[Any, Optional[Posit
 
 
 def _schema_diagnostics(doc: Any, positions: Positions, collector: _Collector) -> bool:
-    errors = sorted(_module_validator().iter_errors(jsonable(doc)), key=lambda e: list(map(str, e.absolute_path)))
+    instance = jsonable(doc)
+    quick = _module_quick_check()
+    if quick is not None and quick(instance):
+        return True
+    errors = sorted(_module_validator().iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
     for err in errors:
         path = tuple(err.absolute_path)
         if err.validator == "additionalProperties":
@@ -647,6 +659,21 @@ _MANIFEST_SCHEMA = {
 }
 
 
+@lru_cache(maxsize=None)
+def _manifest_quick_check() -> Optional[fastschema.Check]:
+    return fastschema.compile_check(_MANIFEST_SCHEMA)
+
+
+def _manifest_errors(instance: Any) -> List[Any]:
+    """jsonschema's errors of a manifest; none without importing it when the quick check accepts."""
+    quick = _manifest_quick_check()
+    if quick is not None and quick(instance):
+        return []
+    from jsonschema import Draft202012Validator
+
+    return list(Draft202012Validator(_MANIFEST_SCHEMA).iter_errors(instance))
+
+
 @dataclass(frozen=True)
 class PackSource:
     pack: Pack
@@ -660,9 +687,7 @@ def read_pack(directory: str, _seen: Optional[Set[str]] = None) -> Tuple[Optiona
     doc, positions, _ = read_document(manifest, collector)
     if positions is None:
         return None, collector.diagnostics
-    from jsonschema import Draft202012Validator
-
-    errors = list(Draft202012Validator(_MANIFEST_SCHEMA).iter_errors(jsonable(doc)))
+    errors = _manifest_errors(jsonable(doc))
     for err in errors:
         collector.add("E-MANIFEST", err.message, positions.at(tuple(err.absolute_path)))
     if errors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from ..errors import RecordError
 from .common import (
@@ -17,7 +17,6 @@ from .common import (
     add_rules_option,
     date_arg,
     load,
-    print_json,
     rules_specs,
 )
 
@@ -50,7 +49,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     rules = load(rules_specs(args), args.backend)
     worst = EXIT_OK
-    outputs: List[Dict[str, Any]] = []
+    out = _Output(args.format, _Discard() if args.format != "text" and _unreadable(args.records[1:]) else sys.stdout)
     try:
         for path in args.records:
             for raw in read_records(path):
@@ -58,7 +57,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     print(f"{raw.source}: {raw.error}", file=sys.stderr)
                     worst = max(worst, EXIT_ERROR)
                     if args.format != "text":  # every input line yields an output line
-                        outputs.append(
+                        out.add(
                             {"source": raw.source, "error": {"record_id": None, "errors": [{"path": "$", "message": raw.error}]}}
                         )
                     continue
@@ -71,23 +70,89 @@ def cmd_check(args: argparse.Namespace) -> int:
                         print(f"{raw.source}: {p}: {m}", file=sys.stderr)
                     worst = max(worst, EXIT_ERROR)
                     if args.format != "text":
-                        outputs.append({"source": raw.source, "error": exc.to_json()})
+                        out.add({"source": raw.source, "error": exc.to_json()})
                     continue
                 code = {"major_hazard_found": EXIT_FOUND, "no_major_hazard_found": EXIT_OK}.get(report.status, EXIT_UNDETERMINED)
                 worst = _combine(worst, code)
                 if args.format == "text":
                     print(render_text(report, verbose=args.verbose))
                 else:
-                    outputs.append(report.to_json())
+                    out.add(report.to_json())
     except InputError as exc:
         print(f"safetyrules: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    if args.format == "json":
-        print_json(outputs[0] if len(outputs) == 1 else outputs)
-    elif args.format == "jsonl":
-        for o in outputs:
-            sys.stdout.write(json.dumps(o, ensure_ascii=False) + "\n")
+    out.finish()
     return worst
+
+
+class _Writer(Protocol):
+    def write(self, text: str, /) -> int: ...
+
+
+class _Discard:
+    def write(self, text: str, /) -> int:
+        return len(text)
+
+
+def _unreadable(paths: Sequence[str]) -> bool:
+    """Whether one of these record files cannot be read at all (``InputError``): the command then ends
+    with exit code 2 and, in JSON and JSON Lines, writes nothing on standard output. Results are written
+    as they are made, so the files after the first are tried before any is written (a JSON or YAML file
+    is read twice; a JSON Lines file only opened). Standard input (``-``) cannot be read twice and is
+    not tried: when it is not the first input and cannot be read, the results before it stay written."""
+    from ..inputs import InputError, read_records
+
+    for path in paths:
+        if path == "-":
+            continue
+        try:
+            for _ in read_records(path):
+                break  # the first record read: the file as a whole could be read
+        except InputError:
+            return True
+    return False
+
+
+class _Output:
+    """The JSON outputs of ``check``, each written as it is made, in the bytes the command has always
+    written: JSON Lines one line per result; JSON the object itself for one result, otherwise an array
+    (``print_json`` of the list: each item is its own indented text, two spaces further in, which is
+    safe as JSON text holds no raw newline inside a string). Only the first result waits for the second."""
+
+    def __init__(self, fmt: str, stream: _Writer) -> None:
+        self.format = fmt
+        self.stream = stream
+        self.count = 0
+        self.first: Any = None
+
+    def add(self, value: Any) -> None:
+        if self.format == "jsonl":
+            self.stream.write(json.dumps(value, ensure_ascii=False) + "\n")
+        elif self.count == 0:
+            self.first = value
+        else:
+            if self.count == 1:
+                self.stream.write("[\n  " + _in_array(self.first))
+                self.first = None
+            self.stream.write(",\n  " + _in_array(value))
+        self.count += 1
+
+    def finish(self) -> None:
+        if self.format != "json":
+            return
+        if self.count < 2:
+            self.stream.write(_pretty(self.first if self.count else []) + "\n")
+        else:
+            self.stream.write("\n]\n")
+
+
+def _pretty(value: Any) -> str:
+    """As ``print_json`` writes it."""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
+
+
+def _in_array(value: Any) -> str:
+    return _pretty(value).replace("\n", "\n  ")
 
 
 def _combine(a: int, b: int) -> int:
