@@ -93,7 +93,7 @@ def _is_number(value: Any) -> bool:
     return False
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)  # not other scripts' digits, which int() would read
 
 
 @lru_cache(maxsize=4096)

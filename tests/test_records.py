@@ -64,6 +64,11 @@ def test_bad_enum_value_suggests(demo_rules):
             "$.inspection_date",
             "expected a date",
         ),
+        (  # digits of another script: Python's int() reads them, a date YYYY-MM-DD does not have them
+            {"record_id": "a", "inspection_date": "٢٠٢٦-٠٨-٠١", "site": {"industry": "demo"}},
+            "$.inspection_date",
+            "expected a date",
+        ),
         ({"record_id": "a", "site": {"industry": "demo"}}, "$.inspection_date", "required"),
         ({"record_id": "a", "inspection_date": "2026-08-01", "site": {}}, "$.site.industry", "required"),
         (

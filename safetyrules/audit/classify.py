@@ -36,6 +36,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ..errors import did_you_mean
+from ..records import parse_date
 
 if TYPE_CHECKING:
     from ..ir import RuleSetIR
@@ -251,13 +252,8 @@ def _parse_history(value: Any, path: str, problems: List[Tuple[str, str]]) -> Tu
 
 
 def _is_date(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) != 10:
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    """YYYY-MM-DD, as records read dates (Python alone would also take week dates such as 2026-W01-1)."""
+    return isinstance(value, str) and parse_date(value) is not None
 
 
 def classify(

@@ -142,6 +142,7 @@ def test_invalid_findings_are_error_rows(demo_ctx):
     cases = [
         ({"rule": A4_2026, "status": "done"}, "$.findings[0].status"),
         ({"rule": A4_2026, "deadline": "2026-13-01"}, "$.findings[0].deadline"),
+        ({"rule": A4_2026, "listed_on": "2026-W33-3"}, "$.findings[0].listed_on"),  # a week date is not YYYY-MM-DD
         ({"status": "listed"}, "$.findings[0]"),
         ({"rule": A4_2026, "colour": "red"}, "$.findings[0].colour"),
         ({"rule": A4_2026, "citation": "《示例》第一条"}, "$.findings[0].citation"),
