@@ -13,16 +13,17 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import date
-from typing import Any, Callable, ClassVar, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, ClassVar, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, cast
 
-from .ir import CompiledModule, CompiledRule, RuleSetIR
+from .ir import CompiledModule, CompiledRule, OverlayVariant, RuleSetIR
+from .ir.ruleset import ModuleJson
 from .errors import EvaluationError
-from .interpreter import UNKNOWN, Interpreter, ItemBinding, RuleVerdict, _display
+from .interpreter import UNKNOWN, Atom, Interpreter, ItemBinding, Presumed, Reads, RuleVerdict, _display
 from .ir.lowered import OUTCOMES
 from .expr.types import DATE, LIST, NUMBER
-from .model import FactSpec
+from .model import FactSpec, ForEach, Rule
 from .records import Record, RecordParser, check_value
-from .report import Determination, Evidence, Explanation, Notice, PresumptionUsed, Report, RuleIds, UndeterminedRule
+from .report import Determination, Evidence, Explanation, Notice, PresumptionUsed, Report, ReportBody, RuleIds, UndeterminedRule
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,20 @@ class Decisions:
 #: what a backend that decides plain records in one call returns: (report head, the layout of the
 #: outcomes, the outcome bytes, a snapshot of the record) -- data, made into a report by
 #: :func:`safetyrules.report.deferred_report` and read through :class:`OutcomeLayout`
-PlainDecision = Tuple[tuple, "OutcomeLayout", bytes, Dict[str, Any]]
+PlainDecision = Tuple[Tuple[Any, ...], "OutcomeLayout", bytes, Dict[str, Any]]
+
+
+#: a determination's explanation: its evidence, the facts it read, the presumptions that decided it
+ExplainedFacts = Tuple[Tuple[Evidence, ...], Reads, Tuple[PresumptionUsed, ...]]
+#: a rule over a list: the positions of its matched items and of its undetermined ones
+ItemPositions = Tuple[Sequence[int], Sequence[int]]
+
+
+def _for_each(rule: Rule) -> ForEach:
+    """The list a rule runs over; only called for rules that have one."""
+    if rule.for_each is None:
+        raise EvaluationError(f"internal error: rule {rule.id} is not over a list")
+    return rule.for_each
 
 
 class Backend(ABC):
@@ -118,7 +132,7 @@ def select_modules(ir: RuleSetIR, record: Record, as_of: Optional[date] = None, 
     if region and ir.variants:
         # A provincial supplement in force changes the national modules it extends, for its province.
         in_force_ids = {m.id for m in chosen}
-        swap = {}
+        swap: Dict[str, OverlayVariant] = {}
         for v in ir.variants:
             if v.region == region and v.overlay_module_id in in_force_ids and v.base_module_id in in_force_ids:
                 if v.base_module_id in swap:
@@ -184,18 +198,26 @@ def build_report(
     backend: str,
     engine_info: Mapping[str, object],
 ) -> Report:
+    determinations, undetermined, not_matched, not_applicable, applied, skipped = report_lists(
+        ir, record, selection, decisions, backend
+    )
     return Report(
         record.record_id,
         record.inspection_date,
         selection.day,
         backend,
-        *report_lists(ir, record, selection, decisions, backend),
+        determinations,
+        undetermined,
+        not_matched,
+        not_applicable,
+        applied,
+        skipped,
         selection.notices,
-        engine_info,
+        dict(engine_info),
     )
 
 
-def report_lists(ir: RuleSetIR, record: Record, selection: Selection, decisions: Decisions, backend: str) -> tuple:
+def report_lists(ir: RuleSetIR, record: Record, selection: Selection, decisions: Decisions, backend: str) -> ReportBody:
     """A report's lists from a backend's decisions: (determinations, undetermined, not_matched,
     not_applicable, modules_applied, modules_not_applicable), explanations deferred."""
     return _Lists(ir, record, selection, decisions, backend).build()
@@ -214,7 +236,7 @@ class _Lists:
         self.determinations: List[Determination] = []
         self.undetermined: List[UndeterminedRule] = []
 
-    def build(self) -> tuple:
+    def build(self) -> ReportBody:
         decisions = self.decisions
         not_matched, not_applicable = RuleIds(), RuleIds()
         applied, skipped = [], []
@@ -256,18 +278,26 @@ class _Lists:
                         self.explain(compiled, outcome, verdict, scope, scope_needs, module_json)
                 continue
             for compiled in cm.rules:
-                outcome = decisions.outcomes.get(compiled.id)
-                if outcome is None:
+                given = decisions.outcomes.get(compiled.id)
+                if given is None:
                     raise EvaluationError(f"backend {self.backend!r} gave no decision for rule {compiled.id}")
-                if outcome == "not_matched":
+                if given == "not_matched":
                     not_matched.add(compiled.id)
-                elif outcome == "not_applicable":
+                elif given == "not_applicable":
                     not_applicable.add(compiled.id)
                 else:
-                    self.explain(compiled, outcome, decisions.verdicts.get(compiled.id), scope, scope_needs, module_json)
+                    self.explain(compiled, given, decisions.verdicts.get(compiled.id), scope, scope_needs, module_json)
         return (tuple(self.determinations), tuple(self.undetermined), not_matched, not_applicable, tuple(applied), tuple(skipped))
 
-    def decided(self, compiled: CompiledRule, outcome: str, scope, scope_needs, module_json, positions=None) -> None:
+    def decided(
+        self,
+        compiled: CompiledRule,
+        outcome: str,
+        scope: Optional[bool],
+        scope_needs: FrozenSet[str],
+        module_json: ModuleJson,
+        positions: Optional[ItemPositions] = None,
+    ) -> None:
         """A rule the backend decided matched or undetermined, explained when read (a rule over a
         list with its items' positions: each matched item on its own)."""
         if positions is not None and not (scope is None and positions[0]):
@@ -275,7 +305,7 @@ class _Lists:
         else:
             self.explain(compiled, outcome, None, scope, scope_needs, module_json)
 
-    def from_outcomes(self, out: bytes, offsets: Tuple[int, ...], item_positions: Callable[[Tuple[int, ...]], Any]) -> tuple:
+    def from_outcomes(self, out: bytes, offsets: Tuple[int, ...], item_positions: Callable[[Tuple[int, ...]], Any]) -> ReportBody:
         """The report's lists from compact decisions: one byte per module scope, then one per rule
         (see :class:`OutcomeLayout`); the rules not matched and not applicable are listed from the
         bytes when read. ``item_positions(program rule indices)`` gives the matched and undetermined
@@ -321,7 +351,9 @@ class _Lists:
         return (tuple(self.determinations), tuple(self.undetermined), not_matched, not_applicable, tuple(applied), tuple(skipped))
 
     # ----------------------------------------------------------------- explanations (on first use)
-    def checked_verdict(self, compiled: CompiledRule, outcome: str, scope, verdict: Optional[RuleVerdict] = None) -> RuleVerdict:
+    def checked_verdict(
+        self, compiled: CompiledRule, outcome: str, scope: Optional[bool], verdict: Optional[RuleVerdict] = None
+    ) -> RuleVerdict:
         """The interpreter's verdict (given, or worked out now), which must agree with the backend."""
         verdict = verdict or self.interp.rule(compiled)
         expected = verdict.outcome
@@ -334,17 +366,18 @@ class _Lists:
             )
         return verdict
 
-    def evidence(self, compiled: CompiledRule, outcome: str, scope):
+    def evidence(self, compiled: CompiledRule, outcome: str, scope: Optional[bool]) -> ExplainedFacts:
         return _evidence_and_facts(self.checked_verdict(compiled, outcome, scope))
 
-    def needs(self, compiled: CompiledRule, outcome: str, scope, scope_needs) -> Tuple[str, ...]:
+    def needs(self, compiled: CompiledRule, outcome: str, scope: Optional[bool], scope_needs: FrozenSet[str]) -> Tuple[str, ...]:
         return tuple(sorted(self.checked_verdict(compiled, outcome, scope).needs | scope_needs))
 
-    def item_evidence(self, compiled: CompiledRule, position: int, key: str):
+    def item_evidence(self, compiled: CompiledRule, position: int, key: str) -> ExplainedFacts:
         rule = compiled.rule
-        entry = self.record.values[rule.for_each.list_name][position]
-        binding = ItemBinding(rule.for_each.list_name, key, entry)
-        verdict = self.interp._decide(rule, {rule.for_each.var: binding})
+        for_each = _for_each(rule)
+        entry = self.record.values[for_each.list_name][position]
+        binding = ItemBinding(for_each.list_name, key, entry)
+        verdict = self.interp._decide(rule, {for_each.var: binding})
         if verdict.outcome != "matched":
             raise EvaluationError(
                 f"backend {self.backend!r} matched rule {compiled.id} on item {binding.key} of record "
@@ -352,12 +385,20 @@ class _Lists:
             )
         return _evidence_and_facts(verdict)
 
-    def explain_items(self, compiled: CompiledRule, outcome: str, positions, scope, scope_needs, module_json):
+    def explain_items(
+        self,
+        compiled: CompiledRule,
+        outcome: str,
+        positions: ItemPositions,
+        scope: Optional[bool],
+        scope_needs: FrozenSet[str],
+        module_json: ModuleJson,
+    ) -> None:
         """A rule over a list decided by the backend with its items' positions: one determination per
         matched item, each explained on first use, and the undetermined items' missing facts likewise."""
-        rule = compiled.rule
+        list_name = _for_each(compiled.rule).list_name
         matched, unknown_items = positions
-        keys = _item_keys(self.record.values, rule.for_each.list_name, self.interp.vocabulary[rule.for_each.list_name])
+        keys = _item_keys(self.record.values, list_name, self.interp.vocabulary[list_name])
         if outcome == "matched":
             for j in matched:
                 key = keys(j)
@@ -368,7 +409,15 @@ class _Lists:
         lazy = Explanation(compute=partial(self.needs, compiled, outcome, scope, scope_needs))
         self.undetermined.append(_undetermined(compiled, lazy, tuple(keys(j) for j in unknown_items)))
 
-    def explain(self, compiled: CompiledRule, outcome: str, verdict: Optional[RuleVerdict], scope, scope_needs, module_json):
+    def explain(
+        self,
+        compiled: CompiledRule,
+        outcome: str,
+        verdict: Optional[RuleVerdict],
+        scope: Optional[bool],
+        scope_needs: FrozenSet[str],
+        module_json: ModuleJson,
+    ) -> None:
         rule = compiled.rule
         if verdict is None and rule.for_each is None:
             # Decided by the backend alone: explain on first use (one interpreter run per rule, cached).
@@ -421,7 +470,9 @@ def _undetermined(compiled: CompiledRule, explanation: Explanation, items: Tuple
     return entry
 
 
-def _determination(compiled: CompiledRule, module_json, explanation: Explanation, item=None) -> Determination:
+def _determination(
+    compiled: CompiledRule, module_json: ModuleJson, explanation: Explanation, item: Optional[str] = None
+) -> Determination:
     # made from the rule's constant fields, worked out once per rule: a report may hold many
     fields = dict(_determination_fields(compiled, module_json), explanation=explanation)
     if item is not None:
@@ -435,7 +486,7 @@ def _determination(compiled: CompiledRule, module_json, explanation: Explanation
 _new = object.__new__
 
 
-def _determination_fields(compiled: CompiledRule, module_json) -> dict:
+def _determination_fields(compiled: CompiledRule, module_json: ModuleJson) -> Dict[str, Any]:
     cache = compiled.__dict__.get("_determination_fields")
     if cache is None or cache[0] is not module_json:
         rule = compiled.rule
@@ -456,18 +507,18 @@ def _determination_fields(compiled: CompiledRule, module_json) -> dict:
     return cache[1]
 
 
-def _evidence_and_facts(verdict: RuleVerdict):
+def _evidence_and_facts(verdict: RuleVerdict) -> ExplainedFacts:
     return (_evidence(verdict.atoms), verdict.reads, _presumptions(verdict.presumed))
 
 
-def _presumptions(presumed) -> Tuple[PresumptionUsed, ...]:
+def _presumptions(presumed: Presumed) -> Tuple[PresumptionUsed, ...]:
     return tuple(
         PresumptionUsed(name, p.value, p.reason._json, p.source, exception.label._json, exception.citation.rendered)
         for name, p, exception in presumed
     )
 
 
-def _determinations(compiled: CompiledRule, verdict: RuleVerdict, module_json) -> List[Determination]:
+def _determinations(compiled: CompiledRule, verdict: RuleVerdict, module_json: ModuleJson) -> List[Determination]:
     if compiled.rule.for_each is None:
         return [_determination(compiled, module_json, Explanation(_evidence_and_facts(verdict)))]
     return [
@@ -476,7 +527,7 @@ def _determinations(compiled: CompiledRule, verdict: RuleVerdict, module_json) -
     ]
 
 
-def _evidence(atoms) -> Tuple[Evidence, ...]:
+def _evidence(atoms: Iterable[Atom]) -> Tuple[Evidence, ...]:
     return tuple(_evidence_of(a.expr, a.result, tuple(_shown(r) for r in a.reads), a.item) for a in atoms)
 
 
@@ -514,9 +565,10 @@ def interpret_module(cm: CompiledModule, interp: Interpreter, decisions: Decisio
 
 def interpret_all(ir: RuleSetIR, record: Record, selection: Selection) -> Decisions:
     """Decide every selected rule with the reference interpreter."""
-    decisions = Decisions(interpreter=Interpreter(ir, record, selection.day))
+    interpreter = Interpreter(ir, record, selection.day)
+    decisions = Decisions(interpreter=interpreter)
     for cm in selection.modules:
-        interpret_module(cm, decisions.interpreter, decisions)
+        interpret_module(cm, interpreter, decisions)
     return decisions
 
 
@@ -576,10 +628,11 @@ class OutcomeLayout:
         self.checked = _checked_facts(self.vocabulary)
 
     def matched_ids(self, decided: PlainDecision) -> Tuple[str, ...]:
-        return tuple(self.rule_ids[i] for i in _positions(decided[2], 1, self.n_modules))
+        # positions past the module scopes all hold rule ids
+        return cast(Tuple[str, ...], tuple(self.rule_ids[i] for i in _positions(decided[2], 1, self.n_modules)))
 
     def undetermined_ids(self, decided: PlainDecision) -> Tuple[str, ...]:
-        return tuple(self.rule_ids[i] for i in _positions(decided[2], 2, self.n_modules))
+        return cast(Tuple[str, ...], tuple(self.rule_ids[i] for i in _positions(decided[2], 2, self.n_modules)))
 
     def outcome(self, decided: PlainDecision, rule_id: str) -> str:
         i = self.position.get(rule_id)
@@ -590,7 +643,7 @@ class OutcomeLayout:
         snapshot = decided[3]
         return _DeferredRecord(snapshot["record_id"], self.day, self.parse, snapshot, self.vocabulary, self.checked)
 
-    def build(self, decided: PlainDecision) -> tuple:
+    def build(self, decided: PlainDecision) -> ReportBody:
         """The report's lists from the outcome bytes, explained as every backend's are."""
         _, _, out, snapshot = decided
         record = self.record(decided)
@@ -635,9 +688,9 @@ class _DeferredRecord:
         record_id: str,
         inspection_date: date,
         parse: RecordParser,
-        raw: dict,
+        raw: Dict[str, Any],
         vocabulary: Optional[Mapping[str, FactSpec]] = None,
-        checked: frozenset = frozenset(),
+        checked: FrozenSet[str] = frozenset(),
     ):
         self.record_id = record_id
         self.inspection_date = inspection_date
@@ -676,7 +729,11 @@ class _PlainValues:
     __slots__ = ("_merged", "_raw", "_vocabulary", "_checked", "_done", "_fallback")
 
     def __init__(
-        self, raw: dict, vocabulary: Mapping[str, FactSpec], checked: frozenset, fallback: Callable[[], Mapping[str, Any]]
+        self,
+        raw: Dict[str, Any],
+        vocabulary: Mapping[str, FactSpec],
+        checked: FrozenSet[str],
+        fallback: Callable[[], Mapping[str, Any]],
     ):
         self._raw, self._vocabulary, self._checked, self._fallback = raw, vocabulary, checked, fallback
         self._merged: Optional[Dict[str, Any]] = None

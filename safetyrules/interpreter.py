@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union, cast
 
 from .ir import CompiledModule, CompiledRule, RuleSetIR
 from .model import Presumption, Rule, RuleException
@@ -89,7 +89,12 @@ class RuleVerdict:
     presumed: Presumed = ()
 
 
-def _merge_reads(*groups) -> Tuple[Tuple[str, Any], ...]:
+Reads = Tuple[Tuple[str, Any], ...]
+#: an expression node's evaluation method: (interpreter, node, item bindings) -> value
+_Method = Callable[["Interpreter", Any, Mapping[str, "ItemBinding"]], "Value"]
+
+
+def _merge_reads(*groups: Reads) -> Reads:
     """The reads of several values in order, each name once with its first value. (Every value's
     reads already hold each name once, so one group, or two with one empty, is its own merge.)"""
     if len(groups) == 2:
@@ -168,7 +173,8 @@ class Interpreter:
 
     # ------------------------------------------------------------------ expressions
     def eval(self, node: ast.Node, items: Mapping[str, ItemBinding]) -> Value:
-        return _METHODS[type(node)](self, node, items)
+        method: _Method = _METHODS[type(node)]
+        return method(self, node, items)
 
     def _Number(self, node: ast.Number, items: Mapping[str, ItemBinding]) -> Value:
         return Value(node.value)
@@ -182,7 +188,7 @@ class Interpreter:
     def _DateLiteral(self, node: ast.DateLiteral, items: Mapping[str, ItemBinding]) -> Value:
         return Value(node.value)
 
-    def _InspectionDate(self, node, items):
+    def _InspectionDate(self, node: ast.InspectionDate, items: Mapping[str, ItemBinding]) -> Value:
         day = self.record.inspection_date
         return Value(day, reads=(("inspection_date", day.isoformat()),))
 
@@ -199,16 +205,16 @@ class Interpreter:
         value = presumption.value
         return Value(value, _NOTHING, (), ((label, value),))
 
-    def _Name(self, node, items):
+    def _Name(self, node: ast.Name, items: Mapping[str, ItemBinding]) -> Value:
         v = self.fact(node.name)
         if v.value is UNKNOWN and self._presuming is not None:
             v = self._presumed(node.name, node.name) or v
-        if node.ty.kind == "boolean":
+        if ast.type_of(node).kind == "boolean":
             atom = _atom_of(node.name, _truth(v.value), v.reads)
             return Value(v.value, v.needs, (atom,), v.reads)
         return v
 
-    def _ItemField(self, node, items):
+    def _ItemField(self, node: ast.ItemField, items: Mapping[str, ItemBinding]) -> Value:
         binding = items[node.var]
         label = f"{binding.list_name}[{binding.key}].{node.field_name}"
         raw = binding.values.get(node.field_name)
@@ -218,21 +224,22 @@ class Interpreter:
                 raw = presumed.value
         if raw is None:
             return Value(UNKNOWN, frozenset({label}), (), ((label, None),))
-        value = exact(raw) if node.ty.kind == NUMBER else raw
+        kind = ast.type_of(node).kind
+        value = exact(raw) if kind == NUMBER else raw
         v = Value(value, frozenset(), (), ((label, raw),))
-        if node.ty.kind == "boolean":
-            return Value(value, _NOTHING, (_atom_of(label, value, v.reads, binding.key),), v.reads)
+        if kind == "boolean":
+            return Value(value, _NOTHING, (_atom_of(label, raw, v.reads, binding.key),), v.reads)
         return v
 
-    def _Negate(self, node, items):
+    def _Negate(self, node: ast.Negate, items: Mapping[str, ItemBinding]) -> Value:
         v = self.eval(node.operand, items)
         return v if v.value is UNKNOWN else Value(-v.value, v.needs, v.atoms, v.reads)
 
-    def _Not(self, node, items):
+    def _Not(self, node: ast.Not, items: Mapping[str, ItemBinding]) -> Value:
         v = self.eval(node.operand, items)
         return Value(UNKNOWN if v.value is UNKNOWN else (not v.value), v.needs, v.atoms, v.reads)
 
-    def _Arith(self, node, items):
+    def _Arith(self, node: ast.Arith, items: Mapping[str, ItemBinding]) -> Value:
         left, right = self.eval(node.left, items), self.eval(node.right, items)
         reads = _merge_reads(left.reads, right.reads)
         if left.value is UNKNOWN or right.value is UNKNOWN:
@@ -243,14 +250,14 @@ class Interpreter:
             return Value(UNKNOWN, frozenset({f"{ast.to_source(node.right)} ({operator.undefined})"}), (), reads)
         return Value(value, reads=reads)
 
-    def _atom(self, node, result, needs, reads, items) -> Value:
+    def _atom(self, node: ast.Node, result: Any, needs: FrozenSet[str], reads: Reads, items: Mapping[str, ItemBinding]) -> Value:
         item = None
         if items:
             item = next(iter(items.values())).key if len(items) == 1 else ",".join(b.key for b in items.values())
         atom = _atom_of(ast.source_of(node), _truth(result), reads, item)
         return Value(result, needs if result is UNKNOWN else _NOTHING, (atom,), reads)
 
-    def _Compare(self, node, items):
+    def _Compare(self, node: ast.Compare, items: Mapping[str, ItemBinding]) -> Value:
         left, right = self.eval(node.left, items), self.eval(node.right, items)
         reads = _merge_reads(left.reads, right.reads)
         if left.value is UNKNOWN or right.value is UNKNOWN:
@@ -258,7 +265,7 @@ class Interpreter:
         result = COMPARISONS[node.op].holds(left.value, right.value)
         return self._atom(node, result, frozenset(), reads, items)
 
-    def _Member(self, node, items):
+    def _Member(self, node: ast.Member, items: Mapping[str, ItemBinding]) -> Value:
         operand = self.eval(node.operand, items)
         if operand.value is UNKNOWN:
             return self._atom(node, UNKNOWN, operand.needs, operand.reads, items)
@@ -266,13 +273,13 @@ class Interpreter:
         found = operand.value in options
         return self._atom(node, (not found) if node.negated else found, frozenset(), operand.reads, items)
 
-    def _And(self, node, items):
+    def _And(self, node: ast.And, items: Mapping[str, ItemBinding]) -> Value:
         return self._kleene(node, items, decisive=False)
 
-    def _Or(self, node, items):
+    def _Or(self, node: ast.Or, items: Mapping[str, ItemBinding]) -> Value:
         return self._kleene(node, items, decisive=True)
 
-    def _kleene(self, node, items, decisive: bool) -> Value:
+    def _kleene(self, node: Union[ast.And, ast.Or], items: Mapping[str, ItemBinding], decisive: bool) -> Value:
         """Kleene and (decisive=False) / or (decisive=True): one decisive operand settles it."""
         results = [self.eval(o, items) for o in node.operands]
         reads = _merge_reads(*(r.reads for r in results))
@@ -285,7 +292,7 @@ class Interpreter:
             return Value(UNKNOWN, needs, tuple(a for r in unknown for a in r.atoms), reads)
         return Value(not decisive, frozenset(), tuple(a for r in results for a in r.atoms), reads)
 
-    def _Call(self, node, items):
+    def _Call(self, node: ast.Call, items: Mapping[str, ItemBinding]) -> Value:
         func = node.func
         if func == "known":
             arg = node.args[0]
@@ -295,9 +302,10 @@ class Interpreter:
                 label = f"{binding.list_name}[{binding.key}].{arg.field_name}"
                 shown = binding.values.get(arg.field_name)
             else:
-                v = self.fact(arg.name)
+                name = cast(ast.Name, arg).name  # known() takes a fact name or an item field (type checker)
+                v = self.fact(name)
                 present = v.value is not UNKNOWN
-                label, shown = arg.name, (None if not present else _display(v.value))
+                label, shown = name, (None if not present else _display(v.value))
             return self._atom(node, present, frozenset(), ((label, shown),), items)
         args = [self.eval(a, items) for a in node.args]
         reads = _merge_reads(*(a.reads for a in args))
@@ -313,7 +321,7 @@ class Interpreter:
             return Value(UNKNOWN, frozenset().union(*(a.needs for a in args)), (), reads)
         return Value(FUNCTIONS[func].exact(*(a.value for a in args)), reads=reads)
 
-    def _Quantifier(self, node, items):
+    def _Quantifier(self, node: ast.Quantifier, items: Mapping[str, ItemBinding]) -> Value:
         lst = self.fact(node.list_name)
         if lst.value is UNKNOWN:
             if node.kind == "count" and node.condition is None:
@@ -321,13 +329,14 @@ class Interpreter:
             atom = _atom_of(ast.source_of(node), None, lst.reads)
             return Value(UNKNOWN, lst.needs, (atom,), lst.reads)
         entries = lst.value
-        if node.condition is None:
+        if node.condition is None or node.var is None:  # count(list): the parser sets both or neither
             return Value(Fraction(len(entries)), reads=((node.list_name, f"{len(entries)} items"),))
         spec = self.vocabulary[node.list_name]
         results = []
+        var = node.var
         for entry in entries:
             binding = ItemBinding(node.list_name, str(entry.get(spec.key)), entry)
-            results.append(self.eval(node.condition, {**items, node.var: binding}))
+            results.append(self.eval(node.condition, {**items, var: binding}))
         reads = _merge_reads(*(r.reads for r in results))
         if node.kind == "count":
             unknown = [r for r in results if r.value is UNKNOWN]
@@ -501,7 +510,7 @@ def _display(value: Any) -> Any:
     return value
 
 
-def number_json(value: Fraction):
+def number_json(value: Fraction) -> Union[int, float]:
     """An int when whole, else the nearest float: a recorded decimal shows as written, a repeating
     fraction (a ratio) rounded. Decisions were made on the exact value."""
     if value.denominator == 1:

@@ -412,7 +412,7 @@ class Notice:
 
 #: a report's lists: determinations, undetermined, not_matched, not_applicable, modules_applied,
 #: modules_not_applicable
-_Body = Tuple[
+ReportBody = Tuple[
     Tuple[Determination, ...],
     Tuple[UndeterminedRule, ...],
     Sequence[str],
@@ -455,7 +455,7 @@ class Report:
     # (safetyrules.evaluation.OutcomeLayout) answers matched_ids, undetermined_ids, outcome and build.
     __slots__ = ("_head", "_body", "_pending", "_findings")
     _head: Tuple[Any, ...]  # its fields' types are those of the properties below
-    _body: Optional[_Body]
+    _body: Optional[ReportBody]
     _pending: Any  # None, or a backend's compact decision as above (its layout is duck-typed)
     #: the inspector's findings as they stood against the facts, and the rules they decided absent
     _findings: Tuple[Tuple[FindingResult, ...], Tuple[str, ...]]
@@ -548,7 +548,7 @@ class Report:
         notices: Tuple[Notice, ...] = self._head[4]
         return notices
 
-    def _materialise(self) -> _Body:
+    def _materialise(self) -> ReportBody:
         body = self._body
         if body is None:
             pending = self._pending
