@@ -512,6 +512,8 @@ class AuditOptions:
     parquet_rows: Optional[int] = None  # rows per Parquet part; default: by file size and workers
     top: int = 20
     title: str = "safetyrules audit"
+    #: False: judge strictly, exceptions reading no presumptions (``--no-presumptions``)
+    presumptions: bool = True
 
 
 def plan_inputs(inputs: Sequence[str], fmt: Optional[str]) -> List[Tuple[str, str, str, int]]:
@@ -574,7 +576,7 @@ def run_audit(
             rule_specs = shipped_pack_names()
 
         rules = load_rules(expand_specs(rule_specs), backend=options.backend or "native")
-    ir = rules.ir
+    ir = rules.ir if options.presumptions else rules.ir.without_presumptions()
     from ..packs import announce, describe as describe_pack
 
     announce(ir.packs)
@@ -611,6 +613,7 @@ def run_audit(
                 "rules": [describe_pack(p) for p in ir.packs],
                 "library_version": __version__,
                 "report_date_given": options.report_date is not None,
+                "presumptions": ir.presumptions,
             },
             **summary,
         }

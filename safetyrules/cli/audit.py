@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-from .common import EXIT_ERROR, date_arg, positive_int, rules_specs
+from .common import EXIT_ERROR, add_presumptions_option, date_arg, positive_int, rules_specs
 
 
 def output_folder_problem(path: str) -> str:
@@ -62,6 +62,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("-j", "--jobs", type=positive_int, metavar="N", help="worker processes (default: every core)")
     p.add_argument("--backend", choices=("native", "interpreter", "durable"), default="native")
+    add_presumptions_option(p)
     p.add_argument("--engine", choices=("local", "dask"), default="local", help="local process pool, or a Dask cluster")
     p.add_argument(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)"
@@ -98,6 +99,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         part_bytes=args.part_size or DEFAULT_PART_BYTES,
         top=args.top,
         title=args.title,
+        presumptions=args.presumptions,
     )
     try:
         summary = run_audit(args.inputs, args.output, options=options, rule_specs=rules_specs(args))

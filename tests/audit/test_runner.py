@@ -298,3 +298,16 @@ def test_drill_down_skips_what_earlier_parts_filled_and_keeps_the_same_samples(t
     assert sum(k.startswith("rule:") for k in summary["drilldown"]) > 50  # (sanity: many criteria sampled)
     assert afresh > 0.95 * summary["reconciliation"]["results"]
     assert len(kept) <= with_room <= len(kept) + 2 and with_room < afresh, (len(kept), with_room, afresh)
+
+
+def test_an_audit_can_judge_strictly(tmp_path, demo_rules):
+    """--no-presumptions: the ageing-mine exception of the demo capacity criterion then leaves a record
+    that does not say undetermined, where with the presumption the criterion is matched."""
+    path = write_jsonl(tmp_path / "s.jsonl", [demo(record_id="S-1")])
+    presumed = run_audit([path], str(tmp_path / "a"), demo_rules, AuditOptions(jobs=1))
+    strict = run_audit([path], str(tmp_path / "b"), demo_rules, AuditOptions(jobs=1, presumptions=False))
+    assert presumed["audit"]["presumptions"] is True and strict["audit"]["presumptions"] is False
+    [row] = read_rows(tmp_path / "a")
+    [strict_row] = read_rows(tmp_path / "b")
+    assert row["matched"] == ["demo-capacity-2026.a4.i1"] and "demo-capacity-2026.a4.i1" not in row["undetermined"]
+    assert strict_row["matched"] == [] and "demo-capacity-2026.a4.i1" in strict_row["undetermined"]
