@@ -22,16 +22,16 @@ from dataclasses import dataclass
 from functools import cached_property
 from datetime import date
 from fractions import Fraction
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, Union, cast
 
 from ..ir import CompiledModule, RuleSetIR
-from ..evaluation import OutcomeLayout, outcome_positions, select_modules
+from ..evaluation import OutcomeLayout, PlainDecision, outcome_positions, select_modules
 from ..expr import ast
 from ..expr.language import ARITHMETIC, FUNCTIONS
 from ..expr.types import BOOLEAN, DATE, ENUM, LIST, NUMBER, STRING
-from ..model import FactSpec
+from ..model import FactSpec, Rule
 from ..records import FAST_NUMBER_LIMIT, PLAIN_RECORD_KEYS, SITE_KEYS, Record, RecordParser, parse_date
-from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD_FOUND, UNDETERMINED
+from ..report import MAJOR_HAZARD_FOUND, NO_APPLICABLE_CRITERIA, NO_MAJOR_HAZARD_FOUND, UNDETERMINED, Notice
 from ..ir.lowered import (
     ABI_VERSION,
     B_AND,
@@ -65,6 +65,7 @@ from ..ir.lowered import (
     K_NUM,
     K_REJECT,
     MAX_VARS,
+    Node,
     N_DERIVED,
     N_FACT,
     N_IF,
@@ -81,7 +82,77 @@ from ..ir.lowered import (
 from .native import TIE_TOLERANCE
 
 
-def _load_evaluator():
+# --------------------------------------------------------------------------- the C evaluator's tables and interface
+
+#: how the evaluator checks and reads one value (a fact, or a field of a list's items):
+#: (kind, flags, lo, hi, enum codes or None)
+FieldSlot = Tuple[int, int, float, float, Optional[Dict[str, int]]]
+#: a list's fields: (field names, each field's FieldSlot, index of the key field)
+ListFields = Tuple[Tuple[str, ...], List[FieldSlot], int]
+#: one slot of a program: a FieldSlot, or a list's (K_LIST, 0, 0.0, 0.0, None, ListFields)
+SlotRow = Union[FieldSlot, Tuple[int, int, float, float, None, ListFields]]
+#: one module of a program: (scope node or -1, first rule, rule count)
+ModuleRow = Tuple[int, int, int]
+#: one rule of a program: (applies_if node or -1, when node, list slot or -1, item variable,
+#: applies_if decidable without an item)
+RuleRow = Tuple[int, int, int, int, int]
+#: an item variable in scope: (variable index, list slot, list declaration)
+Binding = Tuple[int, int, FactSpec]
+#: item positions per rule over a recorded list: {rule: (matched item positions, undetermined ones)}
+ItemPositions = Dict[int, Tuple[Tuple[int, ...], Tuple[int, ...]]]
+
+
+class _Program(Protocol):
+    """``safetyrules._evaluator.Program``: one lowered program (facts and attributes are checked in C)."""
+
+    def run(self, facts: object, attributes: object, today: int, /) -> Optional[bytes]: ...
+
+    def items(self, facts: object, attributes: object, today: int, rules: Tuple[int, ...], /) -> Optional[ItemPositions]: ...
+
+
+class _Lane(Protocol):
+    """``safetyrules._evaluator.Lane``: decides a plain record in one call, or declines (None)."""
+
+    def run(self, record: object, as_of: Optional[date], jurisdiction: Optional[str], /) -> Optional[PlainDecision]: ...
+
+
+#: (industry, region, inspection date as given, as_of, jurisdiction): the raw values are the record's, unchecked
+PlanKey = Tuple[object, object, object, Optional[date], Optional[str]]
+#: what the C lane reads for a plan key: (program, today, day, as_of, notices, engine, layout)
+Plan = Tuple[_Program, int, date, date, Tuple[Notice, ...], Dict[str, Any], OutcomeLayout]
+
+
+class _Evaluator(Protocol):
+    """The ``safetyrules._evaluator`` extension module, as this file uses it."""
+
+    ABI_VERSION: int
+
+    def Program(  # the extension's class
+        self,
+        slotmap: Dict[str, int],
+        slots: List[SlotRow],
+        nodes: List[Node],
+        kids: List[int],
+        derived_roots: List[int],
+        modules: List[ModuleRow],
+        rules: List[RuleRow],
+        tie_tolerance: float,
+        /,
+    ) -> _Program: ...
+
+    def Lane(  # the extension's class
+        self,
+        plans: Dict[PlanKey, Optional[Plan]],
+        owner: CompiledLane,
+        backend: str,
+        record_keys: Tuple[str, ...],
+        site_keys: Tuple[str, ...],
+        statuses: Tuple[str, str, str, str],
+        /,
+    ) -> _Lane: ...
+
+
+def _load_evaluator() -> Tuple[Optional[_Evaluator], Optional[str]]:
     try:
         _evaluator = importlib.import_module("safetyrules._evaluator")
     except ImportError as exc:
@@ -91,7 +162,7 @@ def _load_evaluator():
             f"the compiled evaluator is stale (ABI {getattr(_evaluator, 'ABI_VERSION', None)}, expected "
             f"{ABI_VERSION}); rebuild it with pip install -e ."
         )
-    return _evaluator, None
+    return cast(_Evaluator, _evaluator), None  # a C module: its interface is the protocol above
 
 
 _evaluator, UNAVAILABLE_REASON = _load_evaluator()
@@ -108,7 +179,7 @@ class NotLowerable(Exception):
     """The module uses something the lowered form does not have; its records take the general path."""
 
 
-def _value_kind(kind: str) -> int:
+def _value_kind(kind: Optional[str]) -> int:
     """0 number, 1 truth value, 2 code (enum value or date)."""
     if kind == NUMBER:
         return 0
@@ -127,12 +198,12 @@ class _Lowering:
         self.vocabulary: Mapping[str, FactSpec] = ir.vocabularies[industry]
         self.slotmap = {name: i for i, name in enumerate(self.vocabulary)}
         self.codes: Dict[str, int] = {}
-        self.nodes: List[tuple] = []
+        self.nodes: List[Node] = []
         self.kids: List[int] = []
         self.derived_index: Dict[str, int] = {}
         self.derived_roots: List[int] = []
         #: item variables in scope: name -> (variable index, list slot, list declaration)
-        self.bound: Dict[str, Tuple[int, int, FactSpec]] = {}
+        self.bound: Dict[str, Binding] = {}
 
     # ----------------------------------------------------------------- tables
     def code_of(self, text: str) -> int:
@@ -144,8 +215,8 @@ class _Lowering:
         self.nodes.append((op, a, b, c, d, num, den, exact))
         return len(self.nodes) - 1
 
-    def slots(self) -> List[tuple]:
-        out = []
+    def slots(self) -> List[SlotRow]:
+        out: List[SlotRow] = []
         for spec in self.vocabulary.values():
             if spec.type.kind == LIST:
                 fields = tuple(f.name for f in spec.fields)
@@ -158,7 +229,7 @@ class _Lowering:
                 out.append(self.slot(spec))
         return out
 
-    def slot(self, spec: FactSpec) -> tuple:
+    def slot(self, spec: FactSpec) -> FieldSlot:
         """How the evaluator checks and reads a value of this declaration (a fact or an item field)."""
         kind = spec.type.kind
         if kind == NUMBER:
@@ -179,7 +250,7 @@ class _Lowering:
         return (K_REJECT, 0, 0.0, 0.0, None)
 
     # ----------------------------------------------------------------- expressions
-    def fact_slot(self, name: str, kind: str) -> int:
+    def fact_slot(self, name: str, kind: Optional[str]) -> int:
         if kind in (STRING, LIST):
             raise NotLowerable(f"fact {name!r} of type {kind}")
         slot = self.slotmap.get(name)
@@ -232,8 +303,8 @@ class _Lowering:
             self.kids.extend(operands)
             return self.emit(B_AND if isinstance(node, ast.And) else B_OR, a=start, b=len(operands))
         if isinstance(node, ast.Arith):
-            if node.left.ty.kind != NUMBER or node.right.ty.kind != NUMBER:
-                raise NotLowerable(f"arithmetic on {node.left.ty.kind}")
+            if ast.type_of(node.left).kind != NUMBER or ast.type_of(node.right).kind != NUMBER:
+                raise NotLowerable(f"arithmetic on {ast.type_of(node.left).kind}")
             left, right = self.lower(node.left), self.lower(node.right)
             return self.emit(OPCODES[ARITHMETIC[node.op].opcode], a=left, b=right)
         if isinstance(node, ast.Compare):
@@ -244,7 +315,7 @@ class _Lowering:
             return self.call(node, kind)
         raise NotLowerable(type(node).__name__)
 
-    def rule(self, rule) -> Tuple[int, int, int, int, int]:
+    def rule(self, rule: Rule) -> RuleRow:
         """(applies_if, when, list slot, item variable, applies_if decidable without an item)."""
         if rule.for_each is None:
             applies = self.lower(rule.applies_if) if rule.applies_if is not None else -1
@@ -270,7 +341,7 @@ class _Lowering:
             raise NotLowerable(f"list {name!r}")
         return self.slotmap[name], spec
 
-    def bind(self, var: str, list_name: str) -> Tuple[int, int, Optional[tuple]]:
+    def bind(self, var: str, list_name: str) -> Tuple[int, int, Optional[Binding]]:
         """Bind an item variable (shadowing an outer one of the same name); returns (index, slot, outer)."""
         slot, spec = self.list_slot(list_name)
         index = max([v[0] + 1 for v in self.bound.values()] + [0])
@@ -280,7 +351,7 @@ class _Lowering:
         self.bound[var] = (index, slot, spec)
         return index, slot, outer
 
-    def unbind(self, var: str, outer: Optional[tuple]) -> None:
+    def unbind(self, var: str, outer: Optional[Binding]) -> None:
         if outer is None:
             del self.bound[var]
         else:
@@ -302,11 +373,12 @@ class _Lowering:
         if node.condition is None:
             slot, _ = self.list_slot(node.list_name)
             return self.emit(Q_COUNT, a=slot, b=0, c=-1)
-        index, slot, outer = self.bind(node.var, node.list_name)
+        var = cast(str, node.var)  # the parser gives a quantifier a condition only with its variable
+        index, slot, outer = self.bind(var, node.list_name)
         try:
             condition = self.lower(node.condition)
         finally:
-            self.unbind(node.var, outer)
+            self.unbind(var, outer)
         op = {"any": Q_ANY, "all": Q_ALL, "count": Q_COUNT}[node.kind]
         return self.emit(op, a=slot, b=index, c=condition)
 
@@ -322,7 +394,7 @@ class _Lowering:
         )
 
     def compare(self, node: ast.Compare) -> int:
-        kind = node.left.ty.kind
+        kind = ast.type_of(node.left).kind
         op = COMPARE[node.op]
         if kind == NUMBER:
             return self.emit(B_CMP_NUM, a=self.lower(node.left), b=self.lower(node.right), c=op)
@@ -333,17 +405,18 @@ class _Lowering:
         raise NotLowerable(f"comparison of {kind} with {node.op}")
 
     def member(self, node: ast.Member) -> int:
-        kind = node.operand.ty.kind
+        kind = ast.type_of(node.operand).kind
         if kind not in (ENUM, DATE) or not all(isinstance(o, (ast.String, ast.DateLiteral)) for o in node.options):
             # options that are facts read as "not found" when unknown, not as unknown: general path
             raise NotLowerable(f"membership of {kind} in non-literal options")
         operand = self.lower(node.operand)
-        codes = [self.code_of(o.value) if isinstance(o, ast.String) else o.value.toordinal() for o in node.options]
+        options = cast(Tuple[Union[ast.String, ast.DateLiteral], ...], node.options)  # tested just above
+        codes = [self.code_of(o.value) if isinstance(o, ast.String) else o.value.toordinal() for o in options]
         start = len(self.kids)
         self.kids.extend(codes)
         return self.emit(B_MEMBER, a=operand, b=start, c=len(codes), d=1.0 if node.negated else 0.0)
 
-    def call(self, node: ast.Call, kind: str) -> int:
+    def call(self, node: ast.Call, kind: Optional[str]) -> int:
         func = node.func
         if func == "known":
             arg = node.args[0]
@@ -354,8 +427,8 @@ class _Lowering:
                 raise NotLowerable("known() of an expression")
             if arg.name in self.ir.derived:
                 reader = self.lower(arg)
-                return self.emit(B_KNOWN_DERIVED, a=reader, b=_value_kind(arg.ty.kind))
-            return self.emit(B_KNOWN_FACT, a=self.fact_slot(arg.name, arg.ty.kind))
+                return self.emit(B_KNOWN_DERIVED, a=reader, b=_value_kind(ast.type_of(arg).kind))
+            return self.emit(B_KNOWN_FACT, a=self.fact_slot(arg.name, ast.type_of(arg).kind))
         args = [self.lower(a) for a in node.args]
         if func == "if":
             op = (N_IF, B_IF, C_IF)[_value_kind(kind)]
@@ -392,12 +465,12 @@ class ProgramTables:
     --lowered`` prints it)."""
 
     slot_names: Tuple[str, ...]
-    slots: Tuple[tuple, ...]
-    nodes: Tuple[tuple, ...]
+    slots: Tuple[SlotRow, ...]
+    nodes: Tuple[Node, ...]
     kids: Tuple[int, ...]
     derived_roots: Tuple[int, ...]
-    module_rows: Tuple[tuple, ...]
-    rule_rows: Tuple[tuple, ...]
+    module_rows: Tuple[ModuleRow, ...]
+    rule_rows: Tuple[RuleRow, ...]
 
 
 @dataclass(frozen=True)
@@ -405,7 +478,7 @@ class CompiledProgram:
     """One industry's modules in force, lowered: ``program.run(facts, attributes, today)`` decides them."""
 
     modules: Tuple[CompiledModule, ...]
-    program: Any  # safetyrules._evaluator.Program
+    program: _Program
     #: offset of each module's first rule outcome in run()'s result (after the module scope bytes)
     offsets: Tuple[int, ...]
     tables: ProgramTables
@@ -419,10 +492,12 @@ class CompiledProgram:
 
 def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule]) -> CompiledProgram:
     """Lower ``modules`` (all judging ``industry``); raises :class:`NotLowerable`."""
-    if not AVAILABLE:
+    if _evaluator is None:  # not AVAILABLE
         raise NotLowerable(UNAVAILABLE_REASON)
     lowering = _Lowering(ir, industry)
-    module_rows, rule_rows, offsets = [], [], []
+    module_rows: List[ModuleRow] = []
+    rule_rows: List[RuleRow] = []
+    offsets: List[int] = []
     for cm in modules:
         scope = lowering.lower(cm.module.scope) if cm.module.scope is not None else -1
         module_rows.append((scope, len(rule_rows), len(cm.rules)))
@@ -453,7 +528,7 @@ def lower_modules(ir: RuleSetIR, industry: str, modules: Sequence[CompiledModule
 
 # --------------------------------------------------------------------------- the fast lane
 
-_EMPTY: dict = {}
+_EMPTY: Dict[str, Any] = {}
 
 
 class CompiledLane:
@@ -473,9 +548,12 @@ class CompiledLane:
         self._engine = engine
         self._backend = backend
         #: (industry, region, inspection date as given, as_of, jurisdiction) -> plan tuple or None
-        self._plans: Dict[tuple, Optional[tuple]] = {}
-        self._programs: Dict[tuple, Optional[CompiledProgram]] = {}
+        self._plans: Dict[PlanKey, Optional[Plan]] = {}
+        #: (industry, module keys) -> the lowered program, or None when they are not lowered
+        self._programs: Dict[Tuple[str, Tuple[str, ...]], Optional[CompiledProgram]] = {}
         statuses = (NO_APPLICABLE_CRITERIA, MAJOR_HAZARD_FOUND, UNDETERMINED, NO_MAJOR_HAZARD_FOUND)
+        if _evaluator is None:  # callers make a lane only when AVAILABLE (this was an AttributeError on None)
+            raise RuntimeError(f"no compiled lane: {UNAVAILABLE_REASON}")
         lane = _evaluator.Lane(self._plans, self, backend, PLAIN_RECORD_KEYS, SITE_KEYS, statuses)
         #: run(record, as_of, jurisdiction) -> PlainDecision | None
         self.run = lane.run
@@ -491,7 +569,7 @@ class CompiledLane:
 
     def _plan(
         self, industry: Any, region: Any, day_raw: Any, as_of: Optional[date], jurisdiction: Optional[str]
-    ) -> Optional[tuple]:
+    ) -> Optional[Plan]:
         """The plan tuple the C lane reads: (program, today, day, as_of, notices, engine, layout)."""
         if not isinstance(industry, str) or industry not in self._ir.vocabularies:
             return None
@@ -518,7 +596,7 @@ class CompiledLane:
         )
         return (program.program, layout.today, day, selection.day, selection.notices, self._engine, layout)
 
-    def add_plan(self, raw: dict, as_of: Optional[date], jurisdiction: Optional[str]) -> None:
+    def add_plan(self, raw: Dict[str, Any], as_of: Optional[date], jurisdiction: Optional[str]) -> None:
         """Make the plan for a record whose envelope the C lane accepted (called by the C lane)."""
         site = raw["site"]
         key = (site.get("industry"), site.get("region"), raw.get("inspection_date"), as_of, jurisdiction)

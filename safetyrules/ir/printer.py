@@ -131,8 +131,8 @@ def print_program(ir: RuleSetIR, industry: str, day: date) -> str:
         lines.append(f"  {cm.key}: {row[0]} {row[1]} {row[2]}")
     lines.append("rules (applies_if node, when node, list slot, item variable):")
     rule_ids = [c.id for cm in modules for c in cm.rules]
-    for rule_id, row in zip(rule_ids, tables.rule_rows):
-        lines.append(f"  {rule_id}: {row[0]} {row[1]} {row[2]} {row[3]}")
+    for rule_id, rule_row in zip(rule_ids, tables.rule_rows):
+        lines.append(f"  {rule_id}: {rule_row[0]} {rule_row[1]} {rule_row[2]} {rule_row[3]}")
     return "\n".join(lines) + "\n"
 
 
