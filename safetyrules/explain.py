@@ -186,7 +186,7 @@ def _trace_exception(interp: Interpreter, exception: RuleException, items: Mappi
     if exception.text:
         out["text"] = exception.text
     if used:
-        out["presumed"] = {name: {"value": p.value, "reason": p.reason.to_json(), "source": p.source} for name, p in used}
+        out["presumed"] = {name: p.to_json() for name, p in used}
     return out
 
 

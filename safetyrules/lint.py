@@ -17,6 +17,7 @@ from typing import Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence,
 
 from .errors import SEVERITIES, Diagnostic
 from .ir import CompiledModule, RuleSetIR
+from .ir.ruleset import direct_reads
 from .model import FactSpec, Rule
 from .expr import ast
 from .expr.language import COMPARISONS
@@ -722,10 +723,10 @@ def _exceptions(ir: RuleSetIR) -> List[Diagnostic]:
     for module in modules:
         for rule in module.rules:
             for exception in rule.unless:
-                read_by_exceptions |= _fact_reads(exception.when, rule)
+                read_by_exceptions.update(direct_reads(rule, exception.when))
             for condition in (rule.when, rule.applies_if):
                 if condition is not None:
-                    for name in _fact_reads(condition, rule):
+                    for name in direct_reads(rule, condition):
                         read_elsewhere.setdefault(name, rule)
             if not rule.unless and any("除外" in text for text in (rule.title.zh, rule.description, rule.notes)):
                 out.append(
@@ -761,24 +762,4 @@ def _exceptions(ir: RuleSetIR) -> List[Diagnostic]:
                             location=f.location,
                         )
                     )
-    return out
-
-
-def _fact_reads(node: ast.Node, rule: Rule) -> Set[str]:
-    """Facts and list fields (as ``list.field``) a condition reads directly."""
-    bound = {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {}
-    out: Set[str] = set()
-
-    def visit(n: ast.Node, bound: Dict[str, str]) -> None:
-        if isinstance(n, ast.Name) and n.name not in bound:
-            out.add(n.name)
-        elif isinstance(n, ast.ItemField) and n.var in bound:
-            out.add(f"{bound[n.var]}.{n.field_name}")
-        elif isinstance(n, ast.Quantifier) and n.condition is not None and n.var is not None:
-            visit(n.condition, {**bound, n.var: n.list_name})
-            return
-        for child in ast.children(n):
-            visit(child, bound)
-
-    visit(node, bound)
     return out

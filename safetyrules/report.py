@@ -651,7 +651,7 @@ class Report:
         return (Report, self._fields())
 
     def to_json(self) -> Dict[str, Any]:
-        return {
+        out = {
             "schema_version": RESULT_SCHEMA_VERSION,
             "record_id": self.record_id,
             "inspection_date": self.inspection_date.isoformat(),
@@ -672,12 +672,13 @@ class Report:
             "modules_not_applicable": list(self.modules_not_applicable),
             "notices": [n.to_json() for n in self.notices],
             "engine": dict(self._head[5], backend=self.backend),
-        } | self._findings_json()
+        }
+        if self._findings[0]:  # only a record with the inspector's findings has these keys
+            out.update(self._findings_json())
+        return out
 
     def _findings_json(self) -> Dict[str, Any]:
         results, absent = self._findings
-        if not results:
-            return {}
         return {
             "inspector_findings": [f.to_json() for f in results],
             "not_matched_by_finding": list(absent),

@@ -50,38 +50,56 @@ class CompiledRule:
         return None if self.rule.applies_if is None else ast.CheckedExpr(self.rule.applies_if)
 
 
-def presumption_of(node: ast.Node, vocabulary: Mapping[str, FactSpec], bound: Mapping[str, str]) -> Optional[Presumption]:
-    """The presumption of the fact a name reads, or of the list field an item field reads (``bound``:
-    item variable -> list fact), if it has one."""
+def read_label(node: ast.Node, bound: Mapping[str, str]) -> Optional[str]:
+    """What a name or item field node reads: a fact's name, or ``list.field`` for a field of an item
+    (``bound``: item variable -> list fact); None for any other node."""
     if isinstance(node, ast.Name) and node.name not in bound:
-        spec = vocabulary.get(node.name)
-        return None if spec is None else spec.presumed
+        return node.name
     if isinstance(node, ast.ItemField) and node.var in bound:
-        owner = vocabulary.get(bound[node.var])
-        field_spec = None if owner is None else owner.field(node.field_name)
-        return None if field_spec is None else field_spec.presumed
+        return f"{bound[node.var]}.{node.field_name}"
     return None
+
+
+def presumption_at(label: str, vocabulary: Mapping[str, FactSpec]) -> Optional[Presumption]:
+    """The presumption declared for a fact or a list field (``list.field``), if any."""
+    owner, _, field_name = label.partition(".")
+    spec = vocabulary.get(owner)
+    if spec is not None and field_name:
+        spec = spec.field(field_name)
+    return None if spec is None else spec.presumed
+
+
+def presumption_of(node: ast.Node, vocabulary: Mapping[str, FactSpec], bound: Mapping[str, str]) -> Optional[Presumption]:
+    """The presumption of what a name or item field node reads, if it has one."""
+    label = read_label(node, bound)
+    return None if label is None else presumption_at(label, vocabulary)
+
+
+def direct_reads(rule: Rule, condition: ast.Node, *, values_only: bool = False) -> Tuple[str, ...]:
+    """The facts and list fields (``list.field``) a condition of ``rule`` reads itself (not through derived
+    facts), in order of first reading; ``values_only`` leaves out what only ``known()`` asks about
+    (whether it was recorded, not its value)."""
+    out: Dict[str, None] = {}
+
+    def visit(node: ast.Node, bound: Mapping[str, str]) -> None:
+        label = read_label(node, bound)
+        if label is not None:
+            out[label] = None
+        elif isinstance(node, ast.Quantifier) and node.condition is not None and node.var is not None:
+            visit(node.condition, {**bound, node.var: node.list_name})
+        elif not (values_only and isinstance(node, ast.Call) and node.func == "known"):
+            for child in ast.children(node):
+                visit(child, bound)
+
+    visit(condition, {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {})
+    return tuple(out)
 
 
 def presumed_reads(rule: Rule, condition: ast.Node, vocabulary: Mapping[str, FactSpec]) -> Dict[str, Presumption]:
     """The facts (and list fields, as ``list.field``) that ``condition``, one of ``rule``'s exceptions,
     reads itself and that have a presumption: what the exception takes them to be when not recorded."""
-    out: Dict[str, Presumption] = {}
-
-    def visit(node: ast.Node, bound: Mapping[str, str]) -> None:
-        presumption = presumption_of(node, vocabulary, bound)
-        if presumption is not None and isinstance(node, ast.Name):
-            out[node.name] = presumption
-        elif presumption is not None and isinstance(node, ast.ItemField):
-            out[f"{bound[node.var]}.{node.field_name}"] = presumption
-        elif isinstance(node, ast.Quantifier) and node.condition is not None and node.var is not None:
-            visit(node.condition, {**bound, node.var: node.list_name})
-        elif not (isinstance(node, ast.Call) and node.func == "known"):  # known(f) asks whether f was recorded
-            for child in ast.children(node):
-                visit(child, bound)
-
-    visit(condition, {rule.for_each.var: rule.for_each.list_name} if rule.for_each else {})
-    return out
+    found = ((label, presumption_at(label, vocabulary)) for label in direct_reads(rule, condition, values_only=True))
+    return {label: presumption for label, presumption in found if presumption is not None}
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,18 @@ def demo_batch(n=500, seed=3, corrupt_every=100):
             )
         )
     return out
+
+
+#: the flat columns (CSV, Parquet) of a demo record, as the readers map them
+HEADER = [
+    "record_id",
+    "inspection_date",
+    "site.industry",
+    "site.region",
+    "site.attributes.mine_type",
+    "facts.annual_output_t",
+    "facts.approved_capacity_t",
+    "facts.max_quarter_output_t",
+    "facts.working_faces",
+    "findings",
+]

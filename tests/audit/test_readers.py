@@ -7,7 +7,7 @@ import os
 import pytest
 
 from safetyrules.audit.readers import AuditInputError, detect_format, iter_parts, records_of_part
-from tests.audit.conftest import demo, write_jsonl
+from tests.audit.conftest import HEADER, demo, write_jsonl
 
 
 def items(path, fmt, vocab, **kw):
@@ -57,20 +57,6 @@ def write_csv(path, header, rows):
         w.writerow(header)
         w.writerows(rows)
     return str(path)
-
-
-HEADER = [
-    "record_id",
-    "inspection_date",
-    "site.industry",
-    "site.region",
-    "site.attributes.mine_type",
-    "facts.annual_output_t",
-    "facts.approved_capacity_t",
-    "facts.max_quarter_output_t",
-    "facts.working_faces",
-    "findings",
-]
 
 
 def test_csv_mapping(tmp_path, demo_rules):

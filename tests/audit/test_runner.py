@@ -9,7 +9,7 @@ import pytest
 from safetyrules.audit import AuditOptions, run_audit
 from safetyrules.audit.readers import AuditInputError
 from safetyrules.audit.runner import OUTPUT_FILES, Progress
-from tests.audit.conftest import demo, demo_batch, write_jsonl
+from tests.audit.conftest import HEADER, demo, demo_batch, write_jsonl
 
 
 def read_rows(outdir):
@@ -92,18 +92,7 @@ def test_formats_agree(tmp_path, demo_rules):
 
     records = [r for r in demo_batch(120, corrupt_every=0)]
     write_jsonl(tmp_path / "r.jsonl", records)
-    header = [
-        "record_id",
-        "inspection_date",
-        "site.industry",
-        "site.region",
-        "site.attributes.mine_type",
-        "facts.annual_output_t",
-        "facts.approved_capacity_t",
-        "facts.max_quarter_output_t",
-        "facts.working_faces",
-        "findings",
-    ]
+    header = HEADER
     flat = []
     for r in records:
         f = r["facts"]
